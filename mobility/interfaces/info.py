@@ -1,0 +1,1 @@
+"""``mobility info``: a summary of the loaded data (filled in by the integration step)."""

@@ -1,0 +1,22 @@
+# Shared by scripts/run and scripts/test: create .venv with Python 3.11+ and install the project into it.
+# Re-installs only when setup.cfg or pyproject.toml changed (a stamp file keeps their hash).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${MOBILITY_VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3}"
+extra="${1:-}"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.mobility-install-stamp-${extra:-base}"
+want="$(cat "$ROOT/setup.cfg" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)$extra"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "Installing mobility${extra:+ with [$extra]} into $VENV ..." >&2
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" >&2 || true
+  # (the grep drops pip's warnings about optional local package mirrors that some machines lack)
+  if ! "$VENV/bin/python" -m pip install --quiet -e "$ROOT${extra:+[$extra]}" 2> >(grep -v "is ignored" >&2); then
+    echo "scripts: pip install failed" >&2; exit 1
+  fi
+  echo "$want" > "$stamp"
+fi
+export PATH="$VENV/bin:$PATH"
