@@ -1,20 +1,73 @@
-"""Command line: ``mobility info|plan|...``. Prints a one-line message and exits non-zero on bad input."""
+"""Command line: ``mobility info|plan``. Bad input prints a one-line message and exits with status 2."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import sys
 
 from mobility.errors import MobilityError
 
 
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gtfs", action="append", metavar="PATH",
+                   help="GTFS feed (.zip or folder); repeatable for several feeds (default: the embedded data)")
+    p.add_argument("--osm", metavar="PATH", help="OSM extract (.osm.pbf, .osm, .osm.gz) (default: the embedded data)")
+
+
+def _datetime_arg(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date and time YYYY-MM-DDTHH:MM") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mobility", description=__doc__)
+    parser = argparse.ArgumentParser(prog="mobility", description="Door-to-service trip planner for the Audomarois.")
     sub = parser.add_subparsers(dest="command", required=True)
+
     p_info = sub.add_parser("info", help="summarise the loaded data (defaults: the embedded Audomarois data)")
-    p_info.add_argument("--gtfs", action="append", help="GTFS feed (.zip or folder); repeatable")
-    p_info.add_argument("--osm", help="OSM extract (.osm.pbf, .osm, .osm.gz)")
+    _add_data_args(p_info)
+    p_info.add_argument("--json", action="store_true", help="print JSON")
+
+    p_plan = sub.add_parser("plan", help="door-to-door itineraries by public transport and walking")
+    _add_data_args(p_plan)
+    p_plan.add_argument("--from", dest="origin", required=True, metavar="LAT,LON",
+                        help="origin: LAT,LON or stop:STOP_ID")
+    p_plan.add_argument("--to", dest="destination", required=True, metavar="LAT,LON",
+                        help="destination: LAT,LON or stop:STOP_ID")
+    when = p_plan.add_mutually_exclusive_group(required=True)
+    when.add_argument("--depart", type=_datetime_arg, metavar="YYYY-MM-DDTHH:MM", help="leave at (local time)")
+    when.add_argument("--arrive", type=_datetime_arg, metavar="YYYY-MM-DDTHH:MM", help="arrive by (local time)")
+    p_plan.add_argument("--wheelchair", action="store_true", help="step-free: accessible stops, trips and ways only")
+    p_plan.add_argument("--max-walk-m", type=float, default=2000.0, help="most walking in total, metres (2000)")
+    p_plan.add_argument("--walk-speed-mps", type=float, default=1.2, help="walking speed, m/s (1.2)")
+    p_plan.add_argument("--max-transfers", type=int, default=3, help="most changes of vehicle (3)")
+    p_plan.add_argument("--min-transfer-s", type=int, default=120, help="least time to change vehicle, s (120)")
+    p_plan.add_argument("--max-itineraries", type=int, default=6, help="most options shown (6)")
+    p_plan.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the readable output")
+    p_plan.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    """Entry point of ``mobility plan``."""
+    from mobility.planning.itinerary import format_plan
+    from mobility.planning.planner import PlanOptions, Planner
+
+    options = PlanOptions(walk_speed_mps=args.walk_speed_mps, max_walk_m=args.max_walk_m,
+                          min_transfer_s=args.min_transfer_s, max_transfers=args.max_transfers,
+                          wheelchair=args.wheelchair, max_itineraries=args.max_itineraries).validated()
+    planner = Planner.load(args.gtfs, args.osm)
+    arrive_by = args.arrive is not None
+    result = planner.plan(args.origin, args.destination, args.arrive if arrive_by else args.depart,
+                          arrive_by=arrive_by, options=options)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(format_plan(result.itineraries, args.lang))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,9 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "info":
             from mobility.interfaces.info import run_info
             return run_info(args)
+        if args.command == "plan":
+            return run_plan(args)
     except MobilityError as exc:
         print(f"mobility: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

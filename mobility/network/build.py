@@ -1,0 +1,310 @@
+"""Assemble the multimodal network (feeds + street networks + stop links + footpaths), cached on disk.
+
+:func:`load_network` is the one entry point: it hashes the content of the input files, and either
+loads the pickled :class:`Network` from the cache folder or builds it:
+
+* every GTFS feed, fully parsed (:func:`mobility.loaders.gtfs.load_feed`);
+* the walk network (and the drive network, for on-demand legs) as CSR arrays
+  (:class:`mobility.network.streets.StreetNetwork`);
+* every routable stop snapped to the nearest walkable edge (and to the nearest step-free edge);
+* stop-to-stop walking footpaths along streets up to :data:`FOOTPATH_RADIUS_M` metres.
+
+Per query date, :meth:`Network.timetable` turns this into the compact RAPTOR arrays
+(:func:`mobility.network.timetable.build_timetable`), memoised for a few dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from mobility.config import DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, cache_dir
+from mobility.errors import DataError
+from mobility.geo import LocalProjection
+from mobility.loaders.gtfs import Feed, load_feed
+from mobility.loaders.osm import load_osm
+from mobility.network.streets import Snaps, StreetNetwork
+from mobility.network.timetable import Timetable, build_timetable
+
+#: bump when the pickled layout or the build logic changes: old cache entries are then ignored
+CACHE_VERSION = 3
+#: stop-to-stop walking transfers are precomputed up to this network distance (metres)
+FOOTPATH_RADIUS_M = 1000.0
+#: a stop farther than this from any walkable edge is left unlinked (it can still be used by transfers)
+STOP_SNAP_MAX_M = 500.0
+
+
+@dataclass(eq=False)
+class Network:
+    """Everything the planner needs, built once per set of inputs.
+
+    ``stops`` has one row per routable stop (``location_type`` 0), keyed like the timetable
+    (``stop_key``: the GTFS id, namespaced ``feed_id:stop_id`` when several feeds are loaded), with
+    its snap onto the walk network (``snap_*`` columns) and onto step-free edges (``sf_*``).
+    ``footpaths`` / ``footpaths_step_free`` are ``from_key, to_key, walk_m`` along streets.
+    """
+
+    feeds: list[Feed]
+    gtfs_paths: list[str]
+    osm_path: str
+    walk: StreetNetwork
+    drive: StreetNetwork | None
+    stops: pd.DataFrame
+    footpaths: pd.DataFrame
+    footpaths_step_free: pd.DataFrame
+    inputs_key: str
+    build_seconds: float = 0.0
+    _timetables: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # ------------------------------------------------------------------ pickling (no cache, no lock)
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_timetables"] = OrderedDict()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def timezone(self) -> str:
+        return self.feeds[0].timezone
+
+    def service_range(self) -> tuple[dt.date, dt.date] | None:
+        """First and last date with service in any feed."""
+        ranges = [r for r in (f.service_range() for f in self.feeds) if r]
+        if not ranges:
+            return None
+        return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+    def stop_snaps(self, step_free: bool = False) -> Snaps:
+        """The stops' snaps onto the walk network, aligned with ``self.stops``."""
+        p = "sf_" if step_free else "snap_"
+        s = self.stops
+        return Snaps(s[p + "edge"].to_numpy(np.int64), s[p + "u"].to_numpy(np.int64), s[p + "v"].to_numpy(np.int64),
+                     s[p + "fraction"].to_numpy(float), s[p + "dist_m"].to_numpy(float),
+                     s[p + "lat"].to_numpy(float), s[p + "lon"].to_numpy(float))
+
+    # ------------------------------------------------------------------ per-date timetables
+    def timetable(self, service_date: dt.date, *, walk_speed_mps: float, max_walk_m: float,
+                  min_transfer_s: int, step_free: bool = False) -> Timetable:
+        """The RAPTOR arrays for ``service_date`` (memoised for the last few parameter sets).
+
+        Footpath durations are ``walk_m / walk_speed_mps``; footpaths longer than ``max_walk_m``
+        are left out.
+        """
+        key = (service_date, round(walk_speed_mps, 3), float(max_walk_m), int(min_transfer_s), step_free)
+        with self._lock:
+            tt = self._timetables.get(key)
+            if tt is not None:
+                self._timetables.move_to_end(key)
+                return tt
+        fp = self.footpaths_step_free if step_free else self.footpaths
+        fp = fp[fp["walk_m"] <= max_walk_m]
+        frame = pd.DataFrame({
+            "from_stop_id": fp["from_key"].to_numpy(),
+            "to_stop_id": fp["to_key"].to_numpy(),
+            "duration_s": np.ceil(fp["walk_m"].to_numpy() / walk_speed_mps).astype(np.int64),
+            "walk_m": fp["walk_m"].to_numpy(),
+        })
+        tt = build_timetable(self.feeds, service_date, footpaths=frame, min_transfer_s=min_transfer_s)
+        with self._lock:
+            self._timetables[key] = tt
+            while len(self._timetables) > 8:
+                self._timetables.popitem(last=False)
+        return tt
+
+
+# ---------------------------------------------------------------------------------------- input hashing
+
+def _hash_path(path: Path, h: "hashlib._Hash") -> None:
+    if not path.exists():
+        raise DataError("file or folder not found", path=str(path))
+    if path.is_dir():
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(str(child.relative_to(path)).encode())
+            h.update(child.read_bytes())
+    else:
+        h.update(path.read_bytes())
+
+
+def inputs_key(gtfs_paths: Sequence[Path], osm_path: Path) -> str:
+    """Content hash of the inputs and of the build parameters: the cache key."""
+    h = hashlib.sha256(f"mobility-network-v{CACHE_VERSION}-{FOOTPATH_RADIUS_M}".encode())
+    for p in gtfs_paths:
+        h.update(b"gtfs")
+        _hash_path(Path(p), h)
+    h.update(b"osm")
+    _hash_path(Path(osm_path), h)
+    return h.hexdigest()[:32]
+
+
+# ---------------------------------------------------------------------------------------- build steps
+
+def feed_ids_for(paths: Sequence[Path]) -> list[str]:
+    """Short distinct feed ids from file names (``poa_eptc.zip`` -> ``poa_eptc``)."""
+    ids: list[str] = []
+    for p in paths:
+        name = Path(p).name
+        for suffix in (".zip", ".gtfs"):
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        base, n = name or "feed", 2
+        while name in ids:
+            name, n = f"{base}{n}", n + 1
+        ids.append(name)
+    return ids
+
+
+def routable_stops(feeds: Sequence[Feed]) -> pd.DataFrame:
+    """One row per platform stop of every feed, keyed as in the timetable."""
+    multi = len(feeds) > 1
+    frames = []
+    for i, feed in enumerate(feeds):
+        s = feed.stops
+        s = s[s["location_type"].fillna(0).astype(int) == 0]
+        s = s[np.isfinite(s["stop_lat"].to_numpy(float)) & np.isfinite(s["stop_lon"].to_numpy(float))]
+        ids = s["stop_id"].astype(str)
+        frames.append(pd.DataFrame({
+            "stop_key": (feed.feed_id + ":" + ids) if multi else ids,
+            "feed_index": i,
+            "stop_id": ids,
+            "stop_name": s["stop_name"].astype(str),
+            "lat": s["stop_lat"].astype(float),
+            "lon": s["stop_lon"].astype(float),
+        }))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["stop_key", "feed_index", "stop_id", "stop_name", "lat", "lon"])
+    return out.drop_duplicates("stop_key").reset_index(drop=True)
+
+
+def _attach_snaps(stops: pd.DataFrame, walk: StreetNetwork) -> pd.DataFrame:
+    stops = stops.copy()
+    for prefix, step_free in (("snap_", False), ("sf_", True)):
+        snaps = walk.snap_many(stops["lat"].to_numpy(), stops["lon"].to_numpy(), STOP_SNAP_MAX_M,
+                               step_free_only=step_free)
+        for name in ("edge", "u", "v", "fraction", "dist_m", "lat", "lon"):
+            stops[prefix + name] = getattr(snaps, name)
+    return stops
+
+
+def stop_footpaths(walk: StreetNetwork, stops: pd.DataFrame, *, step_free: bool,
+                   radius_m: float = FOOTPATH_RADIUS_M, batch: int = 64) -> pd.DataFrame:
+    """Walking distances along streets between stops at most ``radius_m`` apart (both directions).
+
+    Batched multi-row Dijkstra from the end nodes of the stops' snapped edges; a stop at fraction
+    ``f`` of edge (u, v) of length L is ``f*L`` from u and ``(1-f)*L`` from v (walk edges run both
+    ways). Two stops on the same edge are also linked directly along it.
+    """
+    p = "sf_" if step_free else "snap_"
+    ok = stops[p + "edge"].to_numpy() >= 0
+    idx = np.nonzero(ok)[0]
+    empty = pd.DataFrame({"from_key": pd.Series(dtype=str), "to_key": pd.Series(dtype=str),
+                          "walk_m": pd.Series(dtype=float)})
+    if len(idx) < 2:
+        return empty
+    edge = stops[p + "edge"].to_numpy()[idx]
+    u = stops[p + "u"].to_numpy()[idx]
+    v = stops[p + "v"].to_numpy()[idx]
+    frac = stops[p + "fraction"].to_numpy(float)[idx]
+    length = walk.length_m[edge]
+    off_u, off_v = frac * length, (1.0 - frac) * length
+    proj = LocalProjection(float(stops["lat"].mean()), float(stops["lon"].mean()))
+    x, y = proj.to_xy(stops[p + "lat"].to_numpy(float)[idx], stops[p + "lon"].to_numpy(float)[idx])
+    tree = cKDTree(np.column_stack([x, y]))
+    pairs = tree.query_pairs(radius_m, output_type="ndarray")
+    if len(pairs) == 0:
+        return empty
+    pairs = np.vstack([pairs, pairs[:, ::-1]])
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    m = walk._matrix("length", step_free)  # deduplicated CSR of the (step-free) walk graph
+    graph = csr_matrix((m.data, m.indices, m.indptr), shape=(walk.n_nodes + 1, walk.n_nodes + 1))
+    sources = np.unique(pairs[:, 0])
+    out_from, out_to, out_m = [], [], []
+    for start in range(0, len(sources), batch):
+        src = sources[start:start + batch]
+        nodes = np.unique(np.concatenate([u[src], v[src]]))
+        dist = dijkstra(graph, directed=True, indices=nodes, limit=radius_m)
+        row = {int(n): k for k, n in enumerate(nodes)}
+        sel = pairs[(pairs[:, 0] >= src[0]) & (pairs[:, 0] <= src[-1])]
+        a, b = sel[:, 0], sel[:, 1]
+        ru = np.array([row[int(n)] for n in u[a]])
+        rv = np.array([row[int(n)] for n in v[a]])
+        best = np.minimum.reduce([
+            off_u[a] + dist[ru, u[b]] + off_u[b], off_u[a] + dist[ru, v[b]] + off_v[b],
+            off_v[a] + dist[rv, u[b]] + off_u[b], off_v[a] + dist[rv, v[b]] + off_v[b],
+        ])
+        same = edge[a] == edge[b]
+        best[same] = np.minimum(best[same], np.abs(frac[a][same] - frac[b][same]) * length[a][same])
+        keep = best <= radius_m
+        out_from.append(a[keep]); out_to.append(b[keep]); out_m.append(best[keep])
+    a = idx[np.concatenate(out_from)]
+    b = idx[np.concatenate(out_to)]
+    keys = stops["stop_key"].to_numpy()
+    return pd.DataFrame({"from_key": keys[a], "to_key": keys[b], "walk_m": np.concatenate(out_m)})
+
+
+def build_network(gtfs_paths: Sequence[Path], osm_path: Path, key: str = "") -> Network:
+    """Parse and link everything (the slow path; see :func:`load_network`)."""
+    t0 = time.perf_counter()
+    gtfs_paths = [Path(p) for p in gtfs_paths]
+    feeds = [load_feed(p, feed_id=fid) for p, fid in zip(gtfs_paths, feed_ids_for(gtfs_paths))]
+    for feed in feeds:
+        feed.load_all()
+        # the parsed frames are all we keep: drop the open archive and the raw text tables
+        feed._src = None
+        feed._tables = {}
+    osm = load_osm(osm_path)
+    walk = StreetNetwork.from_osm(osm, "walk")
+    try:
+        drive = StreetNetwork.from_osm(osm, "drive")
+    except DataError:
+        drive = None  # an extract with no drivable road (pedestrian zone): no on-demand legs
+    stops = _attach_snaps(routable_stops(feeds), walk)
+    footpaths = stop_footpaths(walk, stops, step_free=False)
+    footpaths_sf = stop_footpaths(walk, stops, step_free=True)
+    return Network(feeds=feeds, gtfs_paths=[str(p) for p in gtfs_paths], osm_path=str(osm_path),
+                   walk=walk, drive=drive, stops=stops, footpaths=footpaths,
+                   footpaths_step_free=footpaths_sf, inputs_key=key,
+                   build_seconds=time.perf_counter() - t0)
+
+
+def load_network(gtfs_paths: Sequence[str | os.PathLike] | None = None,
+                 osm_path: str | os.PathLike | None = None, *, use_cache: bool = True) -> Network:
+    """The network of these inputs (defaults: the embedded Audomarois data), from the cache if built before."""
+    gtfs = [Path(p) for p in (gtfs_paths or DEFAULT_GTFS_PATHS)]
+    osm = Path(osm_path or DEFAULT_OSM_PATH)
+    key = inputs_key(gtfs, osm)
+    path = cache_dir() / f"network-{key}.pickle"
+    if use_cache and path.exists():
+        try:
+            with open(path, "rb") as fh:
+                net = pickle.load(fh)
+            if isinstance(net, Network) and net.inputs_key == key:
+                return net
+        except Exception:  # a truncated or stale cache entry is rebuilt, never fatal
+            pass
+    net = build_network(gtfs, osm, key)
+    if use_cache:
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            pickle.dump(net, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    return net

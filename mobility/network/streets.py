@@ -1,0 +1,623 @@
+"""Compact street network (CSR arrays) with snapping and Dijkstra from points on edges.
+
+A :class:`StreetNetwork` is built once from a networkx graph of
+:mod:`mobility.loaders.osm` (or straight from the OSM data, which is faster) and cached
+on disk as one ``.npz``. Edges are straight segments between two nodes (unsimplified
+graphs), stored in CSR order: the edges leaving node ``i`` are ``indptr[i]:indptr[i+1]``
+and ``indices[e] == edge_v[e]``.
+
+Points are located *on* edges: a :class:`Snap` is the closest point of the closest edge,
+given as an edge index and a ``fraction`` along it (0 at ``u``, 1 at ``v``). Routing from
+such a point first runs along its edge to ``v`` (``(1 - fraction) * cost``) or, when the
+edge can be travelled backwards (a "twin" edge v->u of the same way exists, as on every
+walking edge), to ``u`` (``fraction * cost``); a target on the same edge can also be
+reached directly along it. Shortest paths use ``scipy.sparse.csgraph.dijkstra`` with a
+virtual source node carrying those offsets.
+
+Costs are lengths in metres (``weight="length"``) or, for networks built from a drive
+graph, free-flow travel times in seconds (``weight="travel_time"``). For walking times,
+divide lengths by the walking speed at query time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from mobility.errors import DataError
+from mobility.geo import interpolate, point_segment_distance_m, to_unit_xyz_m
+
+#: spacing (metres) of the points sampled along edges for the snapping index; a query
+#: only examines edges with a sample within (best distance + spacing / 2)
+INDEX_SPACING_M = 20.0
+#: default search radius (metres) for snapping
+DEFAULT_SNAP_DIST_M = 500.0
+#: bump when the .npz layout changes; load() refuses other versions
+FORMAT_VERSION = 1
+
+_WEIGHTS = {"length": "length", "length_m": "length", "travel_time": "travel_time", "travel_time_s": "travel_time"}
+
+
+@dataclass(frozen=True)
+class Snap:
+    """A point located on the street network.
+
+    ``edge`` is the edge index, ``u``/``v`` its end node *indices* (``network.node_ids[u]``
+    is the OSM id), ``fraction`` the position along the edge (0 at ``u``, 1 at ``v``),
+    ``dist_m`` the distance in metres from the query point to the edge, and ``lat``/``lon``
+    (degrees) the snapped point on the edge.
+    """
+
+    edge: int
+    u: int
+    v: int
+    fraction: float
+    dist_m: float
+    lat: float
+    lon: float
+
+
+@dataclass
+class Snaps:
+    """Vectorised result of :meth:`StreetNetwork.snap_many`: one row per query point.
+
+    Arrays as in :class:`Snap`; rows with no edge within reach have ``edge == -1`` and
+    NaN elsewhere. ``snaps[i]`` gives a :class:`Snap` or None.
+    """
+
+    edge: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    fraction: np.ndarray
+    dist_m: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+
+    @property
+    def found(self) -> np.ndarray:
+        """Bool mask of the query points that snapped."""
+        return self.edge >= 0
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+    def __getitem__(self, i: int) -> Snap | None:
+        if self.edge[i] < 0:
+            return None
+        return Snap(int(self.edge[i]), int(self.u[i]), int(self.v[i]), float(self.fraction[i]),
+                    float(self.dist_m[i]), float(self.lat[i]), float(self.lon[i]))
+
+    @classmethod
+    def from_list(cls, snaps: list[Snap | None]) -> Snaps:
+        """Pack a list of :class:`Snap` (None allowed) into arrays."""
+        n = len(snaps)
+        out = cls(np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
+                  *(np.full(n, np.nan) for _ in range(4)))
+        for i, s in enumerate(snaps):
+            if s is not None:
+                out.edge[i], out.u[i], out.v[i] = s.edge, s.u, s.v
+                out.fraction[i], out.dist_m[i], out.lat[i], out.lon[i] = s.fraction, s.dist_m, s.lat, s.lon
+        return out
+
+
+@dataclass
+class _Matrix:
+    """Deduplicated CSR adjacency for Dijkstra, with one extra empty row (virtual source)."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray  # length n_nodes + 2
+    entry_edge: np.ndarray  # edge index of each CSR entry
+
+
+class StreetNetwork:
+    """Street graph as CSR arrays; see the module docstring.
+
+    Attributes (``N`` nodes, ``E`` directed edges, edges sorted by ``edge_u``):
+    ``node_ids`` (int64 OSM ids), ``node_lat``/``node_lon`` (float64 degrees), ``indptr``
+    (N+1), ``indices`` (== ``edge_v``), ``edge_u``/``edge_v`` (node indices),
+    ``length_m`` (float64), ``travel_time_s`` (float64, or None for walking networks),
+    ``step_free`` (bool), ``edge_osmid`` (way id), ``edge_name`` (street name, "" if none),
+    ``edge_reverse`` (index of the twin edge v->u of the same way, -1 if none).
+    """
+
+    def __init__(self, node_ids, node_lat, node_lon, edge_u, edge_v, length_m, *,
+                 travel_time_s=None, step_free=None, edge_osmid=None, edge_name=None,
+                 weight: str = "length") -> None:
+        self.node_ids = np.asarray(node_ids, dtype=np.int64)
+        self.node_lat = np.asarray(node_lat, dtype=np.float64)
+        self.node_lon = np.asarray(node_lon, dtype=np.float64)
+        n_edges = len(edge_u)
+        edge_u = np.asarray(edge_u, dtype=np.int64)
+        edge_v = np.asarray(edge_v, dtype=np.int64)
+        order = np.lexsort((edge_v, edge_u))
+        self.edge_u = edge_u[order]
+        self.edge_v = edge_v[order]
+        self.length_m = np.asarray(length_m, dtype=np.float64)[order]
+        self.travel_time_s = None if travel_time_s is None else np.asarray(travel_time_s, np.float64)[order]
+        self.step_free = (np.ones(n_edges, bool) if step_free is None else np.asarray(step_free, bool)[order])
+        self.edge_osmid = (np.full(n_edges, -1, np.int64) if edge_osmid is None
+                           else np.asarray(edge_osmid, np.int64)[order])
+        if edge_name is None:
+            self.name_table = np.array([""])
+            self.edge_name_idx = np.zeros(n_edges, np.int32)
+        else:
+            codes, uniques = pd.factorize(pd.Series(edge_name, dtype=object).fillna("").astype(str).to_numpy())
+            self.name_table = np.asarray(uniques, dtype=str) if len(uniques) else np.array([""])
+            self.edge_name_idx = np.asarray(codes, np.int32)[order]
+        self.weight = _check_weight(weight)
+        n = len(self.node_ids)
+        self.indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.edge_u, minlength=n), out=self.indptr[1:])
+        self.indices = self.edge_v
+        self.edge_reverse = self._find_twins()
+        self._matrices: dict = {}
+        self._trees: dict = {}
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_graph(cls, G, weight: str = "length") -> StreetNetwork:
+        """Build from an OSMnx-style ``MultiDiGraph`` (:func:`mobility.loaders.osm.walk_graph`
+        or ``drive_graph``, or one from OSMnx itself).
+
+        Reads node ``x``/``y`` and edge ``length`` (metres), ``travel_time`` (seconds, kept
+        when every edge has it), ``step_free`` (default True), ``osmid`` and ``name``.
+        ``weight`` ("length" or "travel_time") is the default cost of :meth:`path_coords`.
+        """
+        nodes = list(G.nodes)
+        index = {n: i for i, n in enumerate(nodes)}
+        lat = np.array([G.nodes[n]["y"] for n in nodes], dtype=float)
+        lon = np.array([G.nodes[n]["x"] for n in nodes], dtype=float)
+        rows = list(G.edges(data=True))
+        u = np.fromiter((index[a] for a, _, _ in rows), dtype=np.int64, count=len(rows))
+        v = np.fromiter((index[b] for _, b, _ in rows), dtype=np.int64, count=len(rows))
+        length = np.array([d["length"] for _, _, d in rows], dtype=float)
+        tt = [d.get("travel_time") for _, _, d in rows]
+        travel_time = None if any(t is None for t in tt) or not rows else np.array(tt, dtype=float)
+        step_free = np.array([bool(d.get("step_free", True)) for _, _, d in rows], dtype=bool)
+        osmid = np.array([_or(_first(d.get("osmid")), -1) for _, _, d in rows], dtype=np.int64)
+        name = [_first(d.get("name", "")) for _, _, d in rows]
+        try:
+            node_ids = np.array(nodes, dtype=np.int64)
+        except (TypeError, ValueError):
+            node_ids = np.arange(len(nodes), dtype=np.int64)
+        if weight in ("travel_time", "travel_time_s") and travel_time is None:
+            raise ValueError("weight='travel_time' needs a 'travel_time' attribute on every edge")
+        return cls(node_ids, lat, lon, u, v, length, travel_time_s=travel_time, step_free=step_free,
+                   edge_osmid=osmid, edge_name=name, weight=weight)
+
+    @classmethod
+    def from_osm(cls, osm, mode: str = "walk", **options) -> StreetNetwork:
+        """Build straight from :class:`~mobility.loaders.osm.OsmData` without networkx.
+
+        Same network as ``from_graph(walk_graph(osm))`` (``mode="walk"``) or
+        ``from_graph(drive_graph(osm), weight="travel_time")`` (``mode="drive"``), several
+        times faster. ``options`` go to :func:`mobility.loaders.osm.edge_table`.
+        """
+        from mobility.loaders.osm import edge_table
+
+        table = edge_table(osm, mode, **options)
+        u_id = table["u"].to_numpy()
+        v_id = table["v"].to_numpy()
+        node_ids = np.unique(np.concatenate([u_id, v_id]))
+        _, lat, lon = osm.coords(node_ids)
+        ways = table["way"].to_numpy()
+        uniq_ways, inv = np.unique(ways, return_inverse=True)
+        way_names = np.array([osm.ways[w].tags.get("name", "") for w in uniq_ways], dtype=object)
+        return cls(node_ids, lat, lon, np.searchsorted(node_ids, u_id), np.searchsorted(node_ids, v_id),
+                   table["length_m"].to_numpy(),
+                   travel_time_s=table["travel_time_s"].to_numpy() if mode == "drive" else None,
+                   step_free=table["step_free"].to_numpy(), edge_osmid=table["osmid"].to_numpy(),
+                   edge_name=way_names[inv], weight="travel_time" if mode == "drive" else "length")
+
+    def _find_twins(self) -> np.ndarray:
+        """For each edge u->v, the index of an edge v->u of the same way (-1 if none)."""
+        n_edges = len(self.edge_u)
+        rev = np.full(n_edges, -1, dtype=np.int64)
+        if n_edges == 0:
+            return rev
+        df = pd.DataFrame({"u": self.edge_u, "v": self.edge_v, "o": self.edge_osmid, "e": np.arange(n_edges)})
+        df = df[df["u"] != df["v"]]
+        m = df.merge(df, left_on=["u", "v", "o"], right_on=["v", "u", "o"], suffixes=("", "_r"))
+        m = m.drop_duplicates("e")
+        rev[m["e"].to_numpy()] = m["e_r"].to_numpy()
+        # parallel duplicates could pair unevenly: keep only mutual pairs
+        ok = rev >= 0
+        bad = ok.copy()
+        bad[ok] = rev[rev[ok]] != np.nonzero(ok)[0]
+        rev[bad] = -1
+        return rev
+
+    # ------------------------------------------------------------------ basics
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return len(self.edge_u)
+
+    def __repr__(self) -> str:
+        return f"StreetNetwork({self.n_nodes} nodes, {self.n_edges} edges, weight={self.weight!r})"
+
+    def edge_name(self, edge: int) -> str:
+        """Street name of an edge ("" if unnamed)."""
+        return str(self.name_table[self.edge_name_idx[edge]])
+
+    def node_index(self, osm_id: int) -> int:
+        """Index of the node with this OSM id (KeyError if absent)."""
+        i = int(np.searchsorted(self.node_ids, osm_id)) if self._ids_sorted() else None
+        if i is not None and i < self.n_nodes and self.node_ids[i] == osm_id:
+            return i
+        hits = np.nonzero(self.node_ids == osm_id)[0]
+        if len(hits) == 0:
+            raise KeyError(osm_id)
+        return int(hits[0])
+
+    def _ids_sorted(self) -> bool:
+        if not hasattr(self, "_sorted_ids"):
+            self._sorted_ids = bool(np.all(self.node_ids[1:] >= self.node_ids[:-1]))
+        return self._sorted_ids
+
+    def cost(self, weight: str | None = None) -> np.ndarray:
+        """Per-edge cost array: ``length_m`` or ``travel_time_s``."""
+        w = _check_weight(weight or self.weight)
+        if w == "length":
+            return self.length_m
+        if self.travel_time_s is None:
+            raise ValueError("this network has no travel times (built from a walking graph?)")
+        return self.travel_time_s
+
+    # ------------------------------------------------------------------ snapping
+
+    def _tree(self, step_free_only: bool):
+        key = bool(step_free_only)
+        if key not in self._trees:
+            e = np.arange(self.n_edges)
+            keep = (self.edge_reverse < 0) | (e < self.edge_reverse)  # one of each twin pair
+            if step_free_only:
+                keep &= self.step_free
+            edges = e[keep]
+            n_pieces = np.maximum(1, np.ceil(self.length_m[edges] / INDEX_SPACING_M)).astype(np.int64)
+            sample_edge = np.repeat(edges, n_pieces)
+            starts = np.cumsum(n_pieces) - n_pieces
+            piece = np.arange(len(sample_edge)) - np.repeat(starts, n_pieces)
+            frac = (piece + 0.5) / np.repeat(n_pieces, n_pieces)
+            u, v = self.edge_u[sample_edge], self.edge_v[sample_edge]
+            lat, lon = interpolate(self.node_lat[u], self.node_lon[u], self.node_lat[v], self.node_lon[v], frac)
+            tree = cKDTree(to_unit_xyz_m(lat, lon)) if len(sample_edge) else None
+            # half the longest piece: every point of an edge is this close to a sample
+            half_piece_m = float((self.length_m[edges] / n_pieces).max() / 2) if len(edges) else 0.0
+            self._trees[key] = (tree, sample_edge, half_piece_m)
+        return self._trees[key]
+
+    def snap_many(self, lats, lons, max_dist_m: float = DEFAULT_SNAP_DIST_M, *,
+                  step_free_only: bool = False) -> Snaps:
+        """Snap many points (degrees) to the closest point of the closest edge.
+
+        Points farther than ``max_dist_m`` metres from every (step-free, if
+        ``step_free_only``) edge get ``edge == -1``. Vectorised: a KD-tree over points
+        sampled every :data:`INDEX_SPACING_M` along the edges finds the candidate edges,
+        then exact point-to-segment distances are computed in a frame centred on each point.
+        """
+        lats = np.atleast_1d(np.asarray(lats, dtype=float))
+        lons = np.atleast_1d(np.asarray(lons, dtype=float))
+        n = len(lats)
+        out = Snaps(np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
+                    *(np.full(n, np.nan) for _ in range(4)))
+        tree, sample_edge, half_piece_m = self._tree(step_free_only)
+        valid = np.isfinite(lats) & np.isfinite(lons)
+        if tree is None or not valid.any():
+            return out
+        q = np.nonzero(valid)[0]
+        xyz = to_unit_xyz_m(lats[q], lons[q])
+        slack_m = half_piece_m + 1.0
+        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
+        near = np.isfinite(d0)
+        q, xyz, d0 = q[near], xyz[near], d0[near]
+        if len(q) == 0:
+            return out
+        radius = np.minimum(d0, max_dist_m) * 1.001 + slack_m
+        hits = tree.query_ball_point(xyz, r=radius, return_sorted=False)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        cand_q = np.repeat(q, counts)
+        cand_e = sample_edge[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
+        # drop repeated (query, edge) pairs before the exact computation
+        pairs = np.unique(np.column_stack([cand_q, cand_e]), axis=0)
+        cand_q, cand_e = pairs[:, 0], pairs[:, 1]
+        u, v = self.edge_u[cand_e], self.edge_v[cand_e]
+        frac, dist = point_segment_distance_m(lats[cand_q], lons[cand_q], self.node_lat[u], self.node_lon[u],
+                                              self.node_lat[v], self.node_lon[v])
+        order = np.lexsort((cand_e, dist, cand_q))
+        first = order[np.r_[True, cand_q[order][1:] != cand_q[order][:-1]]]
+        first = first[dist[first] <= max_dist_m]
+        rows = cand_q[first]
+        e = cand_e[first]
+        out.edge[rows] = e
+        out.u[rows] = self.edge_u[e]
+        out.v[rows] = self.edge_v[e]
+        out.fraction[rows] = frac[first]
+        out.dist_m[rows] = dist[first]
+        out.lat[rows], out.lon[rows] = interpolate(self.node_lat[self.edge_u[e]], self.node_lon[self.edge_u[e]],
+                                                   self.node_lat[self.edge_v[e]], self.node_lon[self.edge_v[e]],
+                                                   frac[first])
+        return out
+
+    def snap(self, lat: float, lon: float, max_dist_m: float = DEFAULT_SNAP_DIST_M, *,
+             step_free_only: bool = False) -> Snap | None:
+        """Closest point (degrees) of the closest edge within ``max_dist_m`` metres, or None."""
+        return self.snap_many([lat], [lon], max_dist_m, step_free_only=step_free_only)[0]
+
+    def _canonical(self, snap: Snap) -> Snap:
+        """Express a snap on the twin edge as the same point on the lower-numbered edge."""
+        rev = self.edge_reverse[snap.edge]
+        if 0 <= rev < snap.edge:
+            return Snap(int(rev), snap.v, snap.u, 1.0 - snap.fraction, snap.dist_m, snap.lat, snap.lon)
+        return snap
+
+    # ------------------------------------------------------------------ shortest paths
+
+    def _matrix(self, weight: str, step_free_only: bool) -> _Matrix:
+        key = (weight, bool(step_free_only))
+        if key not in self._matrices:
+            cost = self.cost(weight)
+            keep = self.edge_u != self.edge_v
+            if step_free_only:
+                keep &= self.step_free
+            idx = np.nonzero(keep)[0]
+            idx = idx[np.lexsort((cost[idx], self.edge_v[idx], self.edge_u[idx]))]
+            u, v = self.edge_u[idx], self.edge_v[idx]
+            first = np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])]  # cheapest of parallel edges
+            idx = idx[first]
+            n = self.n_nodes
+            indptr = np.zeros(n + 2, dtype=np.int64)
+            np.cumsum(np.bincount(self.edge_u[idx], minlength=n + 1), out=indptr[1:])
+            self._matrices[key] = _Matrix(cost[idx].astype(np.float64), self.edge_v[idx].astype(np.int32),
+                                          indptr, idx)
+        return self._matrices[key]
+
+    def _source_offsets(self, source, weight: str) -> tuple[np.ndarray, np.ndarray]:
+        """Virtual-source entries ``(node indices, costs)`` for a Snap or (node, offset) list."""
+        if isinstance(source, Snap):
+            cost = self.cost(weight)
+            s = self._canonical(source)
+            nodes = [s.v]
+            offs = [(1.0 - s.fraction) * cost[s.edge]]
+            rev = self.edge_reverse[s.edge]
+            if rev >= 0:
+                nodes.append(s.u)
+                offs.append(s.fraction * cost[rev])
+            return np.array(nodes, np.int64), np.array(offs, float)
+        pairs = list(source)
+        if not pairs:
+            raise ValueError("no source given")
+        nodes = np.array([int(p[0]) for p in pairs], dtype=np.int64)
+        offs = np.array([float(p[1]) for p in pairs], dtype=float)
+        if (nodes < 0).any() or (nodes >= self.n_nodes).any() or (offs < 0).any():
+            raise ValueError("sources must be (node index, offset >= 0) pairs")
+        return nodes, offs
+
+    def _dijkstra(self, source, limit: float, weight: str, step_free_only: bool, predecessors: bool = False):
+        """Costs (length n_nodes + 1, last = virtual source) and optionally predecessors."""
+        m = self._matrix(weight, step_free_only)
+        nodes, offs = self._source_offsets(source, weight)
+        n = self.n_nodes
+        order = np.lexsort((offs, nodes))
+        nodes, offs = nodes[order], offs[order]
+        first = np.r_[True, nodes[1:] != nodes[:-1]]
+        nodes, offs = nodes[first], offs[first]
+        nnz = len(m.data)
+        indptr = m.indptr.copy()
+        indptr[n + 1] = nnz + len(nodes)
+        graph = csr_matrix((np.concatenate([m.data, offs]), np.concatenate([m.indices, nodes.astype(np.int32)]),
+                            indptr), shape=(n + 1, n + 1))
+        limit = np.inf if limit is None else float(limit)
+        return dijkstra(graph, directed=True, indices=n, limit=limit, return_predecessors=predecessors)
+
+    def distances_from(self, source, max_dist_m: float = np.inf, *, step_free_only: bool = False,
+                       weight: str = "length") -> tuple[np.ndarray, np.ndarray]:
+        """Shortest costs from a point to every node within reach.
+
+        ``source`` is a :class:`Snap` (a point on an edge) or a list of ``(node index,
+        offset)`` pairs (multi-source: each node starts at its offset). Returns
+        ``(node_index, dist)`` arrays for the nodes with cost <= ``max_dist_m``, sorted by
+        node index. Costs are metres, or seconds with ``weight="travel_time"`` (then
+        ``max_dist_m`` is a time in seconds too). ``step_free_only`` avoids steps; the
+        source's own edge is always usable.
+        """
+        dist = self._dijkstra(source, max_dist_m, _check_weight(weight), step_free_only)[:-1]
+        reached = np.nonzero(dist <= max_dist_m)[0]
+        return reached, dist[reached]
+
+    def travel_times_from(self, source, max_time_s: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`distances_from` with free-flow travel times (seconds; drive networks)."""
+        return self.distances_from(source, max_time_s, weight="travel_time")
+
+    def _target_costs(self, dist: np.ndarray, source: Snap | None, targets: Snaps, weight: str) -> np.ndarray:
+        """Cost to each target point given node costs ``dist`` from ``source``."""
+        cost = self.cost(weight)
+        ok = targets.edge >= 0
+        out = np.full(len(targets), np.inf)
+        if not ok.any():
+            return out
+        e = targets.edge[ok]
+        f = targets.fraction[ok]
+        # express every target on its canonical edge (twin pairs -> lower index)
+        rev = self.edge_reverse[e]
+        swap = (rev >= 0) & (rev < e)
+        e = np.where(swap, rev, e)
+        f = np.where(swap, 1.0 - f, f)
+        rev = self.edge_reverse[e]
+        u, v = self.edge_u[e], self.edge_v[e]
+        best = dist[u] + f * cost[e]  # enter at u, run along e
+        back = np.where(rev >= 0, dist[v] + (1.0 - f) * cost[np.maximum(rev, 0)], np.inf)
+        best = np.minimum(best, back)
+        if source is not None:
+            s = self._canonical(source)
+            same = e == s.edge
+            if same.any():
+                srev = self.edge_reverse[s.edge]
+                fwd = np.where(f >= s.fraction, (f - s.fraction) * cost[s.edge], np.inf)
+                bwd = np.where((f < s.fraction) & (srev >= 0), (s.fraction - f) * cost[max(srev, 0)], np.inf)
+                best = np.where(same, np.minimum(best, np.minimum(fwd, bwd)), best)
+        out[ok] = best
+        return out
+
+    def point_to_points_m(self, snap_a: Snap, snaps_b, max_dist_m: float = np.inf, *,
+                          step_free_only: bool = False) -> np.ndarray:
+        """Walking (network) distance in metres from one snapped point to many.
+
+        ``snaps_b`` is a :class:`Snaps` or a list of :class:`Snap` (None allowed). Returns a
+        float64 array aligned with it: ``inf`` where unreachable, not snapped, or farther
+        than ``max_dist_m``. Handles targets on the source's own edge.
+        """
+        return self._point_to_points(snap_a, snaps_b, max_dist_m, "length", step_free_only)
+
+    def point_to_points_s(self, snap_a: Snap, snaps_b, max_time_s: float = np.inf) -> np.ndarray:
+        """:meth:`point_to_points_m` with free-flow travel times in seconds (drive networks)."""
+        return self._point_to_points(snap_a, snaps_b, max_time_s, "travel_time", False)
+
+    def _point_to_points(self, snap_a, snaps_b, limit, weight, step_free_only) -> np.ndarray:
+        targets = snaps_b if isinstance(snaps_b, Snaps) else Snaps.from_list(list(snaps_b))
+        dist = self._dijkstra(snap_a, limit, weight, step_free_only)
+        out = self._target_costs(dist, snap_a, targets, weight)
+        out[out > limit] = np.inf
+        return out
+
+    def path_coords(self, snap_a: Snap, snap_b: Snap, *, weight: str | None = None,
+                    step_free_only: bool = False, max_cost: float = np.inf):
+        """Street geometry of the cheapest path between two snapped points.
+
+        Returns ``(coords, length_m)``: ``coords`` is a list of ``(lat, lon)`` from
+        ``snap_a``'s point through the network nodes to ``snap_b``'s point, and
+        ``length_m`` its length in metres (even when minimising ``weight="travel_time"``;
+        the default weight is the network's). Returns None when no path costs at most
+        ``max_cost``.
+        """
+        w = _check_weight(weight or self.weight)
+        cost = self.cost(w)
+        a = self._canonical(snap_a)
+        b = self._canonical(snap_b)
+        dist, pred = self._dijkstra(a, max_cost, w, step_free_only, predecessors=True)
+        n = self.n_nodes
+        # candidate arrivals: same edge directly, or via u_b / v_b
+        ea, eb = a.edge, b.edge
+        rev_a, rev_b = self.edge_reverse[ea], self.edge_reverse[eb]
+        options = []
+        if ea == eb:
+            if b.fraction >= a.fraction:
+                options.append(((b.fraction - a.fraction) * cost[ea], "direct", None))
+            elif rev_a >= 0:
+                options.append(((a.fraction - b.fraction) * cost[rev_a], "direct", None))
+        options.append((dist[b.u] + b.fraction * cost[eb], "node", b.u))
+        if rev_b >= 0:
+            options.append((dist[b.v] + (1.0 - b.fraction) * cost[rev_b], "node", b.v))
+        total, kind, entry = min(options, key=lambda o: o[0])
+        if not np.isfinite(total) or total > max_cost:
+            return None
+        if kind == "direct":
+            return [(a.lat, a.lon), (b.lat, b.lon)], abs(b.fraction - a.fraction) * self.length_m[ea]
+        nodes = [entry]
+        while pred[nodes[-1]] != n:
+            nodes.append(int(pred[nodes[-1]]))
+            if len(nodes) > n + 1:  # pragma: no cover - defensive
+                raise RuntimeError("predecessor loop")
+        nodes.reverse()
+        length = (1.0 - a.fraction) * self.length_m[ea] if nodes[0] == a.v else a.fraction * self.length_m[ea]
+        m = self._matrix(w, step_free_only)
+        for x, y in zip(nodes[:-1], nodes[1:]):
+            row = slice(m.indptr[x], m.indptr[x + 1])
+            j = m.indptr[x] + int(np.searchsorted(m.indices[row], y))
+            length += self.length_m[m.entry_edge[j]]
+        length += b.fraction * self.length_m[eb] if entry == b.u else (1.0 - b.fraction) * self.length_m[eb]
+        coords = [(a.lat, a.lon)]
+        coords += [(float(self.node_lat[i]), float(self.node_lon[i])) for i in nodes]
+        coords.append((b.lat, b.lon))
+        return coords, float(length)
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, path: str | Path) -> None:
+        """Write the network to one uncompressed ``.npz`` file (fast to load)."""
+        arrays = {
+            "format_version": np.array(FORMAT_VERSION),
+            "weight": np.array(self.weight),
+            "node_ids": self.node_ids, "node_lat": self.node_lat, "node_lon": self.node_lon,
+            "edge_u": self.edge_u, "edge_v": self.edge_v, "length_m": self.length_m,
+            "step_free": self.step_free, "edge_osmid": self.edge_osmid,
+            "name_table": self.name_table, "edge_name_idx": self.edge_name_idx,
+            "edge_reverse": self.edge_reverse,
+        }
+        if self.travel_time_s is not None:
+            arrays["travel_time_s"] = self.travel_time_s
+        path = Path(path)
+        # np.savez appends .npz to names without it; write to the exact name instead
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> StreetNetwork:
+        """Read a network written by :meth:`save`; DataError if missing or unreadable."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if int(z["format_version"]) != FORMAT_VERSION:
+                    raise DataError(f"street network cache has format {int(z['format_version'])}, "
+                                    f"expected {FORMAT_VERSION}", path=str(path))
+                net = cls.__new__(cls)
+                net.node_ids = z["node_ids"]
+                net.node_lat = z["node_lat"]
+                net.node_lon = z["node_lon"]
+                net.edge_u = z["edge_u"]
+                net.edge_v = z["edge_v"]
+                net.length_m = z["length_m"]
+                net.travel_time_s = z["travel_time_s"] if "travel_time_s" in z.files else None
+                net.step_free = z["step_free"]
+                net.edge_osmid = z["edge_osmid"]
+                net.name_table = z["name_table"]
+                net.edge_name_idx = z["edge_name_idx"]
+                net.weight = str(z["weight"])
+                net.edge_reverse = z["edge_reverse"]
+        except DataError:
+            raise
+        except (OSError, KeyError, ValueError, EOFError) as exc:
+            raise DataError(f"cannot read street network cache ({exc})", path=str(path)) from exc
+        # edges are stored sorted by u: rebuild the derived arrays
+        n = len(net.node_ids)
+        net.indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(net.edge_u, minlength=n), out=net.indptr[1:])
+        net.indices = net.edge_v
+        net._matrices = {}
+        net._trees = {}
+        return net
+
+
+def _check_weight(weight: str) -> str:
+    try:
+        return _WEIGHTS[weight]
+    except KeyError:
+        raise ValueError(f"weight must be 'length' or 'travel_time', not {weight!r}") from None
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+def _first(value):
+    """First element of an OSMnx list attribute (simplified graphs), else the value."""
+    if isinstance(value, (list, tuple)):
+        return value[0] if value else None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value

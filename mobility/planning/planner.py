@@ -1,0 +1,328 @@
+"""Door-to-door planning: walk to stops along streets, RAPTOR rounds, walk to the door; depart-at and arrive-by.
+
+:class:`Planner` is the Python API behind ``mobility plan`` and the web API::
+
+    planner = Planner.load()                      # embedded Audomarois data (cached on disk)
+    result = planner.plan((50.7539, 2.2669), (50.5934, 2.1009),
+                          dt.datetime(2026, 12, 1, 8, 0), arrive_by=False)
+    for it in result.itineraries: print(it.to_json())
+
+Model (what "exact" means here): walking follows the OSM walk network from the door's projection onto
+the nearest walkable edge (plus the straight distance from the door to that edge) to each stop's
+projection; all walking of an itinerary (access, changes, egress) is bounded by ``max_walk_m``; changes
+of vehicle take at least ``min_transfer_s``; times are the feed's local time (its agency time zone).
+Depart-at returns the Pareto set over (arrival, transfers, walking) whose earliest arrival is the
+earliest possible; arrive-by the latest departure that still arrives in time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from mobility.errors import InputError, NoRouteError, NotFoundError
+from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
+from mobility.network.streets import Snap
+from mobility.network.timetable import Timetable
+from mobility.planning.itinerary import Itinerary, Leg, Place, mode_of_route_type
+from mobility.routing.raptor import Journey, earliest_arrival, latest_departure, pareto_journeys
+
+#: a door farther than this from any walkable way is outside the network
+DOOR_SNAP_MAX_M = STOP_SNAP_MAX_M
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Options of one request. Distances in metres, speeds in metres per second, times in seconds."""
+
+    walk_speed_mps: float = 1.2
+    max_walk_m: float = 2000.0
+    min_transfer_s: int = 120
+    max_transfers: int = 3
+    wheelchair: bool = False
+    max_itineraries: int = 6
+
+    def validated(self) -> "PlanOptions":
+        """Self, or an InputError naming the first out-of-range option."""
+        checks = [
+            ("walk_speed_mps", 0.3 <= self.walk_speed_mps <= 3.0, "between 0.3 and 3.0 m/s"),
+            ("max_walk_m", 0 <= self.max_walk_m <= 20000, "between 0 and 20000 m"),
+            ("min_transfer_s", 0 <= self.min_transfer_s <= 3600, "between 0 and 3600 s"),
+            ("max_transfers", 0 <= self.max_transfers <= 8, "between 0 and 8"),
+            ("max_itineraries", 1 <= self.max_itineraries <= 20, "between 1 and 20"),
+        ]
+        for name, ok, rule in checks:
+            if not ok:
+                raise InputError(f"option {name}={getattr(self, name)!r} must be {rule}")
+        return self
+
+
+@dataclass
+class PlanResult:
+    """The answer to one request: the itineraries (best first) and what was asked."""
+
+    origin: Place
+    destination: Place
+    when: dt.datetime
+    arrive_by: bool
+    options: PlanOptions
+    itineraries: list[Itinerary] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "request": {"from": self.origin.to_json(), "to": self.destination.to_json(),
+                        ("arrive" if self.arrive_by else "depart"): self.when.isoformat(),
+                        "options": self.options.__dict__},
+            "itineraries": [it.to_json() for it in self.itineraries],
+        }
+
+
+_COORD_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def parse_latlon(text: str) -> tuple[float, float]:
+    """'LAT,LON' in decimal degrees, or InputError."""
+    m = _COORD_RE.match(text or "")
+    if not m:
+        raise InputError(f"{text!r} is not a coordinate pair LAT,LON in decimal degrees")
+    lat, lon = float(m.group(1)), float(m.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(f"{text!r}: latitude must be within ±90 and longitude within ±180")
+    return lat, lon
+
+
+class Planner:
+    """Door-to-door planner over one :class:`~mobility.network.build.Network`."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.tz = ZoneInfo(network.timezone)
+        stops = network.stops
+        self._stop_row = {k: i for i, k in enumerate(stops["stop_key"].tolist())}
+        self._snaps = network.stop_snaps(False)
+        self._snaps_sf = network.stop_snaps(True)
+
+    @classmethod
+    def load(cls, gtfs_paths=None, osm_path=None) -> "Planner":
+        """Planner over the given inputs (default: the embedded data), using the on-disk cache."""
+        return cls(load_network(gtfs_paths, osm_path))
+
+    # ------------------------------------------------------------------ places
+    def place(self, spec: "str | tuple[float, float] | Place", name: str | None = None) -> Place:
+        """A Place from 'LAT,LON', 'stop:STOP_ID', a (lat, lon) pair or a Place."""
+        if isinstance(spec, Place):
+            return spec
+        if isinstance(spec, tuple):
+            lat, lon = float(spec[0]), float(spec[1])
+            return Place(name or f"{lat:.5f}, {lon:.5f}", lat, lon)
+        text = str(spec).strip()
+        if text.lower().startswith("stop:"):
+            key = text[5:].strip()
+            row = self._stop_row.get(key)
+            if row is None:
+                raise NotFoundError(f"unknown stop id {key!r}")
+            s = self.network.stops.iloc[row]
+            return Place(str(s["stop_name"]), float(s["lat"]), float(s["lon"]), key)
+        lat, lon = parse_latlon(text)
+        return Place(name or f"{lat:.5f}, {lon:.5f}", lat, lon)
+
+    def _snap_door(self, place: Place, step_free: bool, role: str) -> Snap:
+        snap = self.network.walk.snap(place.lat, place.lon, DOOR_SNAP_MAX_M, step_free_only=step_free)
+        if snap is None:
+            raise InputError(f"the {role} ({place.lat:.5f}, {place.lon:.5f}) is more than {DOOR_SNAP_MAX_M:.0f} m "
+                             f"from any {'step-free ' if step_free else ''}walkable street of the network: "
+                             "it is outside the area covered by the data")
+        return snap
+
+    # ------------------------------------------------------------------ time axis
+    def service_day_origin(self, day: dt.date) -> dt.datetime:
+        """'Noon minus 12 h' of ``day`` in the feed time zone: time 0 of the GTFS service day."""
+        return dt.datetime(day.year, day.month, day.day, 12, tzinfo=self.tz) - dt.timedelta(hours=12)
+
+    def _localize(self, when: dt.datetime) -> dt.datetime:
+        if when.tzinfo is None:
+            return when.replace(tzinfo=self.tz)
+        return when.astimezone(self.tz)
+
+    def _check_date(self, day: dt.date) -> None:
+        rng = self.network.service_range()
+        if rng is None:
+            raise InputError("the timetable has no day with service")
+        if not (rng[0] <= day <= rng[1]):
+            raise InputError(f"{day.isoformat()} is outside the timetable's service dates "
+                             f"({rng[0].isoformat()} to {rng[1].isoformat()})")
+
+    # ------------------------------------------------------------------ planning
+    def plan(self, origin, destination, when: dt.datetime, *, arrive_by: bool = False,
+             options: PlanOptions | None = None) -> PlanResult:
+        """Itineraries from ``origin`` to ``destination`` leaving at / arriving by ``when`` (local time).
+
+        Raises InputError (bad input, outside the network or the service dates) and NoRouteError when
+        nothing — not even walking — satisfies the request.
+        """
+        opts = (options or PlanOptions()).validated()
+        o, d = self.place(origin), self.place(destination)
+        when = self._localize(when)
+        day = when.date()
+        self._check_date(day)
+        step_free = opts.wheelchair
+        so, sd = self._snap_door(o, step_free, "origin"), self._snap_door(d, step_free, "destination")
+        t_query = int(round((when - self.service_day_origin(day)).total_seconds()))
+        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m,
+                                    min_transfer_s=opts.min_transfer_s, step_free=step_free)
+        access = self._stop_walks(so, tt, opts)
+        egress = self._stop_walks(sd, tt, opts)
+        journeys: list[Journey] = []
+        if len(access[0]) and len(egress[0]):
+            rounds = opts.max_transfers + 1
+            if arrive_by:
+                targets = (egress[0], t_query - egress[1], egress[2], egress[1])
+                res = latest_departure(tt, targets, rounds, min_transfer_s=opts.min_transfer_s,
+                                       wheelchair=opts.wheelchair, max_walk_m=opts.max_walk_m, access=access)
+                journeys = pareto_journeys(res, access)
+            else:
+                sources = (access[0], t_query + access[1], access[2], access[1])
+                res = earliest_arrival(tt, sources, rounds, min_transfer_s=opts.min_transfer_s,
+                                       wheelchair=opts.wheelchair, max_walk_m=opts.max_walk_m, egress=egress)
+                journeys = pareto_journeys(res, egress)
+        origin_day = self.service_day_origin(day)
+        itineraries = [self._itinerary(j, tt, o, d, so, sd, origin_day, opts, arrive_by) for j in journeys]
+        walk_only = self._walk_only(o, d, so, sd, when, opts, arrive_by)
+        if walk_only is not None:
+            itineraries.append(walk_only)
+        itineraries = _pareto_filter(itineraries, arrive_by)
+        if not itineraries:
+            raise NoRouteError("no itinerary found: no public transport connects these places at that time "
+                               "within the walking limit, and they are too far apart to walk")
+        return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
+
+    def _stop_walks(self, snap: Snap, tt: Timetable, opts: PlanOptions):
+        """(stop index in tt, walk seconds, walk metres) for the stops reachable on foot from a door."""
+        snaps = self._snaps_sf if opts.wheelchair else self._snaps
+        dist = self.network.walk.point_to_points_m(snap, snaps, opts.max_walk_m, step_free_only=opts.wheelchair)
+        dist = dist + snap.dist_m + np.nan_to_num(snaps.dist_m, nan=0.0)
+        ok = np.nonzero(np.isfinite(dist) & (dist <= opts.max_walk_m))[0]
+        keys = self.network.stops["stop_key"].to_numpy()[ok]
+        index = tt.stop_index
+        rows = [(index[k], m) for k, m in zip(keys, dist[ok]) if k in index]
+        stops = np.array([r[0] for r in rows], np.int64)
+        walk_m = np.array([r[1] for r in rows], np.float64)
+        walk_s = np.ceil(walk_m / opts.walk_speed_mps).astype(np.int64)
+        return stops, walk_s, walk_m
+
+    def _walk_leg(self, a: Place, b: Place, sa: Snap, sb: Snap, start: dt.datetime | None,
+                  end: dt.datetime | None, opts: PlanOptions, dist_m: float | None = None) -> Leg:
+        path = self.network.walk.path_coords(sa, sb, step_free_only=opts.wheelchair)
+        coords = [(a.lat, a.lon)]
+        length = sa.dist_m + sb.dist_m
+        if path is not None:
+            coords += list(path[0])
+            length += path[1]
+        coords.append((b.lat, b.lon))
+        if dist_m is not None:
+            length = dist_m
+        secs = dt.timedelta(seconds=math.ceil(length / opts.walk_speed_mps))
+        if start is None:
+            start = end - secs
+        if end is None:
+            end = start + secs
+        return Leg("walk", a, b, start, end, distance_m=length, geometry=coords)
+
+    def _stop_place(self, tt: Timetable, stop: int) -> Place:
+        return Place(tt.stop_names[stop], float(tt.stop_lat[stop]), float(tt.stop_lon[stop]), tt.stop_ids[stop])
+
+    def _stop_snap(self, tt: Timetable, stop: int, step_free: bool) -> Snap:
+        snaps = self._snaps_sf if step_free else self._snaps
+        return snaps[self._stop_row[tt.stop_ids[stop]]]
+
+    def _itinerary(self, j: Journey, tt: Timetable, o: Place, d: Place, so: Snap, sd: Snap,
+                   origin_day: dt.datetime, opts: PlanOptions, arrive_by: bool) -> Itinerary:
+        at = lambda secs: origin_day + dt.timedelta(seconds=int(secs))  # noqa: E731
+        legs: list[Leg] = []
+        rides = [leg for leg in j.legs if leg.kind == "ride"]
+        for leg in j.legs:
+            if leg.kind == "access":
+                first = rides[0]
+                stop = first.from_stop
+                legs.append(self._walk_leg(o, self._stop_place(tt, stop), so, self._stop_snap(tt, stop, opts.wheelchair),
+                                           None, at(first.start_s), opts, dist_m=leg.walk_m))
+            elif leg.kind == "egress":
+                last = rides[-1]
+                stop = last.to_stop
+                legs.append(self._walk_leg(self._stop_place(tt, stop), d, self._stop_snap(tt, stop, opts.wheelchair), sd,
+                                           at(last.end_s), None, opts, dist_m=leg.walk_m))
+            elif leg.kind == "transfer":
+                a, b = leg.from_stop, leg.to_stop
+                legs.append(self._walk_leg(self._stop_place(tt, a), self._stop_place(tt, b),
+                                           self._stop_snap(tt, a, opts.wheelchair), self._stop_snap(tt, b, opts.wheelchair),
+                                           at(leg.start_s), at(leg.end_s), opts, dist_m=leg.walk_m))
+            else:
+                legs.append(self._ride_leg(leg, tt, at))
+        return Itinerary(legs)
+
+    def _ride_leg(self, leg, tt: Timetable, at) -> Leg:
+        route = int(leg.route)
+        p = leg.pattern
+        stops = tt.pattern_stop_list(p)[leg.board_pos:leg.alight_pos + 1]
+        geometry = [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops]
+        feed = self.network.feeds[int(tt.route_feed[route])]
+        return Leg(
+            mode_of_route_type(int(tt.route_types[route])),
+            self._stop_place(tt, leg.from_stop), self._stop_place(tt, leg.to_stop),
+            at(leg.start_s), at(leg.end_s),
+            distance_m=_polyline_m(geometry),
+            route={"id": tt.route_orig_ids[route], "short_name": tt.route_short_names[route],
+                   "long_name": tt.route_long_names[route], "type": int(tt.route_types[route])},
+            trip_id=tt.trip_orig_ids[leg.trip], headsign=tt.trip_headsigns[leg.trip] or None,
+            agency=_agency_name(feed, tt.route_orig_ids[route]),
+            intermediate_stops=max(0, len(stops) - 2), geometry=geometry, headway_based=leg.headway_based,
+        )
+
+    def _walk_only(self, o: Place, d: Place, so: Snap, sd: Snap, when: dt.datetime, opts: PlanOptions,
+                   arrive_by: bool) -> Itinerary | None:
+        dist = self.network.walk.point_to_points_m(so, [sd], opts.max_walk_m, step_free_only=opts.wheelchair)[0]
+        dist = float(dist) + so.dist_m + sd.dist_m
+        if not math.isfinite(dist) or dist > opts.max_walk_m:
+            return None
+        leg = self._walk_leg(o, d, so, sd, None if arrive_by else when, when if arrive_by else None, opts, dist_m=dist)
+        return Itinerary([leg])
+
+
+def _polyline_m(coords: list[tuple[float, float]]) -> float:
+    from mobility.geo import haversine_m
+
+    if len(coords) < 2:
+        return 0.0
+    a = np.asarray(coords)
+    return float(np.sum(haversine_m(a[:-1, 0], a[:-1, 1], a[1:, 0], a[1:, 1])))
+
+
+def _agency_name(feed, route_id: str) -> str | None:
+    routes = feed.routes
+    row = routes[routes["route_id"] == route_id]
+    agencies = feed.agency
+    if len(agencies) == 1 or row.empty:
+        return str(agencies["agency_name"].iloc[0]) if len(agencies) else None
+    hit = agencies[agencies["agency_id"] == row["agency_id"].iloc[0]]
+    return str(hit["agency_name"].iloc[0]) if len(hit) else None
+
+
+def _pareto_filter(its: list[Itinerary], arrive_by: bool) -> list[Itinerary]:
+    """Keep the itineraries not dominated over (arrival or departure, transfers, walking), best time first."""
+    def key(it: Itinerary):
+        t = -it.departure.timestamp() if arrive_by else it.arrival.timestamp()
+        return (t, it.transfers, it.walk_m)
+
+    its = sorted(its, key=key)
+    kept: list[Itinerary] = []
+    for it in its:
+        k = key(it)
+        if any(key(o)[0] <= k[0] and key(o)[1] <= k[1] and key(o)[2] <= k[2] + 1e-6 for o in kept):
+            continue
+        kept.append(it)
+    return kept

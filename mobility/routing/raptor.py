@@ -1,0 +1,743 @@
+"""RAPTOR / McRAPTOR rounds on :class:`mobility.network.timetable.Timetable` arrays (numba).
+
+Model: Delling, Pajor & Werneck, "Round-Based Public Transit Routing" (2012) -- RAPTOR rounds, McRAPTOR
+bags -- with the array layout of OpenTripPlanner's raptor module / Conveyal R5.
+
+Rounds and labels
+    Round k = k vehicles boarded (k - 1 transfers).  Two kinds of labels, each kept in a *bag* per
+    (round, stop):
+
+    * ride labels ``L[k, stop]``: arrival at ``stop`` by alighting the k-th vehicle (time, walk_m);
+    * ready labels ``R[k, stop]``: the rider can board the (k+1)-th vehicle at ``stop`` from this time
+      (round 0: the access ``sources``; k >= 1: a ride label + an optional footpath + ``min_transfer_s``).
+
+    A bag holds the labels of *exactly* k vehicles that are not dominated -- over (time, walk_m), or over
+    time only when ``pareto=False`` -- by a label of the same or an earlier round at that stop, so the
+    union over rounds is the Pareto set over (time, vehicles, walk).  Footpaths are applied only between
+    two rides (at most one footpath per change, as in RAPTOR; the street layer gives door-to-stop access
+    and egress itself), the change slack ``min_transfer_s`` is added on every change (same stop or via a
+    footpath) and never to access/egress.  Journeys have at least one ride: the walk-only option is the
+    street layer's business.
+
+Bag capacity
+    With ``pareto=True`` bags hold at most ``bag_capacity`` labels (default 8, >= 2).  When a bag
+    overflows, the label closest in time to its predecessor is evicted, never the earliest label nor the
+    least-walking one, so the earliest arrival (per round, per stop, at the destination) stays *exact*;
+    only intermediate trade-offs of a crowded bag may be lost.  ``pareto=False`` is plain RAPTOR (one
+    label per bag, walk only as tie-break) and faster.
+
+Target pruning
+    With ``egress`` (earliest_arrival) / ``access`` (latest_departure) given, labels that cannot lead to
+    a destination journey better than one already found are pruned (destination bag of up to 256
+    labels).  The destination results stay exact, but per-stop times (``times_s``) then only cover
+    stops that could still improve the destination.  Pass the same candidates to ``pareto_journeys``.
+
+Arrive-by
+    ``latest_departure`` runs the same kernel on ``tt.reversed()`` (time negated): exact mirror of the
+    depart-after search, including the headway rule (see timetable docstring).  Results and journeys
+    are translated back to forward time.
+
+Compilation: the kernel is ``@njit(cache=True)``; the first call in a fresh environment compiles it
+(several seconds), later processes load it from ``__pycache__``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from numba import njit
+
+from mobility.errors import InputError
+from mobility.network.timetable import Timetable
+
+__all__ = ["INF", "Leg", "Journey", "RaptorResult", "earliest_arrival", "latest_departure", "pareto_journeys"]
+
+#: "unreached" time value (forward); arrive-by results use ``-INF``
+INF = np.int64(1) << np.int64(62)
+_TARGET_CAP = 256
+
+
+# ------------------------------------------------------------------------------------------------ kernel
+
+@njit(cache=True)
+def _dom(a_t, a_w, b_t, b_w, use_walk):
+    return a_t <= b_t and ((not use_walk) or a_w <= b_w)
+
+
+@njit(cache=True)
+def _bag_slot(bt, bw, n, t, w, use_walk, cap):
+    """Insert (t, w) into a bag given by time array ``bt`` (INF = empty slot), walks ``bw`` and
+    high-water mark ``n``.  Returns (slot, new_n); slot -1 when rejected.  Dominated labels are
+    tombstoned; on overflow the label closest in time to its predecessor is evicted (never the first
+    nor the last of the time-sorted staircase)."""
+    for i in range(n):
+        if bt[i] < INF and _dom(bt[i], bw[i], t, w, use_walk):
+            return -1, n
+    free = -1
+    for i in range(n):
+        if bt[i] < INF and _dom(t, w, bt[i], bw[i], use_walk):
+            bt[i] = INF
+        if bt[i] >= INF and free < 0:
+            free = i
+    if free >= 0:
+        return free, n
+    if n < cap:
+        return n, n + 1
+    # full: choose a victim among the cap labels + the new one
+    m = cap + 1
+    ts = np.empty(m, np.int64)
+    ws = np.empty(m, np.float64)
+    ids = np.empty(m, np.int64)
+    for i in range(cap):
+        ts[i] = bt[i]
+        ws[i] = bw[i]
+        ids[i] = i
+    ts[cap] = t
+    ws[cap] = w
+    ids[cap] = -1
+    # sort by (time, walk) -- insertion sort, m is small
+    for i in range(1, m):
+        j = i
+        while j > 0 and (ts[j - 1] > ts[j] or (ts[j - 1] == ts[j] and ws[j - 1] > ws[j])):
+            ts[j - 1], ts[j] = ts[j], ts[j - 1]
+            ws[j - 1], ws[j] = ws[j], ws[j - 1]
+            ids[j - 1], ids[j] = ids[j], ids[j - 1]
+            j -= 1
+    best = 1
+    gap = ts[1] - ts[0]
+    for i in range(2, m - 1):
+        g = ts[i] - ts[i - 1]
+        if g < gap:
+            gap = g
+            best = i
+    victim = ids[best]
+    if victim < 0:
+        return -1, n
+    bt[victim] = INF
+    return victim, n
+
+
+@njit(cache=True)
+def _pruned(t, w, k_stop_bags_t, k_stop_bags_w, k_stop_n, k, stop, tg_t, tg_w, tg_n,
+            eg_min_s, eg_min_w, max_walk, use_walk):
+    """Walk limit, destination pruning and dominance by a label of an earlier round at the stop."""
+    if w > max_walk or w + eg_min_w > max_walk:
+        return True
+    for i in range(tg_n):
+        if tg_t[i] < INF and tg_t[i] <= t + eg_min_s and ((not use_walk) or tg_w[i] <= w + eg_min_w):
+            return True
+    for kk in range(k):
+        for i in range(k_stop_n[kk, stop]):
+            bt = k_stop_bags_t[kk, stop, i]
+            if bt < INF and _dom(bt, k_stop_bags_w[kk, stop, i], t, w, use_walk):
+                return True
+    return False
+
+
+@njit(cache=True)
+def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, pattern_trip_ptr, trip_times_ptr,
+                   trip_arr, trip_dep, is_freq, freq_start, freq_end, board_wait, alight_wait,
+                   stop_pattern_ptr, stop_patterns, stop_pattern_pos,
+                   fp_ptr, fp_to, fp_dur, fp_walk, trip_wch, stop_wch,
+                   src_stop, src_time, src_walk, eg_stop, eg_s, eg_walk,
+                   max_rounds, slack, wheelchair, max_walk, use_walk, cap):
+    n_stops = stop_pattern_ptr.shape[0] - 1
+    n_pat = pattern_stop_ptr.shape[0] - 1
+    K1 = max_rounds + 1
+    # ride labels
+    L_n = np.zeros((K1, n_stops), np.int32)
+    L_t = np.full((K1, n_stops, cap), INF, np.int64)
+    L_w = np.zeros((K1, n_stops, cap), np.float64)
+    L_pat = np.full((K1, n_stops, cap), -1, np.int32)
+    L_trip = np.full((K1, n_stops, cap), -1, np.int32)
+    L_run = np.zeros((K1, n_stops, cap), np.int64)
+    L_bpos = np.zeros((K1, n_stops, cap), np.int32)
+    L_apos = np.zeros((K1, n_stops, cap), np.int32)
+    L_par = np.full((K1, n_stops, cap), -1, np.int32)
+    # ready labels
+    R_n = np.zeros((K1, n_stops), np.int32)
+    R_t = np.full((K1, n_stops, cap), INF, np.int64)
+    R_w = np.zeros((K1, n_stops, cap), np.float64)
+    R_from = np.full((K1, n_stops, cap), -1, np.int32)
+    R_fp = np.full((K1, n_stops, cap), -1, np.int32)
+    R_par = np.full((K1, n_stops, cap), -1, np.int32)
+
+    # egress candidates per stop (for destination pruning)
+    n_eg = eg_stop.shape[0]
+    eg_ptr = np.zeros(n_stops + 1, np.int64)
+    for e in range(n_eg):
+        eg_ptr[eg_stop[e] + 1] += 1
+    for s in range(n_stops):
+        eg_ptr[s + 1] += eg_ptr[s]
+    eg_idx = np.empty(n_eg, np.int64)
+    fill = eg_ptr[:-1].copy()
+    for e in range(n_eg):
+        eg_idx[fill[eg_stop[e]]] = e
+        fill[eg_stop[e]] += 1
+    eg_min_s = INF
+    eg_min_w = np.inf
+    for e in range(n_eg):
+        eg_min_s = min(eg_min_s, eg_s[e])
+        eg_min_w = min(eg_min_w, eg_walk[e])
+    if n_eg == 0:
+        eg_min_s = 0
+        eg_min_w = 0.0
+    tg_t = np.full(_TARGET_CAP, INF, np.int64)
+    tg_w = np.zeros(_TARGET_CAP, np.float64)
+    tg_n = 0
+
+    r_marked = np.zeros(n_stops, np.uint8)
+    r_list = np.empty(n_stops, np.int64)
+    r_cnt = 0
+    l_marked = np.zeros(n_stops, np.uint8)
+    l_list = np.empty(n_stops, np.int64)
+
+    # round 0: access
+    for i in range(src_stop.shape[0]):
+        s = src_stop[i]
+        t = src_time[i]
+        w = src_walk[i]
+        if w > max_walk:
+            continue
+        slot, nn = _bag_slot(R_t[0, s], R_w[0, s], R_n[0, s], t, w, use_walk, cap)
+        if slot < 0:
+            continue
+        R_n[0, s] = nn
+        R_t[0, s, slot] = t
+        R_w[0, s, slot] = w
+        R_from[0, s, slot] = i
+        R_fp[0, s, slot] = -1
+        R_par[0, s, slot] = -1
+        if r_marked[s] == 0:
+            r_marked[s] = 1
+            r_list[r_cnt] = s
+            r_cnt += 1
+
+    first_pos = np.full(n_pat, -1, np.int64)
+    q_pat = np.empty(n_pat, np.int64)
+    rb_t = np.full(cap, INF, np.int64)
+    rb_w = np.zeros(cap, np.float64)
+    rb_bpos = np.zeros(cap, np.int32)
+    rb_par = np.zeros(cap, np.int32)
+    rounds_done = 0
+
+    for k in range(1, K1):
+        if r_cnt == 0:
+            break
+        rounds_done = k
+        # collect patterns through stops with new ready labels
+        q_cnt = 0
+        for ri in range(r_cnt):
+            s = r_list[ri]
+            r_marked[s] = 0
+            for e in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
+                p = stop_patterns[e]
+                pos = stop_pattern_pos[e]
+                if can_board[pattern_stop_ptr[p] + pos] == 0:
+                    continue
+                if first_pos[p] < 0:
+                    q_pat[q_cnt] = p
+                    q_cnt += 1
+                    first_pos[p] = pos
+                elif pos < first_pos[p]:
+                    first_pos[p] = pos
+        r_cnt = 0
+        l_cnt = 0
+        # route scans
+        for qi in range(q_cnt):
+            p = q_pat[qi]
+            p0 = pattern_stop_ptr[p]
+            n = pattern_stop_ptr[p + 1] - p0
+            T = pattern_trip_ptr[p + 1] - pattern_trip_ptr[p]
+            tp0 = pattern_trip_ptr[p]
+            tb = trip_times_ptr[p]
+            freq = is_freq[p] == 1
+            rb_n = 0
+            for pos in range(first_pos[p], n):
+                s = pattern_stops[p0 + pos]
+                stop_ok = (not wheelchair) or stop_wch[s] == 1
+                if not stop_ok:
+                    continue
+                # alight
+                if rb_n > 0 and can_alight[p0 + pos] == 1:
+                    for b in range(rb_n):
+                        if rb_t[b] >= INF:
+                            continue
+                        if freq:
+                            t = rb_t[b] + trip_arr[tb + pos] + alight_wait[p]
+                        else:
+                            t = trip_arr[tb + rb_t[b] * n + pos]
+                        w = rb_w[b]
+                        if _pruned(t, w, L_t, L_w, L_n, k, s, tg_t, tg_w, tg_n, eg_min_s, eg_min_w,
+                                   max_walk, use_walk):
+                            continue
+                        slot, nn = _bag_slot(L_t[k, s], L_w[k, s], L_n[k, s], t, w, use_walk, cap)
+                        if slot < 0:
+                            continue
+                        L_n[k, s] = nn
+                        L_t[k, s, slot] = t
+                        L_w[k, s, slot] = w
+                        L_pat[k, s, slot] = p
+                        L_trip[k, s, slot] = tp0 + (0 if freq else rb_t[b])
+                        L_run[k, s, slot] = rb_t[b] if freq else -1
+                        L_bpos[k, s, slot] = rb_bpos[b]
+                        L_apos[k, s, slot] = pos
+                        L_par[k, s, slot] = rb_par[b]
+                        if l_marked[s] == 0:
+                            l_marked[s] = 1
+                            l_list[l_cnt] = s
+                            l_cnt += 1
+                        # destination labels (for pruning)
+                        for ei in range(eg_ptr[s], eg_ptr[s + 1]):
+                            e = eg_idx[ei]
+                            dt = t + eg_s[e]
+                            dw = w + eg_walk[e]
+                            if dw > max_walk:
+                                continue
+                            dominated = False
+                            free = -1
+                            for i in range(tg_n):
+                                if tg_t[i] < INF and _dom(tg_t[i], tg_w[i], dt, dw, use_walk):
+                                    dominated = True
+                                    break
+                            if dominated:
+                                continue
+                            for i in range(tg_n):
+                                if tg_t[i] < INF and _dom(dt, dw, tg_t[i], tg_w[i], use_walk):
+                                    tg_t[i] = INF
+                                if tg_t[i] >= INF and free < 0:
+                                    free = i
+                            if free < 0 and tg_n < _TARGET_CAP:
+                                free = tg_n
+                                tg_n += 1
+                            if free >= 0:
+                                tg_t[free] = dt
+                                tg_w[free] = dw
+                # board
+                if can_board[p0 + pos] == 1 and R_n[k - 1, s] > 0:
+                    if freq and wheelchair and trip_wch[tp0] != 1:
+                        continue
+                    for r in range(R_n[k - 1, s]):
+                        t = R_t[k - 1, s, r]
+                        if t >= INF:
+                            continue
+                        if freq:
+                            run = max(freq_start[p], t + board_wait[p] - trip_dep[tb + pos])
+                            if run >= freq_end[p]:
+                                continue
+                            tv = run
+                        else:
+                            lo = 0
+                            hi = T
+                            while lo < hi:
+                                mid = (lo + hi) >> 1
+                                if trip_dep[tb + mid * n + pos] < t:
+                                    lo = mid + 1
+                                else:
+                                    hi = mid
+                            if wheelchair:
+                                while lo < T and trip_wch[tp0 + lo] != 1:
+                                    lo += 1
+                            if lo >= T:
+                                continue
+                            tv = lo
+                        w = R_w[k - 1, s, r]
+                        slot, nn = _bag_slot(rb_t, rb_w, rb_n, tv, w, use_walk, cap)
+                        if slot < 0:
+                            continue
+                        rb_n = nn
+                        rb_t[slot] = tv
+                        rb_w[slot] = w
+                        rb_bpos[slot] = pos
+                        rb_par[slot] = r
+            first_pos[p] = -1
+            for b in range(rb_n):
+                rb_t[b] = INF
+        # transfers: ride labels of round k -> ready labels of round k
+        for li in range(l_cnt):
+            q = l_list[li]
+            l_marked[q] = 0
+            for b in range(L_n[k, q]):
+                t0 = L_t[k, q, b]
+                if t0 >= INF:
+                    continue
+                w0 = L_w[k, q, b]
+                for f in range(fp_ptr[q] - 1, fp_ptr[q + 1]):
+                    if f < fp_ptr[q]:
+                        s = q
+                        t = t0 + slack
+                        w = w0
+                        ff = -1
+                    else:
+                        s = fp_to[f]
+                        t = t0 + fp_dur[f] + slack
+                        w = w0 + fp_walk[f]
+                        ff = f
+                    if _pruned(t, w, R_t, R_w, R_n, k, s, tg_t, tg_w, tg_n, eg_min_s, eg_min_w,
+                               max_walk, use_walk):
+                        continue
+                    slot, nn = _bag_slot(R_t[k, s], R_w[k, s], R_n[k, s], t, w, use_walk, cap)
+                    if slot < 0:
+                        continue
+                    R_n[k, s] = nn
+                    R_t[k, s, slot] = t
+                    R_w[k, s, slot] = w
+                    R_from[k, s, slot] = q
+                    R_fp[k, s, slot] = ff
+                    R_par[k, s, slot] = b
+                    if r_marked[s] == 0:
+                        r_marked[s] = 1
+                        r_list[r_cnt] = s
+                        r_cnt += 1
+    return (L_n, L_t, L_w, L_pat, L_trip, L_run, L_bpos, L_apos, L_par,
+            R_n, R_t, R_w, R_from, R_fp, R_par, rounds_done)
+
+
+# ------------------------------------------------------------------------------------------- Python API
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg, in forward time.  ``kind``: 'access' | 'ride' | 'transfer' | 'egress'.
+
+    access: door -> ``to_stop`` (``from_stop`` -1); egress: ``from_stop`` -> door (``to_stop`` -1);
+    ``start_s == end_s`` when the caller gave no duration.  transfer: footpath between two rides (only
+    present when the stops differ; a same-stop change has no leg), ``duration_s`` is the walk, the
+    change slack is waiting time before the next ride.  ride: vehicle times at the board/alight stops;
+    ``run_start_s`` is the expected run start for headway-based service (else -1).
+    """
+
+    kind: str
+    from_stop: int
+    to_stop: int
+    start_s: int
+    end_s: int
+    walk_m: float = 0.0
+    duration_s: int = 0
+    pattern: int = -1
+    trip: int = -1
+    route: int = -1
+    route_id: str = ""
+    trip_id: str = ""
+    board_pos: int = -1
+    alight_pos: int = -1
+    run_start_s: int = -1
+    headway_based: bool = False
+    board_booking: bool = False
+    alight_booking: bool = False
+    day_offset: int = 0
+
+
+@dataclass(frozen=True)
+class Journey:
+    legs: tuple[Leg, ...]
+    departure_s: int
+    arrival_s: int
+    n_rides: int
+    walk_m: float
+
+    @property
+    def n_transfers(self) -> int:
+        return self.n_rides - 1
+
+    @property
+    def rides(self) -> list[Leg]:
+        return [leg for leg in self.legs if leg.kind == "ride"]
+
+
+def _as_candidates(tt: Timetable, cands, name: str, min_cols: int = 2):
+    """(stops int64, times int64, walk float64, duration int64 or None)."""
+    if hasattr(cands, "columns"):  # DataFrame
+        cols = list(cands.columns)
+        stop_col = next((c for c in ("stop_index", "stop", "stop_id") if c in cols), cols[0])
+        arrays = [cands[stop_col].to_numpy()] + [cands[c].to_numpy() for c in cols if c != stop_col][:3]
+    else:
+        arrays = [np.asarray(a) for a in cands]
+    if len(arrays) < min_cols:
+        raise InputError(f"{name}: expected arrays (stop, time, walk_m[, duration_s])")
+    stops = arrays[0]
+    if stops.dtype.kind in "OUS":
+        try:
+            stops = np.array([tt.stop_index[str(s)] for s in stops], np.int64)
+        except KeyError as exc:
+            raise InputError(f"{name}: unknown stop {exc.args[0]!r}") from None
+    stops = stops.astype(np.int64)
+    n = len(stops)
+    if n and (stops.min() < 0 or stops.max() >= tt.n_stops):
+        raise InputError(f"{name}: stop index out of range")
+    times = arrays[1].astype(np.int64)
+    walk = arrays[2].astype(np.float64) if len(arrays) > 2 else np.zeros(n)
+    dur = arrays[3].astype(np.int64) if len(arrays) > 3 else None
+    if not (len(times) == len(walk) == n) or (dur is not None and len(dur) != n):
+        raise InputError(f"{name}: arrays of different lengths")
+    return stops, times, walk, dur
+
+
+def _run(tt: Timetable, stops, times, walk, eg, max_rounds, slack, wheelchair, max_walk_m, pareto, cap):
+    if max_rounds < 1:
+        raise InputError("max_rounds must be >= 1")
+    if pareto and cap < 2:
+        raise InputError("bag_capacity must be >= 2")
+    cap = cap if pareto else 1
+    eg_stop, eg_s, eg_w = eg
+    max_walk = float(max_walk_m) if max_walk_m is not None else math.inf
+    return _raptor_kernel(*tt.kernel_arrays(), stops, times, walk, eg_stop, eg_s, eg_w,
+                          int(max_rounds), int(slack), bool(wheelchair), max_walk, bool(pareto), int(cap))
+
+
+_NO_EG = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
+def earliest_arrival(tt: Timetable, sources, max_rounds: int = 8, *, min_transfer_s: int | None = None,
+                     wheelchair: bool = False, max_walk_m: float = math.inf, egress=None,
+                     pareto: bool = True, bag_capacity: int = 8) -> "RaptorResult":
+    """Depart-after search from ``sources = (stop_index, arrival_s, walk_m[, access_duration_s])``.
+
+    ``max_rounds``: most vehicles per journey.  ``min_transfer_s``: change slack (default
+    ``tt.min_transfer_s``).  ``egress = (stop_index, egress_s, walk_m)`` enables destination pruning
+    (optional).  ``pareto=False``: plain RAPTOR (earliest arrival per round only).  ``wheelchair``: only
+    stops with ``stop_wheelchair == 1`` and trips with ``wheelchair_accessible == 1`` are used.
+    ``max_walk_m`` bounds access + transfer (+ egress) walking.  First call compiles (cached on disk).
+    """
+    if tt.is_reversed:
+        raise InputError("earliest_arrival needs the forward timetable")
+    stops, times, walk, dur = _as_candidates(tt, sources, "sources")
+    eg = _NO_EG if egress is None else _as_candidates(tt, egress, "egress")[:3]
+    slack = tt.min_transfer_s if min_transfer_s is None else min_transfer_s
+    raw = _run(tt, stops, times, walk, eg, max_rounds, slack, wheelchair, max_walk_m, pareto, bag_capacity)
+    return RaptorResult(tt, "depart_after", int(max_rounds), int(slack), bool(pareto), float(max_walk_m),
+                        stops, times, walk, dur, raw)
+
+
+def latest_departure(tt: Timetable, targets, max_rounds: int = 8, *, min_transfer_s: int | None = None,
+                     wheelchair: bool = False, max_walk_m: float = math.inf, access=None,
+                     pareto: bool = True, bag_capacity: int = 8) -> "RaptorResult":
+    """Arrive-by search: ``targets = (stop_index, latest_arrival_s at the stop, egress walk_m[,
+    egress_duration_s])``.  Pareto over (departure, later is better; vehicles; walk).  ``access =
+    (stop_index, access_s, walk_m)`` enables pruning; pass it to :func:`pareto_journeys` for journeys
+    from the door.  Runs the kernel on ``tt.reversed()``."""
+    fwd = tt.forward()
+    rt = fwd.reversed()
+    stops, times, walk, dur = _as_candidates(fwd, targets, "targets")
+    eg = _NO_EG if access is None else _as_candidates(fwd, access, "access")[:3]
+    slack = fwd.min_transfer_s if min_transfer_s is None else min_transfer_s
+    raw = _run(rt, stops, -times, walk, eg, max_rounds, slack, wheelchair, max_walk_m, pareto, bag_capacity)
+    return RaptorResult(rt, "arrive_by", int(max_rounds), int(slack), bool(pareto), float(max_walk_m),
+                        stops, -times, walk, dur, raw)
+
+
+class RaptorResult:
+    """Labels of one search.  ``times_s[k, stop]`` (k = 0..max_rounds, at most k vehicles):
+
+    * depart-after (``arrival_s``): earliest arrival at ``stop`` by alighting a vehicle (k = 0: access
+      arrival), ``INF`` if unreached;
+    * arrive-by (``departure_s``): latest time to be at ``stop`` ready to board the first vehicle and
+      still reach a target with at most k vehicles (k = 0: the target times), ``-INF`` if none.
+
+    ``journeys_to(stop)`` (Pareto labels at one stop) and ``journeys_to(candidates)`` = ``pareto_journeys``.
+    """
+
+    def __init__(self, tt, direction, max_rounds, slack, pareto, max_walk_m, stops, times, walk, dur, raw):
+        self.kernel_tt: Timetable = tt
+        self.tt: Timetable = tt.forward()
+        self.direction = direction
+        self.max_rounds = max_rounds
+        self.min_transfer_s = slack
+        self.pareto = pareto
+        self.max_walk_m = max_walk_m
+        self._src = (stops, times, walk, dur)
+        (self.L_n, self.L_t, self.L_w, self.L_pat, self.L_trip, self.L_run, self.L_bpos, self.L_apos,
+         self.L_par, self.R_n, self.R_t, self.R_w, self.R_from, self.R_fp, self.R_par, rounds) = raw
+        self.rounds_done = int(rounds)
+
+    # -- per-stop times
+    @property
+    def times_s(self) -> np.ndarray:
+        best = self.L_t.min(axis=2)  # INF where empty
+        best[0] = self.R_t[0].min(axis=1)
+        best = np.minimum.accumulate(best, axis=0)
+        if self.direction == "arrive_by":
+            return -best
+        return best
+
+    @property
+    def arrival_s(self) -> np.ndarray:
+        if self.direction != "depart_after":
+            raise AttributeError("arrival_s is for depart-after results; use departure_s")
+        return self.times_s
+
+    @property
+    def departure_s(self) -> np.ndarray:
+        if self.direction != "arrive_by":
+            raise AttributeError("departure_s is for arrive-by results; use arrival_s")
+        return self.times_s
+
+    def destination_times(self, candidates) -> np.ndarray:
+        """Best destination time with at most k vehicles, k = 0..max_rounds (vectorised).
+        Forward: earliest arrival (INF none); arrive-by: latest departure from the door (-INF none).
+        ``candidates = (stop, egress_s / access_s, walk_m)``; ``max_walk_m`` applies to the total."""
+        stops, secs, walk, _ = _as_candidates(self.tt, candidates, "candidates")
+        t = self.L_t[:, stops, :] + secs[None, :, None]
+        w = self.L_w[:, stops, :] + walk[None, :, None]
+        t = np.where((self.L_t[:, stops, :] < INF) & (w <= self.max_walk_m), t, INF)
+        best = t.reshape(t.shape[0], -1).min(axis=1) if t.size else np.full(self.max_rounds + 1, INF)
+        best[0] = INF
+        best = np.minimum.accumulate(best)
+        return -best if self.direction == "arrive_by" else best
+
+    def journeys_to(self, stop_or_candidates) -> list[Journey]:
+        if np.ndim(stop_or_candidates) == 0:
+            stop = stop_or_candidates
+            if isinstance(stop, str):
+                stop = self.tt.stop_index[stop]
+            return pareto_journeys(self, ([int(stop)], [0], [0.0]), _with_end_leg=False)
+        return pareto_journeys(self, stop_or_candidates)
+
+    # -- reconstruction
+    def _chain(self, k: int, stop: int, slot: int) -> tuple[list[tuple], int]:
+        """Kernel-order chain: [('ride', p, trip, run, bpos, apos), ('transfer', from, to, fp) ...],
+        and the source index reached."""
+        steps = []
+        tt = self.kernel_tt
+        while True:
+            p = int(self.L_pat[k, stop, slot])
+            trip = int(self.L_trip[k, stop, slot])
+            run = int(self.L_run[k, stop, slot])
+            bpos = int(self.L_bpos[k, stop, slot])
+            apos = int(self.L_apos[k, stop, slot])
+            r = int(self.L_par[k, stop, slot])
+            steps.append(("ride", p, trip, run, bpos, apos))
+            bstop = int(tt.pattern_stops[tt.pattern_stop_ptr[p] + bpos])
+            fr = int(self.R_from[k - 1, bstop, r])
+            if k - 1 == 0:
+                return steps, fr
+            fp = int(self.R_fp[k - 1, bstop, r])
+            if fp >= 0:
+                steps.append(("transfer", fr, bstop, fp))
+            slot = int(self.R_par[k - 1, bstop, r])
+            stop = fr
+            k -= 1
+
+    def _ride_leg(self, p: int, trip: int, run: int, bpos: int, apos: int) -> Leg:
+        """A ride in forward terms (indices of the forward timetable)."""
+        tt = self.tt
+        p0 = int(tt.pattern_stop_ptr[p])
+        n = int(tt.pattern_stop_ptr[p + 1]) - p0
+        j = trip - int(tt.pattern_trip_ptr[p])
+        base = int(tt.trip_times_ptr[p]) + j * n
+        freq = bool(tt.pattern_is_freq[p])
+        if freq:
+            t0 = run + int(tt.trip_dep[base + bpos])
+            t1 = run + int(tt.trip_arr[base + apos])
+        else:
+            t0 = int(tt.trip_dep[base + bpos])
+            t1 = int(tt.trip_arr[base + apos])
+        route = int(tt.trip_route[trip])
+        return Leg("ride", int(tt.pattern_stops[p0 + bpos]), int(tt.pattern_stops[p0 + apos]), t0, t1,
+                   0.0, t1 - t0, p, trip, route, tt.route_ids[route], tt.trip_ids[trip], bpos, apos,
+                   run if freq else -1, freq, bool(tt.pattern_board_booking[p0 + bpos]),
+                   bool(tt.pattern_alight_booking[p0 + apos]), int(tt.trip_day_offset[trip]))
+
+    def _journey(self, k: int, stop: int, slot: int, end: tuple | None) -> Journey:
+        """end = (stop, secs, walk, duration-or-None) of the destination candidate (egress in forward,
+        access in arrive-by) or None for a journey to/from the stop itself."""
+        steps, src = self._chain(k, stop, slot)
+        s_stops, s_times, s_walk, s_dur = self._src
+        tt, ktt = self.tt, self.kernel_tt
+        fwd_steps = []
+        if self.direction == "depart_after":
+            for st in reversed(steps):
+                if st[0] == "ride":
+                    fwd_steps.append(st[1:])
+                else:
+                    fwd_steps.append(("T", st[1], st[2], st[3]))
+        else:
+            for st in steps:
+                if st[0] == "ride":
+                    _, p, trip, run, bpos, apos = st
+                    n = int(ktt.pattern_stop_ptr[p + 1] - ktt.pattern_stop_ptr[p])
+                    fwd_steps.append((p, int(ktt.trip_orig[trip]), -run, n - 1 - apos, n - 1 - bpos))
+                else:
+                    # reversed footpath fr -> to is the forward footpath to -> fr
+                    _, fr, to, fp = st
+                    fwd_steps.append(("T", to, fr, fp))
+        legs: list[Leg] = []
+        walk_total = 0.0
+        prev_end = None
+        for st in fwd_steps:
+            if st[0] == "T":
+                _, a, b, fp = st
+                dur = int(ktt.footpath_dur[fp])
+                wm = float(ktt.footpath_walk[fp])
+                legs.append(Leg("transfer", int(a), int(b), prev_end, prev_end + dur, wm, dur))
+                walk_total += wm
+            else:
+                leg = self._ride_leg(*st)
+                legs.append(leg)
+                prev_end = leg.end_s
+        rides = [leg for leg in legs if leg.kind == "ride"]
+        first, last = rides[0], rides[-1]
+        if self.direction == "depart_after":
+            a_stop, a_time, a_walk = int(s_stops[src]), int(s_times[src]), float(s_walk[src])
+            a_dur = int(s_dur[src]) if s_dur is not None else 0
+            head = Leg("access", -1, a_stop, a_time - a_dur, a_time, a_walk, a_dur)
+            tail = None
+            if end is not None:
+                e_stop, e_s, e_walk, _ = end
+                tail = Leg("egress", int(e_stop), -1, last.end_s, last.end_s + int(e_s), float(e_walk), int(e_s))
+        else:
+            g_stop, g_walk = int(s_stops[src]), float(s_walk[src])
+            g_dur = int(s_dur[src]) if s_dur is not None else 0
+            tail = Leg("egress", g_stop, -1, last.end_s, last.end_s + g_dur, g_walk, g_dur)
+            # latest time to be at the first stop = -(kernel label time)
+            ready = -int(self.L_t[k, stop, slot])
+            head = None
+            if end is not None:
+                e_stop, e_s, e_walk, _ = end
+                head = Leg("access", -1, int(e_stop), ready - int(e_s), ready, float(e_walk), int(e_s))
+            else:
+                head = Leg("access", -1, first.from_stop, ready, ready, 0.0, 0)
+        all_legs = [head] + legs + ([tail] if tail is not None else [])
+        walk_total += sum(leg.walk_m for leg in (head, tail) if leg is not None)
+        return Journey(tuple(all_legs), all_legs[0].start_s, all_legs[-1].end_s, len(rides), walk_total)
+
+
+def pareto_journeys(result: RaptorResult, candidates, *, _with_end_leg: bool = True) -> list[Journey]:
+    """Pareto-optimal journeys at the destination over (time, vehicles, walk_m).
+
+    Depart-after: ``candidates`` = egress ``(stop_index, egress_s, walk_m)``; minimises arrival.
+    Arrive-by: ``candidates`` = access ``(stop_index, access_s, walk_m)``; maximises the departure from
+    the door.  Walk is a criterion only for ``pareto=True`` results (else a tie-break).  Sorted by
+    vehicles (fewest first).  ``max_walk_m`` of the search applies to the total."""
+    stops, secs, walk, dur = _as_candidates(result.tt, candidates, "candidates")
+    cand = []
+    K = result.L_t.shape[0] - 1
+    for k in range(1, K + 1):
+        lt = result.L_t[k][stops]            # (E, cap)
+        lw = result.L_w[k][stops]
+        ok = lt < INF
+        if not ok.any():
+            continue
+        tot_t = lt + secs[:, None]
+        tot_w = lw + walk[:, None]
+        ok &= tot_w <= result.max_walk_m
+        for e, b in zip(*np.nonzero(ok)):
+            cand.append((int(tot_t[e, b]), k, float(tot_w[e, b]), int(e), int(b)))
+    cand.sort(key=lambda c: (c[0], c[1], c[2]))
+    kept: list[tuple] = []
+    for c in cand:
+        dominated = False
+        for d in kept:
+            if d[0] <= c[0] and d[1] <= c[1] and ((not result.pareto) or d[2] <= c[2]):
+                dominated = True
+                break
+        if not dominated:
+            kept.append(c)
+    out = []
+    for t, k, w, e, b in kept:
+        end = (stops[e], secs[e], walk[e], None) if _with_end_leg else None
+        out.append(result._journey(k, int(stops[e]), b, end))
+    out.sort(key=lambda j: (j.n_rides, j.arrival_s if result.direction == "depart_after" else -j.departure_s))
+    return out

