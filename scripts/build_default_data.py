@@ -168,8 +168,41 @@ def geom_to_wgs(geom, nd: int = 7):
 
 
 # ---------------------------------------------------------------------------------------------- communes
+def clip_convex(poly: list[tuple], nx: float, ny: float, c: float) -> list[tuple]:
+    """Sutherland–Hodgman: keep the part of a convex polygon where nx*x + ny*y <= c."""
+    out = []
+    for k in range(len(poly)):
+        p, q = poly[k], poly[(k + 1) % len(poly)]
+        fp, fq = nx * p[0] + ny * p[1] - c, nx * q[0] + ny * q[1] - c
+        if fp <= 0:
+            out.append(p)
+        if (fp < 0 < fq) or (fq < 0 < fp):
+            t = fp / (fp - fq)
+            out.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
+    return out
+
+
+def power_cells(pts: np.ndarray, weights: np.ndarray, region) -> list:
+    """Power diagram (weighted Voronoi) cells of the seeds, intersected with the region."""
+    x0, y0, x1, y1 = region.bounds
+    box = [(x0 - 1, y0 - 1), (x1 + 1, y0 - 1), (x1 + 1, y1 + 1), (x0 - 1, y1 + 1)]
+    sq = (pts ** 2).sum(axis=1)
+    cells = []
+    for i in range(len(pts)):
+        poly = box
+        for j in np.argsort(((pts - pts[i]) ** 2).sum(axis=1), kind="stable")[1:17]:
+            nx, ny = 2 * (pts[j] - pts[i])
+            poly = clip_convex(poly, nx, ny, sq[j] - sq[i] - weights[j] + weights[i])
+            if len(poly) < 3:
+                break
+        cells.append(Polygon(poly).intersection(region) if len(poly) >= 3 else Polygon())
+    return cells
+
+
 def commune_areas(communes: list[dict]) -> dict[str, Polygon]:
-    """Voronoi cell of each seed clipped to a disc of fitted radius (area ≈ fact area), gaps closed."""
+    """Approximate commune areas: a territory made of discs sized by the fact areas (gaps closed, total area
+    = sum of fact areas), partitioned by a power diagram of the seeds whose weights are tuned so that each
+    cell area ≈ the fact area.  Deterministic (fixed iteration counts)."""
     seeds = {}
     for c in communes:
         x, y = to_l93(float(c["lon"]), float(c["lat"]))
@@ -177,33 +210,27 @@ def commune_areas(communes: list[dict]) -> dict[str, Polygon]:
             tx, ty = to_l93(*TOWN_CENTRES[SAINT_OMER][:2])
             x, y = 0.35 * x + 0.65 * tx, 0.35 * y + 0.65 * ty
         seeds[c["insee"]] = (x, y)
-    codes = sorted(seeds)
-    pts = MultiPoint([seeds[k] for k in codes])
-    box = shapely.box(*pts.buffer(40000).bounds)
-    cells = shapely.voronoi_polygons(pts, extend_to=box, ordered=True)
-    voronoi = {k: cells.geoms[i].intersection(box) for i, k in enumerate(codes)}
-    clipped = {}
-    for c in communes:
-        k, target = c["insee"], float(c["area_km2"]) * 1e6
-        cell, centre = voronoi[k], Point(seeds[k])
-        if cell.area <= target:
-            clipped[k] = cell
-            continue
-        lo, hi = 10.0, 20000.0
-        for _ in range(40):  # bisection on the disc radius
-            mid = (lo + hi) / 2
-            if cell.intersection(centre.buffer(mid, 64)).area < target:
-                lo = mid
-            else:
-                hi = mid
-        clipped[k] = cell.intersection(centre.buffer(hi, 64))
-    union = unary_union(list(clipped.values()))
-    closed = union.buffer(GAP_CLOSING_M, 32).buffer(-GAP_CLOSING_M, 32)
-    gaps = closed.difference(union)
+    codes = [c["insee"] for c in communes]
+    target = np.array([float(c["area_km2"]) * 1e6 for c in communes])
+    pts = np.array([seeds[k] for k in codes])
+
+    def region_for(scale: float):
+        discs = unary_union([Point(p).buffer(scale * math.sqrt(a / math.pi), 32) for p, a in zip(pts, target)])
+        closed = discs.buffer(GAP_CLOSING_M, 16).buffer(-GAP_CLOSING_M, 16)
+        return unary_union([Polygon(g.exterior) for g in shapely.get_parts(closed)])  # no holes
+
+    lo, hi = 0.8, 1.6
+    for _ in range(14):  # bisection: territory area = sum of the fact areas
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if region_for(mid).area < target.sum() else (lo, mid)
+    region = region_for(hi)
+    weights = np.zeros(len(pts))
+    for _ in range(24):  # weight update: a larger weight pushes the cell boundaries outwards
+        areas = np.array([c.area for c in power_cells(pts, weights, region)])
+        weights += 0.5 * 2 * (target - areas) / math.pi
+    cells = power_cells(pts, weights, region)
     out = {}
-    for k in codes:
-        geom = unary_union([clipped[k], voronoi[k].intersection(gaps)])
-        # keep polygonal parts only: the part holding the seed plus sizeable parts
+    for k, geom in zip(codes, cells):
         parts = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon"
                  and (g.area > 20000 or g.contains(Point(seeds[k])))]
         out[k] = shapely.make_valid(unary_union(parts))
@@ -606,9 +633,10 @@ def collect_required_numbers(services: list[dict]) -> None:
 
 
 def place_services(services: list[dict], net: Net, towns: dict, station_node: int, postcode_of) -> list[dict]:
-    by_key = {}
+    by_key, by_insee = {}, {}
     for nid, insee, street, number in net.addresses:
         by_key[(insee, street, number)] = nid
+        by_insee.setdefault(insee, []).append((insee, street, number))
     taken = set()
     rows = []
     for s in sorted(services, key=lambda r: r["id"]):
@@ -620,7 +648,7 @@ def place_services(services: list[dict], net: Net, towns: dict, station_node: in
         elif street and number and (s["insee"], street, number) in by_key:
             nid = by_key[(s["insee"], street, number)]
         else:
-            cands = [(i, st, nb) for (i, st, nb) in by_key if i == s["insee"] and (street is None or st == street)]
+            cands = [k for k in by_insee.get(s["insee"], []) if street is None or k[1] == street]
             if not cands:
                 raise SystemExit(f"no address for {s['id']} {street} in {town.name}")
             cx, cy = town.centre

@@ -226,3 +226,15 @@ def test_default_communes_and_services():
     assert all(geo.contains(s.lat, s.lon) for s in services)
     with pytest.raises(InputError, match="en dehors de l'Audomarois"):
         geo.resolve("48.8566,2.3522")
+
+
+def test_bad_inputs_raise_data_error():
+    from mobility.errors import DataError
+    with pytest.raises(DataError, match="'communes' needs a name column"):
+        Geocoder.build(communes=pd.DataFrame({"insee": ["62765"]}))
+    with pytest.raises(DataError, match="'stops' lacks column\\(s\\) stop_name"):
+        Geocoder.build(stops=pd.DataFrame({"stop_id": ["S1"], "lat": [50.7], "lon": [2.2]}))
+    # GTFS column names are accepted for stops
+    geo = Geocoder.build(stops=pd.DataFrame({"stop_id": ["S1"], "stop_name": ["Gare"], "stop_lat": [50.7],
+                                             "stop_lon": [2.2]}))
+    assert geo.resolve("gare").id == "S1"

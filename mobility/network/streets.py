@@ -171,6 +171,8 @@ class StreetNetwork:
         Reads node ``x``/``y`` and edge ``length`` (metres), ``travel_time`` (seconds, kept
         when every edge has it), ``step_free`` (default True), ``osmid`` and ``name``.
         ``weight`` ("length" or "travel_time") is the default cost of :meth:`path_coords`.
+        Every edge is taken as the straight segment between its nodes (an edge
+        ``geometry`` is ignored), so pass unsimplified graphs for exact snapping.
         """
         nodes = list(G.nodes)
         index = {n: i for i, n in enumerate(nodes)}
@@ -257,18 +259,13 @@ class StreetNetwork:
 
     def node_index(self, osm_id: int) -> int:
         """Index of the node with this OSM id (KeyError if absent)."""
-        i = int(np.searchsorted(self.node_ids, osm_id)) if self._ids_sorted() else None
-        if i is not None and i < self.n_nodes and self.node_ids[i] == osm_id:
-            return i
-        hits = np.nonzero(self.node_ids == osm_id)[0]
-        if len(hits) == 0:
+        if getattr(self, "_id_order", None) is None:
+            self._id_order = np.argsort(self.node_ids, kind="stable")
+        sorted_ids = self.node_ids[self._id_order]
+        i = int(np.searchsorted(sorted_ids, osm_id))
+        if i >= len(sorted_ids) or sorted_ids[i] != osm_id:
             raise KeyError(osm_id)
-        return int(hits[0])
-
-    def _ids_sorted(self) -> bool:
-        if not hasattr(self, "_sorted_ids"):
-            self._sorted_ids = bool(np.all(self.node_ids[1:] >= self.node_ids[:-1]))
-        return self._sorted_ids
+        return int(self._id_order[i])
 
     def cost(self, weight: str | None = None) -> np.ndarray:
         """Per-edge cost array: ``length_m`` or ``travel_time_s``."""
@@ -437,7 +434,7 @@ class StreetNetwork:
         source's own edge is always usable.
         """
         dist = self._dijkstra(source, max_dist_m, _check_weight(weight), step_free_only)[:-1]
-        reached = np.nonzero(dist <= max_dist_m)[0]
+        reached = np.nonzero(np.isfinite(dist) & (dist <= max_dist_m))[0]
         return reached, dist[reached]
 
     def travel_times_from(self, source, max_time_s: float = np.inf) -> tuple[np.ndarray, np.ndarray]:

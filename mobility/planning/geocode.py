@@ -2,14 +2,17 @@
 
 Everything searchable becomes a *document* with name tokens (the street, commune, stop or service name) and
 context tokens (its commune, postcode). Addresses hang off their street document by house number, so the index
-stays at street granularity. A query is normalised (:mod:`mobility.planning.textnorm`), each word is matched
-against the vocabulary exactly, by prefix (3+ letters) or within a small edit distance (a SymSpell deletion
-index), and documents are scored with numpy over inverted indexes:
+stays at street granularity. A query is normalised (:mod:`mobility.planning.textnorm`), glued words are split
+("saintomer"), each word is matched against the vocabulary exactly, by prefix (2+ letters) or within a small
+edit distance (a SymSpell deletion index), and documents are scored with numpy over inverted indexes:
 
     score = 0.7 * (IDF-weighted share of the query words found) + 0.3 * (share of the name words found)
+            - 0.06 if the name words are not typed consecutively and in order
+            - 0.06 if the commune is only partly typed ("wardrecques" vs Campagne-lès-Wardrecques)
 
-so "saint omer" ranks the commune Saint-Omer (1.0) above "Rue de Saint-Omer" (0.9) and the streets *in*
-Saint-Omer (0.7). A query starting with a house number ranks the address above its street (x0.95).
+so "saint omer" ranks the commune Saint-Omer (1.0) above "Rue de Saint-Omer" and the streets *in* Saint-Omer,
+and "route de setques quelmes" ranks Route de Setques (Quelmes) above Route de Quelmes (Setques). A query
+starting with a house number ranks the address above its street (x0.95) and the rest.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from mobility.errors import InputError
+from mobility.errors import DataError, InputError
 from mobility.planning.textnorm import STOP_WORDS, damerau_levenshtein, normalize, tokens
 
 KINDS = ("address", "street", "commune", "stop", "service")
@@ -40,6 +43,8 @@ MIN_SCORE = 0.6
 AMBIGUITY_GAP = 0.05
 #: score factor of non-address results when the query starts with a house number
 NUMBER_PENALTY = 0.95
+#: score malus of a document whose name words are not typed consecutively, in order, in the query
+ORDER_PENALTY = 0.06
 #: a point this far (degrees, ~300 m) outside the commune polygons still counts as inside the territory
 TERRITORY_TOLERANCE_DEG = 0.003
 
@@ -163,9 +168,13 @@ class Geocoder:
 
     def _init_communes(self, communes: pd.DataFrame | None) -> None:
         self.communes = pd.DataFrame(columns=["insee", "name", "lat", "lon"]) if communes is None else communes
+        has_points = {"lat", "lon"} <= set(self.communes.columns) or "geometry" in self.communes.columns
+        if "name" not in self.communes.columns or not has_points:
+            raise DataError("geocoder input 'communes' needs a name column and lat/lon columns or a geometry")
         polys = None
         if communes is not None and "geometry" in communes.columns:
-            polys = [g if g is not None and not g.is_empty else None for g in communes["geometry"]]
+            polys = [shapely.make_valid(g) if g is not None and not g.is_empty else None
+                     for g in communes["geometry"]]
         self._polygons = polys
         lats, lons = [], []
         for i, row in enumerate(self.communes.itertuples(index=False)):
@@ -173,17 +182,17 @@ class Geocoder:
             if (lat is None or pd.isna(lat)) and polys and polys[i] is not None:
                 pt = polys[i].representative_point()
                 lat, lon = pt.y, pt.x
+            if lat is None or pd.isna(lat):
+                raise DataError(f"geocoder input 'communes': no coordinates for '{_text(row.name)}'")
             lats.append(float(lat))
             lons.append(float(lon))
         self._commune_lat = np.asarray(lats, dtype=float)
         self._commune_lon = np.asarray(lons, dtype=float)
         self._commune_names = [_text(n) for n in self.communes["name"]] if len(self.communes) else []
         valid = [p for p in (polys or []) if p is not None]
-        self._territory = shapely.union_all(valid) if valid else None
-        if self._territory is not None:
-            shapely.prepare(self._territory)
-            for p in valid:
-                shapely.prepare(p)
+        for p in valid:
+            shapely.prepare(p)
+        self._territory = shapely.STRtree(valid) if valid else None
 
     def _commune_of(self, lats: np.ndarray, lons: np.ndarray) -> list[str | None]:
         """Commune names of points: containing polygon, else nearest commune centre (None if no communes)."""
@@ -217,6 +226,7 @@ class Geocoder:
         self._street_numbers: dict[int, dict[str, int]] = {}
         groups: dict[tuple[str, str], dict[str, Any]] = {}
         if addresses is not None and len(addresses):
+            addresses = _with_coordinates(addresses, "addresses", ())
             addr = pd.DataFrame({
                 "lat": addresses["lat"].astype(float).to_numpy(),
                 "lon": addresses["lon"].astype(float).to_numpy(),
@@ -234,6 +244,7 @@ class Geocoder:
                 g = groups.setdefault((_key(street), _key(city)), {"street": street, "city": city, "rows": []})
                 g["rows"].extend(idx)
         if streets is not None and len(streets):
+            streets = _with_coordinates(streets, "streets", ("name",))
             cities = [_text(c) for c in streets["city"]] if "city" in streets.columns else [""] * len(streets)
             lat = streets["lat"].astype(float).to_numpy()
             lon = streets["lon"].astype(float).to_numpy()
@@ -271,7 +282,8 @@ class Geocoder:
     def _add_stops(self, docs: _Docs, stops: pd.DataFrame | None) -> None:
         if stops is None or not len(stops):
             return
-        lat, lon = stops["lat"].astype(float).to_numpy(), stops["lon"].astype(float).to_numpy()
+        stops = _with_coordinates(stops, "stops", ("stop_id", "stop_name"))
+        lat, lon = stops["lat"].to_numpy(), stops["lon"].to_numpy()
         communes = self._commune_of(lat, lon)
         for sid, name, la, lo, commune in zip(stops["stop_id"], stops["stop_name"], lat, lon, communes):
             name = _text(name)
@@ -282,9 +294,8 @@ class Geocoder:
         if services is None:
             return
         frame = services.to_frame() if hasattr(services, "to_frame") else services
-        if not len(frame):
-            return
-        lat, lon = frame["lat"].astype(float).to_numpy(), frame["lon"].astype(float).to_numpy()
+        frame = _with_coordinates(frame, "services", ("id", "name"))
+        lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
         communes = [_text(c) for c in frame["commune"]] if "commune" in frame.columns else [""] * len(frame)
         missing = [i for i, c in enumerate(communes) if not c]
         if missing:
@@ -302,6 +313,7 @@ class Geocoder:
         self._lat = np.asarray(docs.lat, dtype=float)
         self._lon = np.asarray(docs.lon, dtype=float)
         self._name_len = np.maximum(1, np.asarray([len(t) for t in docs.name_tokens], dtype=float))
+        self._commune_len = np.asarray([len(tokens(c)) if c else 0 for c in docs.commune], dtype=float)
         name_post: dict[str, list[int]] = defaultdict(list)
         ctx_post: dict[str, list[int]] = defaultdict(list)
         df: dict[str, set[int]] = defaultdict(set)
@@ -323,6 +335,12 @@ class Geocoder:
             if len(t) >= 4 and not t.isdigit():
                 for variant in _deletions(t, 2 if len(t) >= 8 else 1):
                     self._deletes[variant].append(t)
+        # address columns as lists: fast row access for results
+        self._addr_cols = {c: self._addr[c].tolist() for c in self._addr.columns}
+        self._addr_label = [
+            ", ".join(p for p in (f"{h} {s}".strip(), f"{pc} {c}".strip()) if p)
+            for h, s, pc, c in zip(self._addr_cols["housenumber"], self._addr_cols["street"],
+                                   self._addr_cols["postcode"], self._addr_cols["city"])]
         # reverse geocoding: addresses, else street documents
         if len(self._addr):
             pts_lat, pts_lon = self._addr["lat"].to_numpy(), self._addr["lon"].to_numpy()
@@ -337,14 +355,14 @@ class Geocoder:
 
     # ------------------------------------------------------------------------------------------- matching
     def _matches(self, word: str) -> list[tuple[str, float]]:
-        """Vocabulary tokens matching a query word, with a weight: exact 1, prefix 0.75-0.95,
+        """Vocabulary tokens matching a query word, with a weight: exact 1, prefix (2+ letters) 0.75-0.95,
         1 edit 0.8 (4+ letters), 2 edits 0.65 (8+ letters)."""
         found: dict[str, float] = {}
         if word in self._idf:
             found[word] = 1.0
         if word.isdigit():
             return list(found.items())
-        if len(word) >= 3:
+        if len(word) >= 2:
             i = bisect.bisect_left(self._vocab, word)
             for t in self._vocab[i:i + 30]:
                 if not t.startswith(word):
@@ -373,25 +391,31 @@ class Geocoder:
             if m and m.group(2) not in _SUFFIXES:
                 w = f"{m.group(1)} {m.group(2)}"
             for part in w.split():
-                if part in self._idf or len(part) < 6 or part.isdigit():
+                if part in self._idf or len(part) < 5 or part.isdigit():
                     out.append(part)
                     continue
                 for i in range(2, len(part) - 1):
                     head, tail = part[:i], part[i:]
-                    if (head in self._idf or head in STOP_WORDS) and tail in self._idf:
+                    if ((head in self._idf or head in STOP_WORDS) and (tail in self._idf or tail in STOP_WORDS)
+                            and not (head in STOP_WORDS and tail in STOP_WORDS)):
                         out.extend(p for p in tokens(f"{head} {tail}"))
                         break
                 else:
                     out.append(part)
         return out
 
-    def _score(self, words: list[str]) -> np.ndarray:
+    def _score(self, words: list[str]) -> tuple[np.ndarray, list[set[str]], np.ndarray]:
+        """Score of every document, the vocabulary tokens each query word matched, and per document the
+        number of query words found in its context (commune, postcode)."""
         n = len(self._kind)
+        matched: list[set[str]] = []
+        ctx_hits = np.zeros(n)
         total = np.zeros(n)
         name_hits = np.zeros(n)
         idf_sum = 0.0
         for word in words:
             matches = self._matches(word)
+            matched.append({t for t, _ in matches})
             if not matches:
                 idf_sum += self._max_idf
                 continue
@@ -409,9 +433,22 @@ class Geocoder:
                     ctx_w[post] = np.maximum(ctx_w[post], w)
             total += np.maximum(name_w, ctx_w) * idf
             name_hits += name_w
+            ctx_hits += ctx_w > 0
         if idf_sum == 0:
-            return total
-        return QUERY_WEIGHT * total / idf_sum + (1 - QUERY_WEIGHT) * np.minimum(1.0, name_hits / self._name_len)
+            return total, matched, ctx_hits
+        name_cov = np.minimum(1.0, name_hits / self._name_len)
+        return QUERY_WEIGHT * total / idf_sum + (1 - QUERY_WEIGHT) * name_cov, matched, ctx_hits
+
+    def _name_in_order(self, d: int, matched: list[set[str]]) -> bool:
+        """True if the document's name words are matched by consecutive query words, in order (so
+        "route de setques quelmes" is Route de Setques in Quelmes, not Route de Quelmes in Setques)."""
+        name = self._docs.name_tokens[d]
+        if not name:
+            return False
+        for start in range(len(matched) - len(name) + 1):
+            if all(tok in matched[start + i] for i, tok in enumerate(name)):
+                return True
+        return False
 
     # -------------------------------------------------------------------------------------------- queries
     def search(self, text: str, limit: int = 10) -> list[GeocodeResult]:
@@ -428,22 +465,28 @@ class Geocoder:
                 number += words.pop(0)
         if not words or not len(self._kind):
             return []
-        scores = self._score(words)
+        scores, matched, ctx_hits = self._score(words)
         k = min(len(scores), limit * 3 + 10)
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        results = []
-        for d in top:
+        candidates: list[tuple[float, int, str, str, int]] = []  # score, kind rank, label, kind, doc/row
+        for d in top.tolist():
             s = float(scores[d])
             if s <= 0.3:
                 continue
+            if not self._name_in_order(d, matched):
+                s -= ORDER_PENALTY
+            if 0 < ctx_hits[d] < self._commune_len[d]:  # "wardrecques" vs Campagne-lès-Wardrecques
+                s -= ORDER_PENALTY
             if number is not None:
-                row = self._street_numbers.get(int(d), {}).get(number)
+                row = self._street_numbers.get(d, {}).get(number)
                 if row is not None:
-                    results.append(self._address(int(row), round(s, 4)))
+                    candidates.append((round(s, 4), 0, self._addr_label[row], "address", row))
                 s *= NUMBER_PENALTY
-            results.append(self._result(int(d), round(s, 4)))
-        results.sort(key=lambda r: (-r.score, _KIND_RANK[r.kind], r.label))
-        return results[:limit]
+            kind = self._docs.kind[d]
+            candidates.append((round(s, 4), _KIND_RANK[kind], self._docs.label[d], kind, d))
+        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+        return [self._address(i, s) if kind == "address" else self._result(i, s)
+                for s, _, _, kind, i in candidates[:limit]]
 
     def resolve(self, text: str) -> GeocodeResult:
         """The one place ``text`` designates. ``InputError`` (message in French) when nothing matches, when
@@ -488,8 +531,9 @@ class Geocoder:
     def contains(self, lat: float, lon: float) -> bool:
         """True if the point lies in the territory (commune polygons, else the bounding box of the data)."""
         if self._territory is not None:
-            return bool(shapely.contains_xy(self._territory, lon, lat)) or \
-                shapely.distance(self._territory, shapely.Point(lon, lat)) <= TERRITORY_TOLERANCE_DEG
+            near = self._territory.query(shapely.Point(lon, lat), predicate="dwithin",
+                                         distance=TERRITORY_TOLERANCE_DEG)
+            return len(near) > 0
         if self._bbox is None:
             return False
         s, w, n, e = self._bbox
@@ -506,14 +550,12 @@ class Geocoder:
             street=docs.name[d] if kind == "street" else None)
 
     def _address(self, row: int, score: float) -> GeocodeResult:
-        a = self._addr.iloc[row]
-        street_part = " ".join(p for p in (a["housenumber"], a["street"]) if p)
-        city_part = " ".join(p for p in (a["postcode"], a["city"]) if p)
-        label = ", ".join(p for p in (street_part, city_part) if p)
+        a = self._addr_cols
         return GeocodeResult(
-            label=label, kind="address", lat=float(a["lat"]), lon=float(a["lon"]), score=score,
-            id=a["osm_id"] or None, commune=a["city"] or None, postcode=a["postcode"] or None,
-            housenumber=a["housenumber"] or None, street=a["street"] or None)
+            label=self._addr_label[row], kind="address", lat=float(a["lat"][row]), lon=float(a["lon"][row]),
+            score=score, id=a["osm_id"][row] or None, commune=a["city"][row] or None,
+            postcode=a["postcode"][row] or None, housenumber=a["housenumber"][row] or None,
+            street=a["street"][row] or None)
 
     def _point(self, lat: float, lon: float) -> GeocodeResult:
         commune = self._commune_of(np.array([lat]), np.array([lon]))[0]
@@ -523,6 +565,19 @@ class Geocoder:
             if near.distance_m is not None and near.distance_m <= 150:
                 label += f" (près de {near.label})"
         return GeocodeResult(label=label, kind="point", lat=lat, lon=lon, score=1.0, commune=commune)
+
+
+def _with_coordinates(frame: pd.DataFrame, what: str, required: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with float ``lat``/``lon`` columns (GTFS ``stop_lat``/``stop_lon`` accepted), rows without
+    coordinates dropped; ``DataError`` naming missing columns."""
+    if "lat" not in frame.columns and "stop_lat" in frame.columns:
+        frame = frame.rename(columns={"stop_lat": "lat", "stop_lon": "lon"})
+    missing = [c for c in ("lat", "lon", *required) if c not in frame.columns]
+    if missing:
+        raise DataError(f"geocoder input '{what}' lacks column(s) {', '.join(missing)}")
+    frame = frame.assign(lat=pd.to_numeric(frame["lat"], errors="coerce"),
+                         lon=pd.to_numeric(frame["lon"], errors="coerce"))
+    return frame[frame["lat"].notna() & frame["lon"].notna()].reset_index(drop=True)
 
 
 def _key(text: str) -> str:

@@ -363,6 +363,8 @@ class OpeningHours:
             for rule in self.rules:
                 if rule.matches(day):
                     spans = _apply(spans, rule)
+            if len(self._days) > 4096:  # long-running servers: keep the cache bounded
+                self._days.clear()
             cached = self._days[day] = _merge(spans)
         return cached
 
