@@ -232,28 +232,27 @@ class RefGraph:
                 ready_times.setdefault(s, set()).add(run.board_by[i])
         for (s, t, _) in sources:
             ready_times.setdefault(s, set()).add(t)
+        fp_by_stop: dict[str, list] = {}
+        for (a, b, dur, w) in self.footpaths:
+            fp_by_stop.setdefault(a, []).append((b, dur, w))
         for run in self.runs:
             for j, s in enumerate(run.stops):
                 ready_times.setdefault(s, set()).add(run.arr[j] + self.slack)
-                for (a, b, dur, _) in self.footpaths:
-                    if a == s:
-                        ready_times.setdefault(b, set()).add(run.arr[j] + dur + self.slack)
+                for (b, dur, _) in fp_by_stop.get(s, ()):
+                    ready_times.setdefault(b, set()).add(run.arr[j] + dur + self.slack)
         for k in self.layers:
             for s, ts in ready_times.items():
                 ts = sorted(ts)
                 for x, y in zip(ts, ts[1:]):
-                    G.add_edge(("R", s, x, k), ("R", s, y, k), weight=0.0)
+                    _add(G, ("R", s, x, k), ("R", s, y, k), 0.0)
         for (s, t, w) in sources:
-            G.add_edge("SRC", ("R", s, t, 0), weight=float(w))
+            _add(G, "SRC", ("R", s, t, 0), w)
         eg_by_stop: dict[str, list] = {}
         for (s, secs, w) in egress:
             eg_by_stop.setdefault(s, []).append((secs, w))
         tg_by_stop: dict[str, list] = {}
         for (s, latest, w) in targets:
             tg_by_stop.setdefault(s, []).append((latest, w))
-        fp_by_stop: dict[str, list] = {}
-        for (a, b, dur, w) in self.footpaths:
-            fp_by_stop.setdefault(a, []).append((b, dur, w))
         for ri, run in enumerate(self.runs):
             if self.wheelchair and not run.accessible:
                 continue
@@ -262,27 +261,37 @@ class RefGraph:
                 for i in range(n):
                     s = run.stops[i]
                     if i + 1 < n:
-                        G.add_edge(("B", ri, i, k), ("A", ri, i + 1, k), weight=0.0)
+                        _add(G, ("B", ri, i, k), ("A", ri, i + 1, k), 0.0)
                     if i > 0:
-                        G.add_edge(("A", ri, i, k), ("B", ri, i, k), weight=0.0)
+                        _add(G, ("A", ri, i, k), ("B", ri, i, k), 0.0)
                     if not ok_stop(s):
                         continue
                     kn = self._layer_next(k)
                     if i + 1 < n and run.pickup[i] != 1 and kn is not None:
-                        G.add_edge(("R", s, run.board_by[i], k), ("B", ri, i, kn), weight=0.0)
+                        _add(G, ("R", s, run.board_by[i], k), ("B", ri, i, kn), 0.0)
                     if i > 0 and run.drop[i] != 1 and (self.max_trips is None or k >= 1):
                         t = run.arr[i]
                         x = ("X", s, t, k)
-                        G.add_edge(("A", ri, i, k), x, weight=0.0)
-                        G.add_edge(x, ("R", s, t + self.slack, k), weight=0.0)
+                        _add(G, ("A", ri, i, k), x, 0.0)
+                        _add(G, x, ("R", s, t + self.slack, k), 0.0)
                         for (b, dur, w) in fp_by_stop.get(s, ()):
-                            G.add_edge(x, ("R", b, t + dur + self.slack, k), weight=w)
+                            _add(G, x, ("R", b, t + dur + self.slack, k), w)
                         for (secs, w) in eg_by_stop.get(s, ()):
-                            G.add_edge(x, ("D", t + secs, k), weight=float(w))
+                            _add(G, x, ("D", t + secs, k), w)
                         for (latest, w) in tg_by_stop.get(s, ()):
                             if t <= latest:
-                                G.add_edge(x, ("SINK", k), weight=float(w))
+                                _add(G, x, ("SINK", k), w)
         return G
+
+
+def _add(G, u, v, w):
+    """Edge u -> v walking w metres; parallel alternatives keep the least walking."""
+    w = float(w)
+    if G.has_edge(u, v):
+        if w < G[u][v]["weight"]:
+            G[u][v]["weight"] = w
+    else:
+        G.add_edge(u, v, weight=w)
 
 
 def _pareto(points):

@@ -32,9 +32,17 @@ def scenarios(draw):
     minute = lambda lo, hi: st.integers(lo // 60, hi // 60).map(lambda m: m * 60)
     trips = []
     n_routes = draw(st.integers(2, 6))
+    served: list[str] = []
+    firsts, lasts = [], []
     for r in range(n_routes):
-        length = draw(st.integers(2, min(5, n_stops)))
+        length = draw(st.integers(2, min(6, n_stops)))
         seq = draw(st.permutations(stop_ids))[:length]
+        if served and draw(st.booleans()):  # connect to the network built so far
+            hub = draw(st.sampled_from(served))
+            seq = [hub] + [x for x in seq if x != hub][:length - 1]
+        served += [x for x in seq if x not in served]
+        firsts.append(seq[0])
+        lasts.append(seq[-1])
         n_trips = draw(st.integers(1, 4))
         for j in range(n_trips):
             start = base + draw(minute(0, span - 1800))
@@ -63,19 +71,23 @@ def scenarios(draw):
                 head = draw(st.sampled_from([240, 360, 600, 900]))
                 trip["frequencies"] = [(w0, w1, head, 1 if kind == "exact" else 0)]
             trips.append(trip)
-    n_fp = draw(st.integers(0, 8))
+    n_fp = draw(st.integers(0, 10))
     fps = []
     for _ in range(n_fp):
         a, b = draw(st.sampled_from(stop_ids)), draw(st.sampled_from(stop_ids))
+        if draw(st.booleans()):
+            a, b = draw(st.sampled_from(lasts) | st.sampled_from(served)), draw(st.sampled_from(served))
         if a != b:
             fps.append((a, b, draw(minute(60, 600)), float(draw(st.integers(10, 800)))))
-    src = [(draw(st.sampled_from(stop_ids)), base + draw(minute(0, span // 2)), float(draw(st.integers(0, 500))))
+    origin_stops = st.sampled_from(firsts) | st.sampled_from(served) | st.sampled_from(stop_ids)
+    dest_stops = st.sampled_from(lasts) | st.sampled_from(served) | st.sampled_from(stop_ids)
+    src = [(draw(origin_stops), base + draw(minute(0, span // 2)), float(draw(st.integers(0, 500))))
            for _ in range(draw(st.integers(1, 2)))]
-    egr = [(draw(st.sampled_from(stop_ids)), draw(minute(0, 600)), float(draw(st.integers(0, 500))))
+    egr = [(draw(dest_stops), draw(minute(0, 600)), float(draw(st.integers(0, 500))))
            for _ in range(draw(st.integers(1, 2)))]
     tgt = [(s, base + draw(minute(span // 2, span + 1800)), float(draw(st.integers(0, 500))))
-           for s in draw(st.lists(st.sampled_from(stop_ids), min_size=1, max_size=2))]
-    acc = [(draw(st.sampled_from(stop_ids)), draw(minute(0, 600)), float(draw(st.integers(0, 500))))
+           for s in draw(st.lists(dest_stops, min_size=1, max_size=2))]
+    acc = [(draw(origin_stops), draw(minute(0, 600)), float(draw(st.integers(0, 500))))
            for _ in range(draw(st.integers(1, 2)))]
     slack = draw(st.sampled_from([0, 60, 120]))
     wheelchair = draw(st.sampled_from([False, False, False, True]))
