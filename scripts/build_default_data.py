@@ -725,6 +725,9 @@ class Stop:
 def stop_node(net: Net, town: Town | None, label: str, used: set, special: dict) -> int:
     if label in special:
         return special[label]
+    if "@" in label:  # 'Landmark@Street': at the outer end of the street (a terminus on the edge of the town)
+        refs = town.street_nodes[label.split("@", 1)[1]]
+        return max(refs, key=lambda r: (round(math.dist(net.xy(r), town.centre), 1), -r))
     if label in town.street_nodes:
         refs = town.street_nodes[label]
         grid_refs = [r for r in refs if r in town.grid.values()] or refs
@@ -756,11 +759,260 @@ def build_stops(lines: list[dict], net: Net, towns: dict, special: dict) -> dict
             town = towns[insee]
             nid = stop_node(net, town, label, used, special if insee == SAINT_OMER or label == "Centre hospitalier" else {})
             used.add(nid)
+            label = label.split("@", 1)[0]
             name = f"{town.name} {label}"
             wb = 1 if (town.population >= 1500 or label in ("Gare", "Gare SNCF", "Centre hospitalier")) else (
                 2 if hval("wb", key) < 0.5 else 1)
             stops[key] = Stop(f"{insee}_{slug(label)}", name, nid, insee, wb)
     return stops
+
+
+# ------------------------------------------------------------------------------------ line paths and stops
+#: drivable classes used by buses (speed in km/h only steers the path search towards main roads)
+BUS_ROAD_SPEED = {"primary": 80.0, "secondary": 70.0, "tertiary": 50.0, "unclassified": 45.0, "residential": 30.0}
+#: the Mouvéo urban area (communes of the urban lines 1/3/4/5)
+URBAN_COMMUNES = {"62765", "62040", "62525", "62139", "62902", "62757", "62423"}
+#: stop spacing along the path in metres: (minimum, target, maximum); coaches in the urban area only call at
+#: stops of the urban lines, far apart
+SPACING = {"urban": (290.0, 420.0, 540.0), "urban-outskirts": (260.0, 450.0, 560.0), "coach": (300.0, 450.0, 650.0), "coach-town": (250.0, 340.0, 480.0),
+           "coach-urban": (800.0, 1200.0, 2200.0)}
+#: the rural centres where coaches stop more often
+COACH_TOWNS = {"62014", "62534", "62325", "62811", "62295"}
+#: one-way streets cost this much more for buses (they run against the flow in a contraflow bus lane,
+#: tagged oneway:bus=no on the ways actually used)
+ONEWAY_BUS_PENALTY = 3.0
+#: commercial speeds between stops, dwell included (km/h): (town streets, rural roads)
+LINE_SPEED = {"urban": (19.0, 30.0), "backbone": (20.0, 32.0), "coach": (26.0, 55.0)}
+VILLAGE_LANDMARKS = ["Église", "École", "Place", "Salle des fêtes", "Cimetière", "Calvaire", "Monument aux morts",
+                     "Stade"]
+CENTRE_LANDMARKS = ["Église", "Poste", "Médiathèque", "Collège", "Square", "Halle", "Théâtre", "Lycée", "Musée",
+                    "Hôtel de ville", "Palais de justice", "Marché couvert", "Résidence du Parc", "Place"]
+TOWN_LANDMARKS = ["Stade", "Collège", "Cimetière", "Zone d'activités", "Salle des sports", "Résidence les Tilleuls",
+                  "Zone commerciale", "Lotissement du Moulin", "Les Prés", "Piscine", "Parc", "Maison de retraite",
+                  "Pont", "Le Marais", "Les Hauts", "Zone artisanale", "Lycée", "Groupe scolaire", "Cité",
+                  "Chapelle", "Ferme", "Carrefour", "Château d'eau", "Bois"]
+
+
+@dataclass
+class BusGraph:
+    adj: dict      # node -> [(other node, length m, cost s, rural)]
+    ways: dict     # (node, node) sorted -> tags of the way (shared dict: tags can be added)
+    names: dict    # node -> sorted street names of the drivable named ways through it
+    owner: dict    # node -> insee of the town whose streets contain it
+    commune: dict  # node -> insee of the commune area containing it (None outside)
+
+
+def bus_graph(net: Net, towns: dict, cells: dict) -> BusGraph:
+    """Undirected graph of the two-way drivable roads (one-way streets and the motorway are not used by buses)."""
+    adj, names, edge_ways = {}, {}, {}
+    for _, refs, tags in sorted(net.ways, key=lambda w: w[0]):
+        hw = tags.get("highway")
+        if hw not in BUS_ROAD_SPEED:
+            continue
+        rural = tags.get("maxspeed") in ("80", "FR:rural")
+        for a, b in zip(refs, refs[1:]):
+            d = math.dist(net.xy(a), net.xy(b))
+            cost = d / (BUS_ROAD_SPEED[hw] / 3.6) * (ONEWAY_BUS_PENALTY if tags.get("oneway") == "yes" else 1.0)
+            edge_ways[(min(a, b), max(a, b))] = tags
+            adj.setdefault(a, []).append((b, d, cost, rural))
+            adj.setdefault(b, []).append((a, d, cost, rural))
+        if tags.get("name"):
+            for r in refs:
+                names.setdefault(r, set()).add(tags["name"])
+    owner = {}
+    for insee in sorted(towns):
+        town = towns[insee]
+        for nid in town.grid.values():
+            owner[nid] = insee
+        for name in sorted(town.street_nodes):
+            for nid in town.street_nodes[name]:
+                owner.setdefault(nid, insee)
+    ids = sorted(adj)
+    xy = np.array([net.xy(n) for n in ids])
+    commune = dict.fromkeys(ids)
+    for insee in sorted(cells):
+        inside = shapely.contains_xy(cells[insee], xy[:, 0], xy[:, 1])
+        for k in np.nonzero(inside)[0]:
+            commune.setdefault(ids[k], insee)
+            if commune[ids[k]] is None:
+                commune[ids[k]] = insee
+    return BusGraph(adj, edge_ways, {k: sorted(v) for k, v in names.items()}, owner, commune)
+
+
+def shortest_path(g: BusGraph, src: int, dst: int) -> list[int]:
+    import heapq
+    best, prev, heap = {src: 0.0}, {}, [(0.0, src)]
+    while heap:
+        c, u = heapq.heappop(heap)
+        if u == dst:
+            break
+        if c > best[u]:
+            continue
+        for v, _, cost, _ in g.adj.get(u, []):
+            nc = c + cost
+            if nc < best.get(v, math.inf) - 1e-9:
+                best[v], prev[v] = nc, u
+                heapq.heappush(heap, (nc, v))
+    if dst not in best:
+        raise SystemExit(f"no bus path between nodes {src} and {dst}")
+    path = [dst]
+    while path[-1] != src:
+        path.append(prev[path[-1]])
+    return path[::-1]
+
+
+def edge_info(g: BusGraph, a: int, b: int) -> tuple[float, bool]:
+    for v, d, _, rural in g.adj[a]:
+        if v == b:
+            return d, rural
+    raise KeyError((a, b))
+
+
+class StopNamer:
+    """Real-looking, unique (per commune) stop names: cross street, street, then landmark-style names."""
+
+    def __init__(self, towns: dict, stops: dict):
+        self.towns = towns
+        self.used = {}
+        for st in stops.values():
+            if st.insee:
+                self.used.setdefault(st.insee, set()).add(st.name.removeprefix(towns[st.insee].name + " "))
+
+    def name(self, g: BusGraph, node: int, insee: str, travel: set) -> str:
+        town = self.towns[insee]
+        used = self.used.setdefault(insee, set())
+        here = g.names.get(node, [])
+        streets = [n for n in here if n not in travel] + [n for n in here if n in travel]
+        streets = [n for n in streets if not n.startswith("Passage ")]
+        in_grid = node in set(town.grid.values())
+        if town.population < 1500:
+            landmarks = VILLAGE_LANDMARKS
+        else:
+            landmarks = sorted(CENTRE_LANDMARKS if in_grid else TOWN_LANDMARKS, key=lambda n: hval(insee, n))
+        order = (landmarks + streets) if (town.population < 1500 and in_grid) else (streets + landmarks)
+        for label in order:
+            if label not in used:
+                used.add(label)
+                return label
+        k = 2
+        while f"{order[0]} {k}" in used:
+            k += 1
+        used.add(f"{order[0]} {k}")
+        return f"{order[0]} {k}"
+
+
+def line_path(g: BusGraph, keys: list[Stop]) -> list[int]:
+    path = [keys[0].node]
+    for a, b in zip(keys, keys[1:]):
+        path += shortest_path(g, a.node, b.node)[1:]
+    return path
+
+
+def densify_line(line: dict, keys: list[Stop], g: BusGraph, net: Net, towns: dict, stops: dict,
+                 by_node: dict, namer: StopNamer) -> tuple[list[Stop], list[float], list[float], list[int]]:
+    """Stops along the road path of a line: its key stops plus intermediate stops spaced along the path
+    (shared with other lines where they already exist).  Returns the stops, the road distance and the
+    running seconds (speed by road type) between consecutive stops, and the path nodes."""
+    kind = line["kind"]
+    path = line_path(g, keys)
+    cum = [0.0]
+    secs = [0.0]
+    town_speed, rural_speed = LINE_SPEED[kind]
+    for a, b in zip(path, path[1:]):
+        d, rural = edge_info(g, a, b)
+        cum.append(cum[-1] + d)
+        secs.append(secs[-1] + d / ((rural_speed if rural else town_speed) / 3.6))
+    key_idx, k = [], 0
+    for i, nid in enumerate(path):
+        if k < len(keys) and nid == keys[k].node:
+            key_idx.append(i)
+            k += 1
+    assert len(key_idx) == len(keys), line["line_id"]
+    on_line = {s.node for s in keys}
+
+    def params(nid: int):
+        c = g.commune.get(nid)
+        if c is None:
+            return None
+        if kind in ("urban", "backbone"):
+            if c in URBAN_COMMUNES:
+                return SPACING["urban"] if g.owner.get(nid) == c else SPACING["urban-outskirts"]
+            return SPACING["coach"] if g.owner.get(nid) == c else None
+        if c in URBAN_COMMUNES:
+            return SPACING["coach-urban"] if nid in by_node else None
+        if g.owner.get(nid) != c:
+            return None
+        return SPACING["coach-town"] if c in COACH_TOWNS else SPACING["coach"]
+
+    chosen = [key_idx[0]]
+    for i0, i1 in zip(key_idx, key_idx[1:]):
+        last = i0
+        while True:
+            eligible = []
+            for j in range(last + 1, i1):
+                p = params(path[j])
+                if p is None or path[j] in on_line:
+                    continue
+                if cum[j] - cum[last] >= p[0] and cum[i1] - cum[j] >= min(p[0], 250.0):
+                    eligible.append((j, p))
+            if not eligible:
+                break
+            window = [(j, p) for j, p in eligible if cum[j] - cum[last] <= p[2]]
+            if window:
+                j = min(window, key=lambda jp: (abs(cum[jp[0]] - cum[last] - jp[1][1])
+                                                - (150.0 if path[jp[0]] in by_node else 0.0), jp[0]))[0]
+            else:
+                j = eligible[0][0]
+            chosen.append(j)
+            on_line.add(path[j])
+            last = j
+        chosen.append(i1)
+    seq = []
+    for i in chosen:
+        nid = path[i]
+        if nid not in by_node:
+            insee = g.commune[nid]
+            town = towns[insee]
+            travel = set()
+            for nb in (path[i - 1] if i else None, path[i + 1] if i + 1 < len(path) else None):
+                if nb is not None:
+                    travel |= set(g.names.get(nid, [])) & set(g.names.get(nb, []))
+            label = namer.name(g, nid, insee, travel)
+            wb = 1 if town.population >= 1500 else (2 if hval("wb", insee, label) < 0.5 else 1)
+            st = Stop(f"{insee}_{slug(label)}", f"{town.name} {label}", nid, insee, wb)
+            assert f"{insee}:{label}" not in stops, label
+            stops[f"{insee}:{label}"] = st
+            by_node[nid] = st
+        seq.append(by_node[nid])
+    dists = [cum[b] - cum[a] for a, b in zip(chosen, chosen[1:])]
+    run = [secs[b] - secs[a] for a, b in zip(chosen, chosen[1:])]
+    return seq, dists, run, path
+
+
+def whole_minute_offsets(seconds: list[float]) -> list[int]:
+    """Cumulative running times rounded to whole minutes, at least one minute between consecutive stops."""
+    out, acc = [0], 0.0
+    for s in seconds:
+        acc += s
+        out.append(max(out[-1] + 60, int(round(acc / 60.0)) * 60))
+    return out
+
+
+def build_patterns(lines: list[dict], stops: dict, net: Net, towns: dict, cells: dict) -> dict:
+    """line id -> (stops, distances, running seconds, path) for the bus lines; the TER keeps its key stops."""
+    g = bus_graph(net, towns, cells)
+    by_node = {s.node: s for s in stops.values()}
+    namer = StopNamer(towns, stops)
+    out = {}
+    order = {"backbone": 0, "urban": 1, "coach": 2}
+    for line in sorted((l for l in lines if l["kind"] in order), key=lambda l: (order[l["kind"]], l["line_id"])):
+        keys = [stops[k] for k in line["stops"].split("|")]
+        out[line["line_id"]] = densify_line(line, keys, g, net, towns, stops, by_node, namer)
+        for a, b in zip(out[line["line_id"]][3], out[line["line_id"]][3][1:]):
+            tags = g.ways[(min(a, b), max(a, b))]
+            if tags.get("oneway") == "yes":
+                tags["oneway:bus"] = "no"
+    return out
 
 
 def expand_times(spec: str) -> list[tuple[int, bool]]:
@@ -823,7 +1075,7 @@ def calendar_files(cal: dict) -> tuple[list, list]:
     return cal_rows, sorted(dates)
 
 
-def build_gtfs(out: Path, lines: list[dict], stops: dict, net: Net, towns: dict, cells: dict,
+def build_gtfs(out: Path, lines: list[dict], stops: dict, patterns: dict, net: Net, towns: dict, cells: dict,
                communes: list[dict], calendar_rows: list[dict]) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*"):
@@ -859,9 +1111,14 @@ def build_gtfs(out: Path, lines: list[dict], stops: dict, net: Net, towns: dict,
     for line in sorted(fixed, key=lambda l: (l["kind"] != "rail", l["line_id"])):
         routes.append([line["line_id"], line["agency_id"], line["route_short_name"], line["route_long_name"],
                        line["assumption"], line["route_type"], line["route_color"], "FFFFFF"])
-        seq = [stops[k] for k in line["stops"].split("|")]
-        for direction, pattern in ((0, seq), (1, seq[::-1])):
-            offsets = run_times(pattern, net, line["kind"])
+        if line["line_id"] in patterns:
+            seq, _, run, _ = patterns[line["line_id"]]
+            variants = ((0, seq, whole_minute_offsets(run)), (1, seq[::-1], whole_minute_offsets(run[::-1])))
+        else:
+            seq = [stops[k] for k in line["stops"].split("|")]
+            variants = ((0, seq, run_times(seq, net, line["kind"])),
+                        (1, seq[::-1], run_times(seq[::-1], net, line["kind"])))
+        for direction, pattern, offsets in variants:
             for day, sid in (("weekday", "LAV"), ("saturday", "SAM"), ("sunday", "DIM_FER")):
                 spec = line[("out_" if direction == 0 else "in_") + day]
                 if not spec:
@@ -1007,10 +1264,11 @@ def build(out: Path, facts: Path) -> dict:
     hospital_road = min(h_town.street_nodes["Route de Blendecques"], key=lambda r: (math.dist(net.xy(r), (hx, hy)), r))
     special = {"Gare": bus_gare, "Gare SNCF": station, "Centre hospitalier": hospital_road, **outside}
     stops = build_stops(lines, net, towns, special)
+    patterns = build_patterns(lines, stops, net, towns, cells)
 
     out.mkdir(parents=True, exist_ok=True)
     write_osm(net, out / "osm" / "audomarois.osm.pbf")
-    summary = build_gtfs(out / "gtfs" / "audomarois", lines, stops, net, towns, cells, communes, calendar_rows)
+    summary = build_gtfs(out / "gtfs" / "audomarois", lines, stops, patterns, net, towns, cells, communes, calendar_rows)
     header = ["id", "name", "categories", "commune", "insee", "address", "lat", "lon", "coord_quality",
               "opening_hours", "wheelchair", "phone", "status", "source", "note"]
     write_csv(out / "services.csv", header, svc_rows)

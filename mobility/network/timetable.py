@@ -299,13 +299,17 @@ def _footpath_frame(footpaths, stop_index: Mapping[str, int], n_stops: int):
 def _csr(n: int, fr, to, dur, walk):
     keep = fr != to
     fr, to, dur, walk = fr[keep], to[keep], dur[keep], walk[keep]
-    # keep the fastest entry per (from, to) pair (then the shortest walk)
+    # per (from, to) pair keep the Pareto set over (duration, walk): sorted by duration, an entry
+    # survives only if it walks strictly less than every faster-or-equal entry before it
     order = np.lexsort((walk, dur, to, fr))
     fr, to, dur, walk = fr[order], to[order], dur[order], walk[order]
     if len(fr):
         first = np.ones(len(fr), bool)
         first[1:] = (fr[1:] != fr[:-1]) | (to[1:] != to[:-1])
-        fr, to, dur, walk = fr[first], to[first], dur[first], walk[first]
+        group = np.cumsum(first)
+        prev_min = pd.Series(walk).groupby(group).cummin().shift(1).to_numpy()
+        keep = first | (walk < prev_min)
+        fr, to, dur, walk = fr[keep], to[keep], dur[keep], walk[keep]
     ptr = np.zeros(n + 1, np.int32)
     np.cumsum(np.bincount(fr, minlength=n), out=ptr[1:])
     return ptr, to.astype(np.int32), dur.astype(np.int64), walk.astype(np.float32)

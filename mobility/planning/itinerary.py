@@ -159,11 +159,11 @@ _WORDS = {
     "fr": {"walk": "Marcher", "to": "jusqu'à", "take": "Prendre", "direction": "direction", "line": "ligne",
            "from": "à", "get_off": "descendre à", "arrive": "Arrivée", "leave": "Départ",
            "transfers": "correspondance(s)", "walking": "à pied", "duration": "durée", "option": "Option",
-           "stops": "arrêt(s)", "headway": "service fréquent, attente moyenne comprise", "none": "Aucun itinéraire."},
+           "stops": "arrêts", "stop": "arrêt", "headway": "service fréquent, attente moyenne comprise", "none": "Aucun itinéraire."},
     "en": {"walk": "Walk", "to": "to", "take": "Take", "direction": "towards", "line": "line",
            "from": "at", "get_off": "get off at", "arrive": "Arrive", "leave": "Leave",
            "transfers": "transfer(s)", "walking": "walking", "duration": "duration", "option": "Option",
-           "stops": "stop(s)", "headway": "frequent service, average wait included", "none": "No itinerary."},
+           "stops": "stops", "stop": "stop", "headway": "frequent service, average wait included", "none": "No itinerary."},
 }
 
 _MODE_WORDS = {
@@ -179,6 +179,8 @@ def _hm(t: dt.datetime) -> str:
 
 
 def _minutes(seconds: float) -> str:
+    if seconds < 60:
+        return "< 1 min"
     m = int(round(seconds / 60.0))
     return f"{m // 60} h {m % 60:02d}" if m >= 60 else f"{m} min"
 
@@ -201,8 +203,9 @@ def format_itinerary(it: Itinerary, lang: str = "fr") -> str:
         line = f"  {_hm(leg.departure)}  {w['take']} {mode_word} {name}{head} {w['from']} {leg.origin.name}"
         lines.append(line)
         extra = f", {w['headway']}" if leg.headway_based else ""
+        n = leg.intermediate_stops + 1
         lines.append(f"  {_hm(leg.arrival)}  {w['get_off']} {leg.destination.name} "
-                     f"({leg.intermediate_stops + 1} {w['stops']}{extra})")
+                     f"({n} {w['stops'] if n > 1 else w['stop']}{extra})")
         if leg.booking:
             lines.append(f"         {leg.booking.get('instructions', '')}")
     return "\n".join(lines)

@@ -312,8 +312,18 @@ def _agency_name(feed, route_id: str) -> str | None:
     return str(hit["agency_name"].iloc[0]) if len(hit) else None
 
 
+#: walking differences below this (metres, or this share of the walk) do not make an option worth offering
+WALK_TOLERANCE_M = 100.0
+WALK_TOLERANCE_SHARE = 0.15
+
+
 def _pareto_filter(its: list[Itinerary], arrive_by: bool) -> list[Itinerary]:
-    """Keep the itineraries not dominated over (arrival or departure, transfers, walking), best time first."""
+    """Keep the options not dominated over (arrival or departure, transfers, walking), best time first.
+
+    Walking counts with a tolerance: an option that is no better in time and changes and saves only a
+    few metres of walking (the engine's exact Pareto set has such options, e.g. a train loop that ends
+    4 m closer to the door) is dropped.
+    """
     def key(it: Itinerary):
         t = -it.departure.timestamp() if arrive_by else it.arrival.timestamp()
         return (t, it.transfers, it.walk_m)
@@ -321,8 +331,9 @@ def _pareto_filter(its: list[Itinerary], arrive_by: bool) -> list[Itinerary]:
     its = sorted(its, key=key)
     kept: list[Itinerary] = []
     for it in its:
-        k = key(it)
-        if any(key(o)[0] <= k[0] and key(o)[1] <= k[1] and key(o)[2] <= k[2] + 1e-6 for o in kept):
+        t, k, w = key(it)
+        slack = max(WALK_TOLERANCE_M, WALK_TOLERANCE_SHARE * w)
+        if any(key(o)[0] <= t and key(o)[1] <= k and key(o)[2] <= w + slack for o in kept):
             continue
         kept.append(it)
     return kept
