@@ -782,7 +782,7 @@ COACH_TOWNS = {"62014", "62534", "62325", "62811", "62295"}
 #: tagged oneway:bus=no on the ways actually used)
 ONEWAY_BUS_PENALTY = 3.0
 #: commercial speeds between stops, dwell included (km/h): (town streets, rural roads)
-LINE_SPEED = {"urban": (19.0, 30.0), "backbone": (20.0, 32.0), "coach": (26.0, 55.0)}
+LINE_SPEED = {"urban": (19.0, 25.0), "backbone": (20.0, 26.0), "coach": (26.0, 50.0)}
 VILLAGE_LANDMARKS = ["Église", "École", "Place", "Salle des fêtes", "Cimetière", "Calvaire", "Monument aux morts",
                      "Stade"]
 CENTRE_LANDMARKS = ["Église", "Poste", "Médiathèque", "Collège", "Square", "Halle", "Théâtre", "Lycée", "Musée",
@@ -990,11 +990,12 @@ def densify_line(line: dict, keys: list[Stop], g: BusGraph, net: Net, towns: dic
 
 
 def whole_minute_offsets(seconds: list[float]) -> list[int]:
-    """Cumulative running times rounded to whole minutes, at least one minute between consecutive stops."""
+    """Cumulative running times rounded to whole minutes; between consecutive stops at least one minute and at
+    least the segment time rounded down to whole minutes (rounding never makes a segment much too fast)."""
     out, acc = [0], 0.0
     for s in seconds:
         acc += s
-        out.append(max(out[-1] + 60, int(round(acc / 60.0)) * 60))
+        out.append(max(out[-1] + max(60, int(s // 60) * 60), int(round(acc / 60.0)) * 60))
     return out
 
 

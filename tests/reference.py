@@ -310,8 +310,8 @@ def _sid(x):
 
 def ref_pareto(feeds, date, sources, egress, *, footpaths=None, min_transfer_s=0, max_trips=None,
                wheelchair=False, max_walk_m=math.inf):
-    """Pareto set [(arrival_s, vehicles, walk_m)] at the destination (vehicles = None-free only when
-    ``max_trips`` is given; unrestricted gives vehicles 0)."""
+    """Pareto set [(arrival_s, vehicles, walk_m)] at the destination over (arrival, vehicles, walk);
+    vehicles are counted only when ``max_trips`` is given (unrestricted: 0, Pareto over arrival and walk)."""
     times = [t for (_, t, _) in sources] + [e for (_, e, _) in egress]
     R = RefGraph(feeds, date, footpaths=footpaths, min_transfer_s=min_transfer_s, max_trips=max_trips,
                  wheelchair=wheelchair, extra_times=times)

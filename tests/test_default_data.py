@@ -354,3 +354,61 @@ def test_services_on_generated_addresses(out, osm, territory):
     assert sum("mairie" == r["categories"] for r in rows) == 89
     msp = [r for r in rows if r["categories"].startswith("maison_services_publics")]
     assert msp and all("caf;cpam;france_travail;pmi;point_information_jeunesse;cias" in r["categories"] for r in msp)
+
+
+# ------------------------------------------------------------------------------------------ stop density
+def line_patterns(gtfs) -> dict[str, list[dict]]:
+    """route id -> stop rows (stops.txt) of its longest direction-0 fixed trip."""
+    stops = {s["stop_id"]: s for s in gtfs["stops"]}
+    trips = {t["trip_id"]: t for t in gtfs["trips"]}
+    out = {}
+    for tid, rows in fixed_trips(gtfs).items():
+        t = trips[tid]
+        if t["direction_id"] == "0" and len(rows) > len(out.get(t["route_id"], [])):
+            out[t["route_id"]] = [stops[r["stop_id"]] | {"t": secs(r["arrival_time"])} for r in rows]
+    return out
+
+
+def l93(s: dict) -> tuple[float, float]:
+    return TO_L93.transform(float(s["stop_lon"]), float(s["stop_lat"]))
+
+
+def test_stop_density(gtfs):
+    assert 150 <= len(gtfs["stops"]) <= 300
+    assert len({s["stop_id"] for s in gtfs["stops"]}) == len({s["stop_name"] for s in gtfs["stops"]}) == len(gtfs["stops"])
+    patterns = line_patterns(gtfs)
+    for line in ("L1", "L3", "L4", "L5"):
+        seq = patterns[line]
+        assert 12 <= len(seq) <= 30, line
+        gaps = [math.dist(l93(a), l93(b)) for a, b in zip(seq, seq[1:])]
+        assert max(gaps) < 1000 and 300 < sum(gaps) / len(gaps) < 550, line  # about every 400 m
+    for line in ("R1", "R2", "R3", "R4"):
+        seq = patterns[line]
+        assert len(seq) >= 15, line
+        assert max(math.dist(l93(a), l93(b)) for a, b in zip(seq, seq[1:])) < 4000, line
+    # shared stops where the urban lines meet
+    shared = set.intersection(*({s["stop_id"] for s in patterns[k]} for k in ("L1", "L3", "L4")))
+    assert {"62765_GARE", "62765_PLACE_FOCH"} <= shared
+
+
+def test_running_times_follow_distances(gtfs):
+    for line, seq in line_patterns(gtfs).items():
+        if line == "TER":
+            continue
+        crow = sum(math.dist(l93(a), l93(b)) for a, b in zip(seq, seq[1:]))
+        minutes = (seq[-1]["t"] - seq[0]["t"]) / 60
+        speed = crow / 1000 / (minutes / 60)  # straight-line speed: below the road speed
+        assert (10 < speed < 22) if line.startswith("L") else (20 < speed < 45), (line, speed)
+        for a, b in zip(seq, seq[1:]):
+            assert b["t"] - a["t"] >= 60 and b["t"] % 60 == 0
+            assert math.dist(l93(a), l93(b)) / (b["t"] - a["t"]) < 80 / 3.6, (line, a["stop_name"], b["stop_name"])
+
+
+def test_population_share_with_a_stop(gtfs, communes):
+    pts = [Point(float(s["stop_lon"]), float(s["stop_lat"])) for s in gtfs["stops"]]
+    pop = sum(f["properties"]["population"] for f in communes)
+    served = sum(f["properties"]["population"] for f in communes
+                 if any(shape(f["geometry"]).contains(p) for p in pts))
+    share = served / pop
+    print(f"population living in a commune with a stop: {served}/{pop} = {share:.1%}")
+    assert share > 0.65

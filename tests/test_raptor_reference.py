@@ -46,7 +46,7 @@ def scenarios(draw):
         n_trips = draw(st.integers(1, 4))
         for j in range(n_trips):
             start = base + draw(minute(0, span - 1800))
-            day = draw(st.sampled_from([-1, 0, 0, 1]))
+            day = draw(st.sampled_from([-1, 0, 0, 1] if base == 0 else [-1, 0, 1, 1]))
             gtfs_start = start - day * DAY
             if gtfs_start < 0:
                 day, gtfs_start = 0, start
@@ -189,7 +189,6 @@ def test_engine_matches_reference(case):
     got_b = sorted((j.departure_s, j.n_rides, j.walk_m) for j in jb)
     want_b = ref_pareto_arrive_by(feed, DATE, tgt, acc, max_trips=K_MAX, **kw)
     assert got_b == sorted(want_b)
-    deadline = {s: t for s, t, _ in tgt}
     for j in jb:
         _check_journey(tt, j, slack, False)
         last = j.legs[-1]
@@ -201,7 +200,6 @@ def test_engine_matches_reference(case):
                                pareto=False)
     want_ub = ref_pareto_arrive_by(feed, DATE, tgt, acc, **kw)
     assert unres_b.destination_times(_idx(tt, acc))[-1] == max((d for d, _, _ in want_ub), default=-INF)
-    del deadline
     if os.environ.get("RAPTOR_REF_STATS"):
         print("STATS", len(want), len(want_b), sum(l.headway_based for j in journeys + jb for l in j.rides),
               max((j.n_rides for j in journeys), default=0), sum(l.kind == "transfer" for j in journeys for l in j.legs),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import re
 import sys
@@ -24,13 +25,19 @@ def _datetime_arg(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date and time YYYY-MM-DDTHH:MM") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mobility", description="Door-to-service trip planner for the Audomarois.")
-    sub = parser.add_subparsers(dest="command", required=True)
+#: modules contributing subcommands: each has ``register(subparsers)`` that adds its parsers with
+#: ``set_defaults(handler=...)``; a handler takes the parsed arguments and returns the exit status
+COMMANDS: tuple[str, ...] = (
+    "mobility.interfaces.cli",
+)
 
+
+def register(sub) -> None:
+    """The core subcommands: ``info`` and ``plan``."""
     p_info = sub.add_parser("info", help="summarise the loaded data (defaults: the embedded Audomarois data)")
     _add_data_args(p_info)
     p_info.add_argument("--json", action="store_true", help="print JSON")
+    p_info.set_defaults(handler=_run_info)
 
     p_plan = sub.add_parser("plan", help="door-to-door itineraries by public transport and walking")
     _add_data_args(p_plan)
@@ -49,7 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     p_plan.add_argument("--max-itineraries", type=int, default=6, help="most options shown (6)")
     p_plan.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the readable output")
     p_plan.add_argument("--json", action="store_true", help="print JSON")
+    p_plan.set_defaults(handler=run_plan)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mobility", description="Door-to-service trip planner for the Audomarois.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
     return parser
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    from mobility.interfaces.info import run_info
+
+    return run_info(args)
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -92,17 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = _join_negative_coordinates(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "info":
-            from mobility.interfaces.info import run_info
-            return run_info(args)
-        if args.command == "plan":
-            return run_plan(args)
+        return int(args.handler(args) or 0)
     except MobilityError as exc:
         print(f"mobility: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

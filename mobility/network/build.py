@@ -36,12 +36,12 @@ from mobility.config import DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, cache_dir
 from mobility.errors import DataError
 from mobility.geo import LocalProjection
 from mobility.loaders.gtfs import Feed, load_feed
-from mobility.loaders.osm import load_osm
+from mobility.loaders.osm import address_points, load_osm
 from mobility.network.streets import Snaps, StreetNetwork
 from mobility.network.timetable import Timetable, build_timetable
 
 #: bump when the pickled layout or the build logic changes: old cache entries are then ignored
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 #: stop-to-stop walking transfers are precomputed up to this network distance (metres)
 FOOTPATH_RADIUS_M = 1000.0
 #: a stop farther than this from any walkable edge is left unlinked (it can still be used by transfers)
@@ -56,6 +56,8 @@ class Network:
     (``stop_key``: the GTFS id, namespaced ``feed_id:stop_id`` when several feeds are loaded), with
     its snap onto the walk network (``snap_*`` columns) and onto step-free edges (``sf_*``).
     ``footpaths`` / ``footpaths_step_free`` are ``from_key, to_key, walk_m`` along streets.
+    ``addresses`` are the OSM address points (for the geocoder), ``streets`` one point per named walk
+    edge (``name, lat, lon``).
     """
 
     feeds: list[Feed]
@@ -67,6 +69,8 @@ class Network:
     footpaths: pd.DataFrame
     footpaths_step_free: pd.DataFrame
     inputs_key: str
+    addresses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    streets: pd.DataFrame = field(default_factory=pd.DataFrame)
     build_seconds: float = 0.0
     _timetables: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -261,6 +265,17 @@ def stop_footpaths(walk: StreetNetwork, stops: pd.DataFrame, *, step_free: bool,
     return pd.DataFrame({"from_key": keys[a], "to_key": keys[b], "walk_m": np.concatenate(out_m)})
 
 
+def street_points(walk: StreetNetwork) -> pd.DataFrame:
+    """Midpoint of every named walk edge (one direction): ``name, lat, lon`` for the geocoder."""
+    keep = np.nonzero((walk.edge_u < walk.edge_v) | (walk.edge_reverse < 0))[0]
+    names = np.asarray(walk.name_table, dtype=object)[walk.edge_name_idx[keep]]
+    named = names != ""
+    keep, names = keep[named], names[named]
+    lat = (walk.node_lat[walk.edge_u[keep]] + walk.node_lat[walk.edge_v[keep]]) / 2
+    lon = (walk.node_lon[walk.edge_u[keep]] + walk.node_lon[walk.edge_v[keep]]) / 2
+    return pd.DataFrame({"name": names, "lat": lat, "lon": lon})
+
+
 def build_network(gtfs_paths: Sequence[Path], osm_path: Path, key: str = "") -> Network:
     """Parse and link everything (the slow path; see :func:`load_network`)."""
     t0 = time.perf_counter()
@@ -283,6 +298,7 @@ def build_network(gtfs_paths: Sequence[Path], osm_path: Path, key: str = "") -> 
     return Network(feeds=feeds, gtfs_paths=[str(p) for p in gtfs_paths], osm_path=str(osm_path),
                    walk=walk, drive=drive, stops=stops, footpaths=footpaths,
                    footpaths_step_free=footpaths_sf, inputs_key=key,
+                   addresses=address_points(osm), streets=street_points(walk),
                    build_seconds=time.perf_counter() - t0)
 
 

@@ -1,0 +1,122 @@
+"""The loaded world of one deployment: planner, service catalogue, commune areas and geocoder, cached on disk.
+
+:func:`load_context` is what the command line and the web app call once per process. The geocoder
+index is pickled next to the network, keyed by the content of every input, so a restart is fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from mobility.config import DEFAULT_COMMUNES_PATH, DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, DEFAULT_SERVICES_PATH, cache_dir
+from mobility.errors import DataError
+from mobility.loaders.services import ServiceCatalogue, load_services
+from mobility.planning.geocode import Geocoder
+from mobility.planning.planner import Planner
+
+#: bump when the pickled geocoder layout changes
+CONTEXT_CACHE_VERSION = 1
+
+
+@dataclass(eq=False)
+class Context:
+    """Everything a request needs. ``communes`` is a DataFrame (insee, name, population, lat, lon,
+    geometry as shapely polygons) or None when no commune areas were given."""
+
+    planner: Planner
+    catalogue: ServiceCatalogue
+    geocoder: Geocoder
+    communes: pd.DataFrame | None
+    services_path: str | None
+    communes_path: str | None
+
+
+def load_communes(path: str | os.PathLike) -> pd.DataFrame:
+    """Commune areas from a GeoJSON FeatureCollection (properties insee, name/nom, population)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        features = data["features"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"cannot read commune areas ({exc})", path=str(path)) from None
+    rows = []
+    for i, f in enumerate(features, 1):
+        props = f.get("properties") or {}
+        try:
+            geom = shapely.geometry.shape(f["geometry"])
+        except Exception as exc:  # shapely raises several types for bad geometry
+            raise DataError(f"feature {i}: bad geometry ({exc})", path=str(path)) from None
+        centre = geom.representative_point()
+        rows.append({"insee": str(props.get("insee", "")), "name": str(props.get("name") or props.get("nom") or ""),
+                     "population": int(props.get("population") or 0), "lat": centre.y, "lon": centre.x,
+                     "geometry": geom})
+    return pd.DataFrame(rows)
+
+
+def street_index(streets: pd.DataFrame, communes: pd.DataFrame | None) -> pd.DataFrame:
+    """One representative point per (street name, commune): the edge midpoint nearest the group's median."""
+    if streets.empty:
+        return pd.DataFrame(columns=["name", "city", "lat", "lon"])
+    df = streets.copy()
+    df["city"] = ""
+    if communes is not None and len(communes):
+        tree = shapely.STRtree(list(communes["geometry"]))
+        pts = shapely.points(df["lon"].to_numpy(), df["lat"].to_numpy())
+        src, dst = tree.query(pts, predicate="within")
+        city = np.full(len(df), "", dtype=object)
+        city[src] = communes["name"].to_numpy()[dst]
+        df["city"] = city
+    med = df.groupby(["name", "city"])[["lat", "lon"]].transform("median")
+    df["d2"] = (df["lat"] - med["lat"]) ** 2 + (df["lon"] - med["lon"]) ** 2
+    best = df.sort_values("d2").drop_duplicates(["name", "city"])
+    return best[["name", "city", "lat", "lon"]].sort_values(["city", "name"]).reset_index(drop=True)
+
+
+def _file_hash(path: Path | None) -> str:
+    if path is None or not path.exists():
+        return "none"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def load_context(gtfs_paths: Sequence[str | os.PathLike] | None = None, osm_path: str | os.PathLike | None = None,
+                 services_path: str | os.PathLike | None = None, communes_path: str | os.PathLike | None = None,
+                 *, use_cache: bool = True) -> Context:
+    """The context of these inputs. With no argument: the embedded Audomarois data set. Service sites and
+    commune areas default to the embedded ones only when the GTFS and OSM are the embedded ones too."""
+    default_data = not gtfs_paths and not osm_path
+    planner = Planner.load(gtfs_paths, osm_path)
+    svc = Path(services_path) if services_path else (DEFAULT_SERVICES_PATH if default_data else None)
+    com = Path(communes_path) if communes_path else (DEFAULT_COMMUNES_PATH if default_data else None)
+    catalogue = load_services(svc) if svc is not None else ServiceCatalogue([])
+    communes = load_communes(com) if com is not None else None
+    key = hashlib.sha256(f"ctx{CONTEXT_CACHE_VERSION}:{planner.network.inputs_key}:{_file_hash(svc)}:"
+                         f"{_file_hash(com)}".encode()).hexdigest()[:32]
+    path = cache_dir() / f"geocoder-{key}.pickle"
+    geocoder = None
+    if use_cache and path.exists():
+        try:
+            with open(path, "rb") as fh:
+                geocoder = pickle.load(fh)
+        except Exception:  # stale or truncated: rebuilt below
+            geocoder = None
+    if geocoder is None:
+        net = planner.network
+        stops = net.stops.rename(columns={"stop_key": "stop_id"})[["stop_id", "stop_name", "lat", "lon"]]
+        geocoder = Geocoder.build(addresses=net.addresses, streets=street_index(net.streets, communes),
+                                  communes=communes, stops=stops, services=catalogue if catalogue.sites else None)
+        if use_cache:
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            with open(tmp, "wb") as fh:
+                pickle.dump(geocoder, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+    return Context(planner, catalogue, geocoder, communes, str(svc) if svc else None, str(com) if com else None)
