@@ -9,7 +9,10 @@ The official Mouvéo GTFS and an OpenStreetMap extract cannot be downloaded, so 
 * ``osm/audomarois.osm.pbf``  a synthetic road network in real OSM tagging (towns as street grids sized
   by population, departmental roads between towns, the A26, footways/steps, address nodes).
 * ``gtfs/audomarois/``  a GTFS + GTFS-Flex v2 feed (Mouvéo lines 1/3/4/5, regional coaches, TER at
-  Saint-Omer, TAD zones), published as a reconstruction, not as the operator's feed.
+  Saint-Omer, TAD zones), published as a reconstruction, not as the operator's feed.  The bus lines follow
+  shortest paths on the generated roads through their key stops (network.csv); intermediate stops are placed
+  along that path (about every 400 m on urban lines, 1-3 per village on coach lines) and running times come
+  from the road distance (one-way streets used by a line get ``oneway:bus=no``).
 * ``services.csv``  public-service sites placed on generated addresses.
 
 Everything is derived from the facts with fixed rules (no randomness; pseudo-variation comes from
