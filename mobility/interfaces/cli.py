@@ -29,6 +29,7 @@ def _datetime_arg(text: str) -> dt.datetime:
 #: ``set_defaults(handler=...)``; a handler takes the parsed arguments and returns the exit status
 COMMANDS: tuple[str, ...] = (
     "mobility.interfaces.cli",
+    "mobility.interfaces.services_cli",
 )
 
 
@@ -41,10 +42,11 @@ def register(sub) -> None:
 
     p_plan = sub.add_parser("plan", help="door-to-door itineraries by public transport and walking")
     _add_data_args(p_plan)
-    p_plan.add_argument("--from", dest="origin", required=True, metavar="LAT,LON",
-                        help="origin: LAT,LON or stop:STOP_ID")
-    p_plan.add_argument("--to", dest="destination", required=True, metavar="LAT,LON",
-                        help="destination: LAT,LON or stop:STOP_ID")
+    p_plan.add_argument("--from", dest="origin", required=True, metavar="PLACE",
+                        help="origin: LAT,LON, stop:STOP_ID, a service site id or an address (free text)")
+    p_plan.add_argument("--to", dest="destination", required=True, metavar="PLACE",
+                        help="destination: LAT,LON, stop:STOP_ID, a site id (svc-001), a service category "
+                             "('caf', 'mairie', 'France services') or an address")
     when = p_plan.add_mutually_exclusive_group(required=True)
     when.add_argument("--depart", type=_datetime_arg, metavar="YYYY-MM-DDTHH:MM", help="leave at (local time)")
     when.add_argument("--arrive", type=_datetime_arg, metavar="YYYY-MM-DDTHH:MM", help="arrive by (local time)")
@@ -54,6 +56,11 @@ def register(sub) -> None:
     p_plan.add_argument("--max-transfers", type=int, default=3, help="most changes of vehicle (3)")
     p_plan.add_argument("--min-transfer-s", type=int, default=120, help="least time to change vehicle, s (120)")
     p_plan.add_argument("--max-itineraries", type=int, default=6, help="most options shown (6)")
+    p_plan.add_argument("--return-after", type=int, metavar="MIN", dest="return_after",
+                        help="round trip: stay MIN minutes at the destination, then plan the way back the same day")
+    p_plan.add_argument("--margin-min", type=int, default=10,
+                        help="a service site must stay open this long after the arrival, minutes (10)")
+    p_plan.add_argument("--services", metavar="PATH", help="service sites CSV/GeoJSON (default: the embedded sites)")
     p_plan.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the readable output")
     p_plan.add_argument("--json", action="store_true", help="print JSON")
     p_plan.set_defaults(handler=run_plan)
@@ -74,22 +81,25 @@ def _run_info(args: argparse.Namespace) -> int:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    """Entry point of ``mobility plan``."""
-    from mobility.planning.itinerary import format_plan
-    from mobility.planning.planner import PlanOptions, Planner
+    """Entry point of ``mobility plan``: door to door, or door to service (and back)."""
+    from mobility.interfaces.text import format_trip
+    from mobility.planning.context import load_context
+    from mobility.planning.planner import PlanOptions
+    from mobility.planning.services import plan_trip
 
     options = PlanOptions(walk_speed_mps=args.walk_speed_mps, max_walk_m=args.max_walk_m,
                           min_transfer_s=args.min_transfer_s, max_transfers=args.max_transfers,
                           wheelchair=args.wheelchair, max_itineraries=args.max_itineraries).validated()
-    planner = Planner.load(args.gtfs, args.osm)
+    ctx = load_context(args.gtfs, args.osm, args.services)
     arrive_by = args.arrive is not None
-    result = planner.plan(args.origin, args.destination, args.arrive if arrive_by else args.depart,
-                          arrive_by=arrive_by, options=options)
+    trip = plan_trip(ctx, args.origin, args.destination, args.arrive if arrive_by else args.depart,
+                     arrive_by=arrive_by, options=options, return_after_min=args.return_after,
+                     margin_min=args.margin_min, lang=args.lang)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        print(json.dumps(trip.to_json(), ensure_ascii=False, indent=1))
     else:
-        print(format_plan(result.itineraries, args.lang))
-    return 0
+        print(format_trip(trip, args.lang))
+    return 0 if trip.itineraries else 3
 
 
 _NEGATIVE_COORD = re.compile(r"^-\d+(\.\d+)?\s*,")
