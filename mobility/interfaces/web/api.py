@@ -1,0 +1,140 @@
+"""JSON API blueprint (``/api``): plan, geocode, services, layers, health, OpenAPI document.
+
+Same semantics and JSON as the Python API (:func:`mobility.planning.services.plan_trip`); errors are
+``{"error": {"code", "message"}}`` with the status of the :class:`~mobility.errors.MobilityError`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from mobility import __version__
+from mobility.errors import InputError, NotFoundError
+from mobility.interfaces.web import holder_of
+from mobility.interfaces.web.layers import LAYERS, layer_bytes
+from mobility.interfaces.web.params import MAX_TEXT, number, plan_request, text
+from mobility.interfaces.web.planning import AnswerCache, plan_json
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _ctx():
+    return holder_of(current_app).get()
+
+
+def answer_cache() -> AnswerCache:
+    holder = holder_of(current_app)
+    cache = holder.extras.get("plan_cache")
+    if cache is None:
+        with holder.extras_lock:
+            cache = holder.extras.setdefault("plan_cache",
+                                             AnswerCache(current_app.config["MOBILITY_PLAN_CACHE_SIZE"]))
+    return cache
+
+
+def _lang(values) -> str:
+    lang = text(values, "lang", default="fr") or "fr"
+    if lang not in ("fr", "en"):
+        raise InputError("parameter 'lang' must be fr or en")
+    return lang
+
+
+@bp.route("/plan", methods=["GET", "POST"])
+def plan():
+    """Door-to-service itineraries (GET query parameters or POST JSON object)."""
+    if request.method == "POST":
+        if not request.is_json:
+            return _error(415, "unsupported_media_type", "send the request as JSON (Content-Type: application/json)")
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise InputError("the request body must be a JSON object")
+        values = body
+    else:
+        values = request.args
+    req = plan_request(values)
+    ctx = _ctx()
+    return jsonify(plan_json(ctx, req, answer_cache()))
+
+
+@bp.get("/geocode")
+def geocode():
+    """Places matching free text: addresses, streets, communes, stops, service sites."""
+    q = text(request.args, "q", required=True)
+    limit = int(number(request.args, "limit", 8, 1, 20, integer=True))
+    ctx = _ctx()
+    results = [r.to_dict() for r in ctx.geocoder.search(q, limit)]
+    return jsonify({"query": q, "results": results})
+
+
+def _site_json(site, lang: str) -> dict:
+    from mobility.planning.services import site_json
+
+    return site_json(site, lang)
+
+
+@bp.get("/services")
+def services():
+    """The service sites, optionally of one category (key or free text: "caf", "town hall")."""
+    lang = _lang(request.args)
+    category = text(request.args, "category")
+    ctx = _ctx()
+    sites = ctx.catalogue.by_category(category) if category else ctx.catalogue.sites
+    from mobility.planning.categories import category_label
+
+    return jsonify({"category": category or None,
+                    "categories": [{"key": c, "label": category_label(c, lang)} for c in ctx.catalogue.categories()],
+                    "services": [_site_json(s, lang) for s in sites]})
+
+
+@bp.get("/services/<site_id>")
+def service(site_id: str):
+    if len(site_id) > MAX_TEXT:
+        raise InputError(f"site id too long ({MAX_TEXT} characters at most)")
+    lang = _lang(request.args)
+    return jsonify(_site_json(_ctx().catalogue.get(site_id), lang))
+
+
+@bp.get("/layers/<name>.geojson")
+def layer(name: str):
+    """A vector layer of the territory (GeoJSON FeatureCollection), built once and cached."""
+    if name not in LAYERS:
+        raise NotFoundError(f"unknown layer '{name[:50]}' (known: {', '.join(LAYERS)})")
+    data = layer_bytes(holder_of(current_app), name)
+    resp = Response(data, mimetype="application/geo+json")
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    return resp
+
+
+@bp.get("/health")
+def health():
+    """Liveness and data status: 200 when ready, 503 while loading or after a load failure."""
+    holder = holder_of(current_app)
+    status = holder.status
+    body = {"status": status, "version": __version__,
+            "uptime_s": round(time.time() - holder.started_at, 1)}
+    if status == "ok":
+        ctx = holder.get()
+        rng = ctx.planner.network.service_range()
+        body.update({"load_seconds": round(holder.load_seconds or 0.0, 2), "sites": len(ctx.catalogue.sites),
+                     "stops": int(len(ctx.planner.network.stops)),
+                     "service_dates": [rng[0].isoformat(), rng[1].isoformat()] if rng else None})
+    resp = jsonify(body)
+    resp.status_code = 200 if status == "ok" else 503
+    if status != "ok":
+        resp.headers["Retry-After"] = "5"
+    return resp
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from mobility.interfaces.web.openapi import openapi_document
+
+    return jsonify(openapi_document())
+
+
+def _error(status: int, code: str, message: str):
+    resp = jsonify({"error": {"code": code, "message": message}})
+    resp.status_code = status
+    return resp

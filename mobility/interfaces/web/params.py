@@ -1,0 +1,201 @@
+"""Request parameters of the API and the pages: parsed, validated and bounded in one place.
+
+Every text is at most :data:`MAX_TEXT` characters, numbers lie within the planner's ranges, dates are ISO
+(``YYYY-MM-DD`` + ``HH:MM``, or ``YYYY-MM-DDTHH:MM``). Bad values raise :class:`InputError` (HTTP 400)
+naming the parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+from mobility.errors import InputError
+from mobility.planning.planner import PlanOptions
+
+MAX_TEXT = 200
+_TRUE = {"1", "true", "on", "yes", "oui"}
+_FALSE = {"0", "false", "off", "no", "non", ""}
+
+#: parameters of /api/plan (GET query or POST JSON body); also the OpenAPI list
+PLAN_PARAMS = ("from", "to", "date", "time", "datetime", "arrive_by", "wheelchair", "max_walk_m",
+               "walk_speed_mps", "max_transfers", "allow_tad", "return_after_min", "booked_at", "lang")
+
+
+def text(values: Mapping[str, Any], name: str, *, required: bool = False, default: str = "") -> str:
+    """A stripped text of at most MAX_TEXT characters."""
+    raw = values.get(name)
+    if raw is None:
+        if required:
+            raise InputError(f"parameter '{name}' is required")
+        return default
+    if not isinstance(raw, str):
+        raise InputError(f"parameter '{name}' must be a string")
+    value = raw.strip()
+    if len(value) > MAX_TEXT:
+        raise InputError(f"parameter '{name}' is too long ({MAX_TEXT} characters at most)")
+    if required and not value:
+        raise InputError(f"parameter '{name}' is empty")
+    return value
+
+
+def boolean(values: Mapping[str, Any], name: str, default: bool) -> bool:
+    raw = values.get(name)
+    if raw is None:
+        return default
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise InputError(f"parameter '{name}' must be true or false")
+
+
+def number(values: Mapping[str, Any], name: str, default: float | None, lo: float, hi: float,
+           *, integer: bool = False) -> float | int | None:
+    raw = values.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return default
+    if isinstance(raw, bool):
+        raise InputError(f"parameter '{name}' must be a number")
+    try:
+        if isinstance(raw, str):
+            if len(raw) > 20:
+                raise ValueError
+            raw = raw.strip().replace(",", ".")
+        value = float(raw)
+        if integer:
+            if value != int(value):
+                raise ValueError
+            value = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"parameter '{name}' must be {'an integer' if integer else 'a number'}") from None
+    if not (lo <= value <= hi):
+        raise InputError(f"parameter '{name}' must be between {lo:g} and {hi:g}")
+    return value
+
+
+def _parse_dt(value: str, name: str) -> dt.datetime:
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            when = dt.datetime.strptime(value, fmt)
+            break
+        except ValueError:
+            continue
+    else:
+        raise InputError(f"parameter '{name}' must be a date and time YYYY-MM-DDTHH:MM")
+    if not (2000 <= when.year <= 2100):
+        raise InputError(f"parameter '{name}' is out of range")
+    return when
+
+
+def when_of(values: Mapping[str, Any], now: dt.datetime | None = None) -> dt.datetime:
+    """``datetime``, or ``date`` + ``time`` (each defaulting to today / now), local time of the feed."""
+    stamp = text(values, "datetime")
+    if stamp:
+        return _parse_dt(stamp, "datetime")
+    now = now or dt.datetime.now().replace(second=0, microsecond=0)
+    day = text(values, "date")
+    hour = text(values, "time")
+    try:
+        d = dt.date.fromisoformat(day) if day else now.date()
+    except ValueError:
+        raise InputError("parameter 'date' must be a date YYYY-MM-DD") from None
+    try:
+        t = dt.time.fromisoformat(hour) if hour else now.time()
+    except ValueError:
+        raise InputError("parameter 'time' must be a time HH:MM") from None
+    if not (2000 <= d.year <= 2100):
+        raise InputError("parameter 'date' is out of range")
+    return dt.datetime.combine(d, t.replace(second=0, microsecond=0, tzinfo=None))
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A validated /api/plan request."""
+
+    origin: str
+    destination: str
+    when: dt.datetime
+    arrive_by: bool = False
+    wheelchair: bool = False
+    max_walk_m: float = 2000.0
+    walk_speed_mps: float = 1.2
+    max_transfers: int = 3
+    allow_tad: bool = True
+    return_after_min: int | None = None
+    booked_at: dt.datetime | None = None
+    lang: str = "fr"
+    ignored: tuple[str, ...] = field(default=(), compare=False)
+
+    def options(self) -> PlanOptions:
+        kwargs: dict[str, Any] = dict(walk_speed_mps=float(self.walk_speed_mps), max_walk_m=float(self.max_walk_m),
+                                      max_transfers=int(self.max_transfers), wheelchair=self.wheelchair)
+        if "allow_tad" in {f.name for f in fields(PlanOptions)}:  # once the TAD work lands
+            kwargs["allow_tad"] = self.allow_tad
+        return PlanOptions(**kwargs).validated()
+
+    def key(self) -> tuple:
+        """Cache key: two equal requests get the same answer."""
+        return (self.origin.casefold(), self.destination.casefold(), self.when, self.arrive_by, self.wheelchair,
+                self.max_walk_m, self.walk_speed_mps, self.max_transfers, self.allow_tad, self.return_after_min,
+                self.booked_at, self.lang)
+
+    def query(self) -> dict[str, str]:
+        """The request as query parameters (links: print view, re-plan)."""
+        out = {"from": self.origin, "to": self.destination, "date": self.when.date().isoformat(),
+               "time": self.when.strftime("%H:%M"), "arrive_by": "1" if self.arrive_by else "0"}
+        if self.wheelchair:
+            out["wheelchair"] = "1"
+        if self.max_walk_m != 2000.0:
+            out["max_walk_m"] = f"{self.max_walk_m:g}"
+        if self.walk_speed_mps != 1.2:
+            out["walk_speed_mps"] = f"{self.walk_speed_mps:g}"
+        if self.max_transfers != 3:
+            out["max_transfers"] = str(self.max_transfers)
+        if not self.allow_tad:
+            out["allow_tad"] = "0"
+        if self.return_after_min is not None:
+            out["return_after_min"] = str(self.return_after_min)
+        if self.booked_at is not None:
+            out["booked_at"] = self.booked_at.strftime("%Y-%m-%dT%H:%M")
+        return out
+
+
+def plan_request(values: Mapping[str, Any], *, lang_default: str = "fr") -> PlanRequest:
+    """Validate /api/plan parameters (a query MultiDict or a JSON object)."""
+    origin = text(values, "from", required=True)
+    destination = text(values, "to", required=True)
+    when = when_of(values)
+    lang = text(values, "lang", default=lang_default) or lang_default
+    if lang not in ("fr", "en"):
+        raise InputError("parameter 'lang' must be fr or en")
+    ret = number(values, "return_after_min", None, 0, 720, integer=True)
+    booked = text(values, "booked_at")
+    return PlanRequest(
+        origin=origin, destination=destination, when=when,
+        arrive_by=boolean(values, "arrive_by", False),
+        wheelchair=boolean(values, "wheelchair", False),
+        max_walk_m=float(number(values, "max_walk_m", 2000.0, 0, 20000)),
+        walk_speed_mps=float(number(values, "walk_speed_mps", 1.2, 0.3, 3.0)),
+        max_transfers=int(number(values, "max_transfers", 3, 0, 8, integer=True)),
+        allow_tad=boolean(values, "allow_tad", True),
+        return_after_min=None if ret is None else int(ret),
+        booked_at=_parse_dt(booked, "booked_at") if booked else None,
+        lang=lang,
+    )
+
+
+def plan_extra_kwargs(planner, req: PlanRequest) -> dict[str, Any]:
+    """Keyword arguments of Planner.plan that this planner supports (``booked_at``, ``allow_tad``)."""
+    try:
+        accepted = set(inspect.signature(planner.plan).parameters)
+    except (TypeError, ValueError):  # pragma: no cover
+        accepted = set()
+    extra: dict[str, Any] = {}
+    if req.booked_at is not None and "booked_at" in accepted:
+        extra["booked_at"] = req.booked_at
+    if "allow_tad" in accepted and "allow_tad" not in {f.name for f in fields(PlanOptions)}:
+        extra["allow_tad"] = req.allow_tad
+    return extra
