@@ -123,7 +123,7 @@ class RefGraph:
     """The time-expanded graph of one query; ``max_trips=None`` = unrestricted (single layer)."""
 
     def __init__(self, feeds, date: dt.date, *, footpaths=None, min_transfer_s: int = 0, max_trips=None,
-                 wheelchair: bool = False, extra_times=()):
+                 wheelchair: bool = False, extra_times=(), time_window=None):
         feeds = list(feeds) if isinstance(feeds, (list, tuple)) else [feeds]
         multi = len(feeds) > 1
         self.ns = lambda f, x: f"{f.feed_id}:{x}" if multi else str(x)
@@ -214,6 +214,9 @@ class RefGraph:
                                 b = [s + x for x in off_d]
                                 self.runs.append(_Run(stops, [x - wait for x in b], b,
                                                       [s + x for x in off_a], pick, drop, acc))
+        if time_window is not None:  # runs entirely outside the window cannot matter to the caller's query
+            lo, hi = time_window
+            self.runs = [r for r in self.runs if r.arr[-1] >= lo and r.dep[0] <= hi]
         self.wheelchair = wheelchair
 
     def _layer_next(self, k):
@@ -309,12 +312,12 @@ def _sid(x):
 
 
 def ref_pareto(feeds, date, sources, egress, *, footpaths=None, min_transfer_s=0, max_trips=None,
-               wheelchair=False, max_walk_m=math.inf):
+               wheelchair=False, max_walk_m=math.inf, time_window=None):
     """Pareto set [(arrival_s, vehicles, walk_m)] at the destination over (arrival, vehicles, walk);
     vehicles are counted only when ``max_trips`` is given (unrestricted: 0, Pareto over arrival and walk)."""
     times = [t for (_, t, _) in sources] + [e for (_, e, _) in egress]
     R = RefGraph(feeds, date, footpaths=footpaths, min_transfer_s=min_transfer_s, max_trips=max_trips,
-                 wheelchair=wheelchair, extra_times=times)
+                 wheelchair=wheelchair, extra_times=times, time_window=time_window)
     G = R.build(sources=[(_sid(s), int(t), w) for s, t, w in sources],
                 egress=[(_sid(s), int(e), w) for s, e, w in egress])
     if "SRC" not in G:
@@ -326,20 +329,21 @@ def ref_pareto(feeds, date, sources, egress, *, footpaths=None, min_transfer_s=0
 
 
 def ref_earliest_arrival(feeds, date, sources, egress, *, footpaths=None, min_transfer_s=0, max_trips=None,
-                         wheelchair=False, max_walk_m=math.inf):
+                         wheelchair=False, max_walk_m=math.inf, time_window=None):
     """Earliest arrival at the destination (at most ``max_trips`` vehicles, >= 1), or None."""
     pts = ref_pareto(feeds, date, sources, egress, footpaths=footpaths, min_transfer_s=min_transfer_s,
-                     max_trips=max_trips, wheelchair=wheelchair, max_walk_m=max_walk_m)
+                     max_trips=max_trips, wheelchair=wheelchair, max_walk_m=max_walk_m,
+                     time_window=time_window)
     return min((p[0] for p in pts), default=None)
 
 
 def ref_pareto_arrive_by(feeds, date, targets, access, *, footpaths=None, min_transfer_s=0, max_trips=None,
-                         wheelchair=False, max_walk_m=math.inf):
+                         wheelchair=False, max_walk_m=math.inf, time_window=None):
     """Pareto set [(departure_s from the door, vehicles, walk_m)] (later departure better; vehicles 0
     when unrestricted)."""
     times = [t for (_, t, _) in targets] + [a for (_, a, _) in access]
     R = RefGraph(feeds, date, footpaths=footpaths, min_transfer_s=min_transfer_s, max_trips=max_trips,
-                 wheelchair=wheelchair, extra_times=times)
+                 wheelchair=wheelchair, extra_times=times, time_window=time_window)
     G = R.build(targets=[(_sid(s), int(t), w) for s, t, w in targets])
     acc: dict[str, list] = {}
     for (s, secs, w) in access:
@@ -359,8 +363,9 @@ def ref_pareto_arrive_by(feeds, date, targets, access, *, footpaths=None, min_tr
 
 
 def ref_latest_departure(feeds, date, targets, access, *, footpaths=None, min_transfer_s=0, max_trips=None,
-                         wheelchair=False, max_walk_m=math.inf):
+                         wheelchair=False, max_walk_m=math.inf, time_window=None):
     """Latest departure from the door (at most ``max_trips`` vehicles), or None."""
     pts = ref_pareto_arrive_by(feeds, date, targets, access, footpaths=footpaths, min_transfer_s=min_transfer_s,
-                               max_trips=max_trips, wheelchair=wheelchair, max_walk_m=max_walk_m)
+                               max_trips=max_trips, wheelchair=wheelchair, max_walk_m=max_walk_m,
+                     time_window=time_window)
     return max((p[0] for p in pts), default=None)

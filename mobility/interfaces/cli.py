@@ -29,7 +29,9 @@ def _datetime_arg(text: str) -> dt.datetime:
 #: ``set_defaults(handler=...)``; a handler takes the parsed arguments and returns the exit status
 COMMANDS: tuple[str, ...] = (
     "mobility.interfaces.cli",
+    "mobility.interfaces.analysis_cli",
     "mobility.interfaces.services_cli",
+    "mobility.interfaces.serve",
 )
 
 
@@ -61,6 +63,10 @@ def register(sub) -> None:
     p_plan.add_argument("--margin-min", type=int, default=10,
                         help="a service site must stay open this long after the arrival, minutes (10)")
     p_plan.add_argument("--services", metavar="PATH", help="service sites CSV/GeoJSON (default: the embedded sites)")
+    p_plan.add_argument("--booked-at", type=_datetime_arg, metavar="YYYY-MM-DDTHH:MM",
+                        help="when the trip is booked (local time; default: now): on-demand (TAD) rides whose "
+                             "booking deadline is earlier are not offered")
+    p_plan.add_argument("--no-tad", action="store_true", help="no on-demand transport (TAD) legs")
     p_plan.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the readable output")
     p_plan.add_argument("--json", action="store_true", help="print JSON")
     p_plan.set_defaults(handler=run_plan)
@@ -89,12 +95,14 @@ def run_plan(args: argparse.Namespace) -> int:
 
     options = PlanOptions(walk_speed_mps=args.walk_speed_mps, max_walk_m=args.max_walk_m,
                           min_transfer_s=args.min_transfer_s, max_transfers=args.max_transfers,
-                          wheelchair=args.wheelchair, max_itineraries=args.max_itineraries).validated()
+                          wheelchair=args.wheelchair, max_itineraries=args.max_itineraries,
+                          allow_tad=not args.no_tad).validated()
     ctx = load_context(args.gtfs, args.osm, args.services)
     arrive_by = args.arrive is not None
     trip = plan_trip(ctx, args.origin, args.destination, args.arrive if arrive_by else args.depart,
                      arrive_by=arrive_by, options=options, return_after_min=args.return_after,
-                     margin_min=args.margin_min, lang=args.lang)
+                     margin_min=args.margin_min, lang=args.lang,
+                     **({"booked_at": args.booked_at} if args.booked_at is not None else {}))
     if args.json:
         print(json.dumps(trip.to_json(), ensure_ascii=False, indent=1))
     else:

@@ -7,7 +7,9 @@ loads the pickled :class:`Network` from the cache folder or builds it:
 * the walk network (and the drive network, for on-demand legs) as CSR arrays
   (:class:`mobility.network.streets.StreetNetwork`);
 * every routable stop snapped to the nearest walkable edge (and to the nearest step-free edge);
-* stop-to-stop walking footpaths along streets up to :data:`FOOTPATH_RADIUS_M` metres.
+* stop-to-stop walking footpaths along streets up to :data:`FOOTPATH_RADIUS_M` metres;
+* the on-demand (GTFS-Flex) service: zones, windows, stop groups, booking rules
+  (:func:`mobility.network.flex.build_flex`).
 
 Per query date, :meth:`Network.timetable` turns this into the compact RAPTOR arrays
 (:func:`mobility.network.timetable.build_timetable`), memoised for a few dates.
@@ -37,11 +39,12 @@ from mobility.errors import DataError
 from mobility.geo import LocalProjection
 from mobility.loaders.gtfs import Feed, load_feed
 from mobility.loaders.osm import address_points, load_osm
+from mobility.network.flex import FlexService, build_flex
 from mobility.network.streets import Snaps, StreetNetwork
 from mobility.network.timetable import Timetable, build_timetable
 
 #: bump when the pickled layout or the build logic changes: old cache entries are then ignored
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 #: stop-to-stop walking transfers are precomputed up to this network distance (metres)
 FOOTPATH_RADIUS_M = 1000.0
 #: a stop farther than this from any walkable edge is left unlinked (it can still be used by transfers)
@@ -72,6 +75,7 @@ class Network:
     addresses: pd.DataFrame = field(default_factory=pd.DataFrame)
     streets: pd.DataFrame = field(default_factory=pd.DataFrame)
     build_seconds: float = 0.0
+    flex: FlexService = field(default_factory=FlexService)  # on-demand (GTFS-Flex) service, empty if none
     _timetables: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -295,11 +299,12 @@ def build_network(gtfs_paths: Sequence[Path], osm_path: Path, key: str = "") -> 
     stops = _attach_snaps(routable_stops(feeds), walk)
     footpaths = stop_footpaths(walk, stops, step_free=False)
     footpaths_sf = stop_footpaths(walk, stops, step_free=True)
+    flex = build_flex(feeds, stops, drive)
     return Network(feeds=feeds, gtfs_paths=[str(p) for p in gtfs_paths], osm_path=str(osm_path),
                    walk=walk, drive=drive, stops=stops, footpaths=footpaths,
                    footpaths_step_free=footpaths_sf, inputs_key=key,
                    addresses=address_points(osm), streets=street_points(walk),
-                   build_seconds=time.perf_counter() - t0)
+                   flex=flex, build_seconds=time.perf_counter() - t0)
 
 
 def load_network(gtfs_paths: Sequence[str | os.PathLike] | None = None,

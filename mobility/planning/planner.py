@@ -31,6 +31,7 @@ from mobility.network.streets import Snap
 from mobility.network.timetable import Timetable
 from mobility.planning.itinerary import Itinerary, Leg, Place, mode_of_route_type
 from mobility.routing.raptor import Journey, earliest_arrival, latest_departure, pareto_journeys
+from mobility.planning import tad as _tad
 
 #: a door farther than this from any walkable way is outside the network
 DOOR_SNAP_MAX_M = STOP_SNAP_MAX_M
@@ -46,6 +47,7 @@ class PlanOptions:
     max_transfers: int = 3
     wheelchair: bool = False
     max_itineraries: int = 6
+    allow_tad: bool = True
 
     def validated(self) -> "PlanOptions":
         """Self, or an InputError naming the first out-of-range option."""
@@ -159,9 +161,11 @@ class Planner:
 
     # ------------------------------------------------------------------ planning
     def plan(self, origin, destination, when: dt.datetime, *, arrive_by: bool = False,
-             options: PlanOptions | None = None) -> PlanResult:
+             options: PlanOptions | None = None, booked_at: dt.datetime | None = None) -> PlanResult:
         """Itineraries from ``origin`` to ``destination`` leaving at / arriving by ``when`` (local time).
 
+        ``booked_at``: when the request is made (default: now), for on-demand (TAD) legs: a TAD ride
+        whose booking deadline is before it is not offered (see :mod:`mobility.planning.tad`).
         Raises InputError (bad input, outside the network or the service dates) and NoRouteError when
         nothing — not even walking — satisfies the request.
         """
@@ -177,21 +181,35 @@ class Planner:
                                     min_transfer_s=opts.min_transfer_s, step_free=step_free)
         access = self._stop_walks(so, tt, opts)
         egress = self._stop_walks(sd, tt, opts)
-        journeys: list[Journey] = []
-        if len(access[0]) and len(egress[0]):
-            rounds = opts.max_transfers + 1
-            if arrive_by:
-                targets = (egress[0], t_query - egress[1], egress[2], egress[1])
-                res = latest_departure(tt, targets, rounds, min_transfer_s=opts.min_transfer_s,
-                                       wheelchair=opts.wheelchair, max_walk_m=opts.max_walk_m, access=access)
-                journeys = pareto_journeys(res, access)
-            else:
-                sources = (access[0], t_query + access[1], access[2], access[1])
-                res = earliest_arrival(tt, sources, rounds, min_transfer_s=opts.min_transfer_s,
-                                       wheelchair=opts.wheelchair, max_walk_m=opts.max_walk_m, egress=egress)
-                journeys = pareto_journeys(res, egress)
         origin_day = self.service_day_origin(day)
-        itineraries = [self._itinerary(j, tt, o, d, so, sd, origin_day, opts, arrive_by) for j in journeys]
+        tad = None
+        if opts.allow_tad and self.network.flex and self.network.drive is not None:
+            booked = self._localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
+            tad = _tad.TadQuery(self, tt, o, d, day, origin_day, booked, opts, access, egress, arrive_by, t_query)
+        itineraries: list[Itinerary] = []
+        journeys: list[Journey] = []
+        rounds = opts.max_transfers + 1
+        kw = dict(min_transfer_s=opts.min_transfer_s, wheelchair=opts.wheelchair, max_walk_m=opts.max_walk_m)
+        if arrive_by:
+            if len(egress[0]) and (len(access[0]) or (tad and tad.has_label_side)):
+                targets = (egress[0], t_query - egress[1], egress[2], egress[1])
+                prune = tad.pruning_candidates(access) if tad else access
+                res = latest_departure(tt, targets, rounds, access=prune, **kw)
+                journeys = pareto_journeys(res, access) if len(access[0]) else []
+                if tad:
+                    itineraries += tad.attach_from_labels(res)
+        else:
+            if len(access[0]) and (len(egress[0]) or (tad and tad.has_label_side)):
+                sources = (access[0], t_query + access[1], access[2], access[1])
+                prune = tad.pruning_candidates(egress) if tad else egress
+                res = earliest_arrival(tt, sources, rounds, egress=prune, **kw)
+                journeys = pareto_journeys(res, egress) if len(egress[0]) else []
+                if tad:
+                    itineraries += tad.attach_from_labels(res)
+        itineraries += [self._itinerary(j, tt, o, d, so, sd, origin_day, opts, arrive_by) for j in journeys]
+        if tad:
+            itineraries += tad.seeded_search(rounds, kw)
+            itineraries += tad.direct()
         walk_only = self._walk_only(o, d, so, sd, when, opts, arrive_by)
         if walk_only is not None:
             itineraries.append(walk_only)

@@ -156,6 +156,18 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     app.register_blueprint(operator.bp)
     app.register_blueprint(planner_pages.bp)
     _register_vendor(app)
+    from mobility.interfaces.web import i18n
+
+    for name in ("hm", "minutes", "metres"):
+        app.add_template_filter(getattr(i18n, name), name)
+    app.add_template_global(i18n.leg_lines, "leg_lines")
+    app.add_template_global(i18n.booking_text, "booking_text")
+    app.add_template_global(i18n.day_label, "day_label")
+    app.add_template_global(_lang_switch_url, "lang_switch_url")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.svg")
 
     @app.before_request
     def _lang() -> None:
@@ -242,6 +254,15 @@ def _register_vendor(app: Flask) -> None:
         if not (filename.endswith((".js", ".css", ".png")) and ".." not in filename):
             abort(404)
         return send_from_directory(base, filename, max_age=7 * 24 * 3600)
+
+
+def _lang_switch_url() -> str:
+    """The current page in the other language (keeps the query)."""
+    from urllib.parse import urlencode
+
+    other = "en" if getattr(g, "lang", "fr") == "fr" else "fr"
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", other)]
+    return request.path + "?" + urlencode(args)
 
 
 def holder_of(app: Flask) -> ContextHolder:

@@ -107,6 +107,31 @@ def layer(name: str):
     return resp
 
 
+@bp.get("/isochrones")
+def isochrones():
+    """Access-time areas (isochrones, GeoJSON) to a site or a category, from ``mobility.analysis``."""
+    import datetime as dt
+
+    from mobility.interfaces.web.params import when_of
+    from mobility.interfaces.web.planner_pages import analysis_api
+
+    target = text(request.args, "to", required=True)
+    when = when_of(request.args)
+    window = int(number(request.args, "window", 60, 15, 240, integer=True))
+    fn = analysis_api()
+    if fn is None:
+        raise NotFoundError("isochrones are not available in this version")
+    ctx = _ctx()
+    end = min(when + dt.timedelta(minutes=window), dt.datetime.combine(when.date(), dt.time(23, 59)))
+    key = ("isochrones", target.casefold(), when, end)
+    cache = answer_cache()
+    hit = cache.get(key)
+    if hit is None:
+        hit = fn(ctx, target, when.date(), (when.time(), end.time()))
+        cache.put(key, hit)
+    return jsonify(hit)
+
+
 @bp.get("/health")
 def health():
     """Liveness and data status: 200 when ready, 503 while loading or after a load failure."""

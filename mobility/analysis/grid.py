@@ -1,0 +1,228 @@
+"""Analysis grid over the territory: square cells, their population and their walking links to stops.
+
+Cells
+    Squares of ``cell_m`` metres (default 200) in a local equirectangular frame centred on the territory
+    (:class:`mobility.geo.LocalProjection`, accurate to ~0.5 % over the Audomarois).  That frame is an
+    affine map of longitude/latitude, so a cell is also an exact lon/lat rectangle: unions of cells
+    (isochrones) are computed directly in degrees and stay exactly nested.  Kept cells: those
+    intersecting at least one commune area.  A cell is *evaluated at its centre*, like a door: the
+    centre is snapped to the nearest walkable edge (at most :data:`DOOR_SNAP_MAX_M`, the planner's own
+    rule); a centre farther than that is "outside the network" (``snapped == False``).
+
+Population
+    Each commune's population is spread over its cells in proportion to the OSM address points of the
+    commune inside each cell (``weighting="addresses"``, default), or uniformly over the cells whose
+    centre lies in the commune (``"uniform"``, also the fallback for a commune without address
+    points).  ``pop_cell / pop_commune / pop_value`` is the sparse (cell, commune, inhabitants) table;
+    per commune the values add up to the commune's population exactly (up to float rounding).
+
+Walking links
+    ``access(...)`` gives, for every cell, the stops within ``max_walk_m`` along the streets (CSR by
+    cell): the walk is the cell centre's distance to its edge + the network distance along edges + the
+    stop's distance to its edge, exactly the planner's door-to-stop rule.  Computed with one Dijkstra
+    per stop (the walk graph is symmetric: every edge has a twin of equal length), so the cost grows
+    with stops, not cells.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from mobility.geo import LocalProjection
+from mobility.network.streets import Snaps
+from mobility.planning.planner import DOOR_SNAP_MAX_M
+
+DEFAULT_CELL_M = 200.0
+
+
+@dataclass
+class Access:
+    """Cell -> stop walking links (CSR by cell; ``stop`` = row of ``network.stops``)."""
+
+    ptr: np.ndarray
+    stop: np.ndarray
+    walk_m: np.ndarray
+
+    def walk_s(self, walk_speed_mps: float) -> np.ndarray:
+        return np.ceil(self.walk_m / walk_speed_mps).astype(np.int64)
+
+
+@dataclass(eq=False)
+class Grid:
+    """Cells of one size over the territory; see the module docstring."""
+
+    cell_m: float
+    proj: LocalProjection
+    x0_m: float
+    y0_m: float
+    nx: int
+    ny: int
+    ix: np.ndarray  # column of each kept cell
+    iy: np.ndarray  # row of each kept cell
+    lat: np.ndarray  # centre, degrees
+    lon: np.ndarray
+    snaps: Snaps
+    commune: np.ndarray  # commune row of the cell centre (-1: outside every commune)
+    population: np.ndarray  # inhabitants per cell (float)
+    pop_cell: np.ndarray
+    pop_commune: np.ndarray
+    pop_value: np.ndarray
+    weighting: str
+    _access: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.ix)
+
+    @property
+    def snapped(self) -> np.ndarray:
+        return self.snaps.edge >= 0
+
+    def lon_edges(self) -> np.ndarray:
+        """Longitudes of the nx + 1 column boundaries."""
+        return self.proj.to_latlon(self.x0_m + self.cell_m * np.arange(self.nx + 1), 0.0)[1]
+
+    def lat_edges(self) -> np.ndarray:
+        return self.proj.to_latlon(0.0, self.y0_m + self.cell_m * np.arange(self.ny + 1))[0]
+
+    def boxes(self, cells: np.ndarray | None = None) -> np.ndarray:
+        """Cell rectangles in lon/lat (shapely polygons), sharing exact corner coordinates."""
+        cells = np.arange(self.n_cells) if cells is None else np.asarray(cells)
+        lo, la = self.lon_edges(), self.lat_edges()
+        return shapely.box(lo[self.ix[cells]], la[self.iy[cells]], lo[self.ix[cells] + 1], la[self.iy[cells] + 1])
+
+    def raster(self, values: np.ndarray, fill=np.nan) -> np.ndarray:
+        """(ny, nx) array of per-cell values, row 0 = south."""
+        out = np.full((self.ny, self.nx), fill, dtype=float)
+        out[self.iy, self.ix] = values
+        return out
+
+    def cell_of(self, lat, lon) -> np.ndarray:
+        """Kept-cell index of points (-1 outside the grid)."""
+        x, y = self.proj.to_xy(np.asarray(lat, float), np.asarray(lon, float))
+        cx = np.floor((x - self.x0_m) / self.cell_m).astype(np.int64)
+        cy = np.floor((y - self.y0_m) / self.cell_m).astype(np.int64)
+        lookup = np.full((self.ny, self.nx), -1, np.int64)
+        lookup[self.iy, self.ix] = np.arange(self.n_cells)
+        ok = (cx >= 0) & (cx < self.nx) & (cy >= 0) & (cy < self.ny)
+        out = np.full(len(cx), -1, np.int64)
+        out[ok] = lookup[cy[ok], cx[ok]]
+        return out
+
+    # ------------------------------------------------------------------ walking links
+    def access(self, network, max_walk_m: float) -> Access:
+        """Stops within ``max_walk_m`` of every cell (memoised per walking limit)."""
+        key = float(max_walk_m)
+        if key not in self._access:
+            self._access[key] = _cell_stop_access(self, network, max_walk_m)
+        return self._access[key]
+
+    def walk_to_point_m(self, network, snap, max_walk_m: float) -> np.ndarray:
+        """Walking distance (m) between every cell centre and one snapped point (inf beyond the limit);
+        the door-to-door walk-only rule of the planner."""
+        walk = network.walk
+        dist = walk._dijkstra(snap, max_walk_m, "length", False)
+        out = walk._target_costs(dist, snap, self.snaps, "length") + snap.dist_m + self.snaps.dist_m
+        out[~np.isfinite(out) | (out > max_walk_m)] = np.inf
+        return out
+
+
+def _cell_stop_access(grid: Grid, network, max_walk_m: float) -> Access:
+    walk = network.walk
+    stop_snaps = network.stop_snaps(False)
+    n = grid.n_cells
+    rows, cols, dists = [], [], []
+    cell_extra = np.nan_to_num(grid.snaps.dist_m, nan=np.inf)
+    for s in range(len(stop_snaps)):
+        snap = stop_snaps[s]
+        if snap is None:
+            continue
+        dist = walk._dijkstra(snap, max_walk_m, "length", False)
+        d = walk._target_costs(dist, snap, grid.snaps, "length") + snap.dist_m + cell_extra
+        ok = np.nonzero(np.isfinite(d) & (d <= max_walk_m))[0]
+        rows.append(ok)
+        cols.append(np.full(len(ok), s, np.int64))
+        dists.append(d[ok])
+    r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    d = np.concatenate(dists) if dists else np.zeros(0)
+    order = np.lexsort((c, r))
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(r, minlength=n), out=ptr[1:])
+    return Access(ptr, c[order], d[order])
+
+
+def build_grid(communes: pd.DataFrame, network, cell_m: float = DEFAULT_CELL_M, *,
+               weighting: str = "addresses") -> Grid:
+    """The grid of ``cell_m`` metre cells over the commune areas, with population and snaps."""
+    if weighting not in ("addresses", "uniform"):
+        raise ValueError("weighting must be 'addresses' or 'uniform'")
+    geoms = np.asarray(list(communes["geometry"]), dtype=object)
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    proj = LocalProjection((miny + maxy) / 2, (minx + maxx) / 2)
+    x_lo, y_lo = proj.to_xy(miny, minx)
+    x_hi, y_hi = proj.to_xy(maxy, maxx)
+    x0 = math.floor(float(x_lo) / cell_m) * cell_m
+    y0 = math.floor(float(y_lo) / cell_m) * cell_m
+    nx = int(math.ceil((float(x_hi) - x0) / cell_m))
+    ny = int(math.ceil((float(y_hi) - y0) / cell_m))
+    lon_e = proj.to_latlon(x0 + cell_m * np.arange(nx + 1), 0.0)[1]
+    lat_e = proj.to_latlon(0.0, y0 + cell_m * np.arange(ny + 1))[0]
+    gx, gy = np.meshgrid(np.arange(nx), np.arange(ny))
+    gx, gy = gx.ravel(), gy.ravel()
+    boxes = shapely.box(lon_e[gx], lat_e[gy], lon_e[gx + 1], lat_e[gy + 1])
+    tree = shapely.STRtree(geoms)
+    hit_box, _ = tree.query(boxes, predicate="intersects")
+    keep = np.unique(hit_box)
+    ix, iy = gx[keep], gy[keep]
+    lat = (lat_e[iy] + lat_e[iy + 1]) / 2
+    lon = (lon_e[ix] + lon_e[ix + 1]) / 2
+    centres = shapely.points(lon, lat)
+    src, dst = tree.query(centres, predicate="within")
+    commune = np.full(len(ix), -1, np.int64)
+    commune[src] = dst
+    snaps = network.walk.snap_many(lat, lon, DOOR_SNAP_MAX_M)
+    grid = Grid(cell_m, proj, x0, y0, nx, ny, ix, iy, lat, lon, snaps, commune, np.zeros(len(ix)),
+                np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), weighting)
+    _distribute_population(grid, communes, network, geoms, tree, weighting)
+    return grid
+
+
+def _distribute_population(grid: Grid, communes: pd.DataFrame, network, geoms, tree, weighting: str) -> None:
+    pops = communes["population"].to_numpy(float)
+    n_com = len(communes)
+    counts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if weighting == "addresses" and network.addresses is not None and len(network.addresses):
+        a = network.addresses
+        alat, alon = a["lat"].to_numpy(float), a["lon"].to_numpy(float)
+        src, dst = tree.query(shapely.points(alon, alat), predicate="within")
+        cell = grid.cell_of(alat[src], alon[src])
+        ok = cell >= 0
+        pairs = pd.DataFrame({"com": dst[ok], "cell": cell[ok]}).value_counts().reset_index(name="n")
+        for com, g in pairs.groupby("com"):
+            counts[int(com)] = (g["cell"].to_numpy(np.int64), g["n"].to_numpy(float))
+    cells_l, com_l, val_l = [], [], []
+    for c in range(n_com):
+        if c in counts:
+            cells, w = counts[c]
+        else:
+            cells = np.nonzero(grid.commune == c)[0]
+            if len(cells) == 0:  # a commune smaller than a cell: its representative point's cell
+                pt = geoms[c].representative_point()
+                cells = grid.cell_of([pt.y], [pt.x])
+                cells = cells[cells >= 0]
+            w = np.ones(len(cells))
+        if len(cells) == 0 or pops[c] <= 0:
+            continue
+        cells_l.append(cells)
+        com_l.append(np.full(len(cells), c, np.int64))
+        val_l.append(pops[c] * w / w.sum())
+    grid.pop_cell = np.concatenate(cells_l) if cells_l else np.zeros(0, np.int64)
+    grid.pop_commune = np.concatenate(com_l) if com_l else np.zeros(0, np.int64)
+    grid.pop_value = np.concatenate(val_l) if val_l else np.zeros(0)
+    grid.population = np.bincount(grid.pop_cell, weights=grid.pop_value, minlength=grid.n_cells)

@@ -1,0 +1,388 @@
+"""Travel-time surfaces over the grid: to (or from) a service site, a category of sites or a point.
+
+What is computed (all times in seconds, local feed time, on one service date)
+    Departures ``d_i = t0 + i * step`` for ``t0 <= d_i <= t1`` (the window, both ends included).  For a
+    cell ``c`` (evaluated at its centre, like a door in the planner):
+
+    * ``direction="to"`` (arrive at the target -- the usual question for services):
+      ``T(c, d) = EA(c -> target, leaving at d) - d``, EA being the earliest arrival at the target door
+      (for a category: at the *nearest in time* of its sites, i.e. min over the sites), exactly what
+      ``ctx.planner.plan(cell, site, d)`` returns (the earliest arrival among its itineraries,
+      walk-only included).
+    * ``direction="from"``: ``T(c, d) = EA(target -> c, leaving at d) - d``.
+
+    ``T(c, d) > limit`` counts as *not reached* (no service within the limit); walking alone is an
+    option only within the planner's walking limit (``max_walk_m``, 2 km by default), so a cell far
+    from any bus is reported as not served, never given a walking time.
+
+    *Planned departure* variant ``P(c, d)``: the duration (arrival - latest departure from the door) of
+    the earliest-arriving journey for ``d``, counted when that journey leaves within the window or
+    ``T(c, d)`` is within the limit, or the walk if shorter.  It leaves out the initial wait at the
+    door (what a traveller who times their departure experiences): a village with one bus at 08:40
+    taking 25 min shows 25 min for every departure 08:00-08:40, whereas ``T`` shows 65 min at 08:00.
+    ``P <= T`` whenever ``T`` is within the limit.
+
+How (cost grows with targets, not cells)
+    One range-RAPTOR profile search (:mod:`mobility.routing.range_raptor`) from the target's stops:
+    reverse for "to" (runs = arrivals at the target in ``[t0, t1 + limit]``), forward for "from"
+    (runs = departures from the target in ``[t0, t1 + limit]``).  It yields, per stop, every
+    (departure, arrival, walk) journey that can be optimal.  A numba pass then combines, for every
+    cell, its walking links to stops (:mod:`mobility.analysis.grid`) with those entries under the
+    total walking budget, buckets them by departure slot and takes suffix minima: ``EA(c, d_i)`` for
+    all i at once.
+
+Statistics per cell over the D departures: minimum, nearest-rank percentiles (the value at rank
+``ceil(p/100 * D)`` of the sorted times, not-reached counting as +inf, so a percentile is NaN when more
+than ``100 - p`` % of the departures miss the limit), share of departures reached within the limit.
+
+Not modelled yet: on-demand transport (TAD) -- the planner has no on-demand legs yet; surfaces are
+"public transport + walking".  Step-free (wheelchair) surfaces are not offered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from mobility.errors import InputError, NotFoundError
+from mobility.analysis.grid import DEFAULT_CELL_M, Grid, build_grid
+from mobility.planning.planner import DOOR_SNAP_MAX_M, PlanOptions, parse_latlon
+from mobility.routing.range_raptor import StopProfile, profile_from, profile_to
+
+#: "not reached within the limit" in the per-departure int32 arrays
+UNREACHED = np.int32(2**31 - 1)
+_INF = np.int64(1) << np.int64(62)
+DEFAULT_PERCENTILES = (5, 25, 50)
+DEFAULT_LIMIT_MIN = 90
+
+
+# ------------------------------------------------------------------------------------------------ targets
+
+@dataclass(frozen=True)
+class TargetPoint:
+    lat: float
+    lon: float
+    site_id: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a surface is computed to/from: one or several points (a category = its active sites)."""
+
+    label: str
+    points: tuple[TargetPoint, ...]
+    kind: str  # "site" | "category" | "point"
+    category: str = ""
+
+    def with_points(self, points) -> "Target":
+        return replace(self, points=tuple(points))
+
+
+def resolve_target(ctx, spec: "str | Target | tuple[float, float]") -> Target:
+    """A site id (``svc-001``), a category (key or free text: "france_services", "CAF") or 'LAT,LON'."""
+    if isinstance(spec, Target):
+        return spec
+    if isinstance(spec, tuple):
+        lat, lon = float(spec[0]), float(spec[1])
+        return Target(f"{lat:.5f}, {lon:.5f}", (TargetPoint(lat, lon, "", "point"),), "point")
+    text = str(spec).strip()
+    try:
+        site = ctx.catalogue.get(text)
+        return Target(site.name, (TargetPoint(site.lat, site.lon, site.id, site.name),), "site")
+    except NotFoundError:
+        pass
+    try:
+        lat, lon = parse_latlon(text)
+        return Target(f"{lat:.5f}, {lon:.5f}", (TargetPoint(lat, lon, "", "point"),), "point")
+    except InputError:
+        pass
+    from mobility.planning.categories import category_label, resolve_category
+
+    key = resolve_category(text)  # NotFoundError listing the categories
+    sites = ctx.catalogue.by_category(key, active_only=True)
+    if not sites:
+        raise NotFoundError(f"no active service site offers the category {key!r}")
+    return Target(category_label(key), tuple(TargetPoint(s.lat, s.lon, s.id, s.name) for s in sites),
+                  "category", key)
+
+
+# ------------------------------------------------------------------------------------------------ caches
+
+def analysis_cache(ctx) -> dict:
+    """Per-context memo (grids by size, stop-key maps)."""
+    cache = getattr(ctx, "_analysis_cache", None)
+    if cache is None:
+        cache = {}
+        setattr(ctx, "_analysis_cache", cache)
+    return cache
+
+
+def grid_for(ctx, cell_m: float = DEFAULT_CELL_M, weighting: str = "addresses") -> Grid:
+    if ctx.communes is None or not len(ctx.communes):
+        raise InputError("surfaces need commune areas (none loaded)")
+    cache = analysis_cache(ctx)
+    key = ("grid", float(cell_m), weighting)
+    if key not in cache:
+        cache[key] = build_grid(ctx.communes, ctx.planner.network, float(cell_m), weighting=weighting)
+    return cache[key]
+
+
+def window_seconds(planner, day: dt.date, window: tuple[dt.time, dt.time]) -> tuple[int, int]:
+    """Window bounds in seconds since the service-day origin of ``day``."""
+    origin = planner.service_day_origin(day)
+    out = []
+    for t in window:
+        local = dt.datetime.combine(day, t).replace(tzinfo=planner.tz)
+        out.append(int(round((local - origin).total_seconds())))
+    if out[1] < out[0]:
+        raise InputError("the window ends before it starts")
+    return out[0], out[1]
+
+
+# ------------------------------------------------------------------------------------------------ kernel
+
+@njit(cache=True)
+def _combine(prof_ptr, prof_dep, prof_arr, prof_walk, acc_ptr, acc_stop, acc_walk_s, acc_walk_m, walk_only_s,
+             to_dir, d0, step, D, d_end, max_walk, limit_s):
+    n = acc_ptr.shape[0] - 1
+    big = np.int64(1) << np.int64(62)
+    times = np.full((n, D), 2**31 - 1, np.int32)
+    planned = np.full((n, D), 2**31 - 1, np.int32)
+    M = np.empty(D, np.int64)
+    P = np.empty(D, np.int64)
+    for c in range(n):
+        for i in range(D):
+            M[i] = big
+            P[i] = -big
+        for a in range(acc_ptr[c], acc_ptr[c + 1]):
+            s = acc_stop[a]
+            if s < 0:
+                continue
+            ws = acc_walk_s[a]
+            wm = acc_walk_m[a]
+            for e in range(prof_ptr[s], prof_ptr[s + 1]):
+                if prof_walk[e] + wm > max_walk:
+                    continue
+                if to_dir:
+                    dep = prof_dep[e] - ws
+                    arr = prof_arr[e]
+                else:
+                    dep = prof_dep[e]
+                    arr = prof_arr[e] + ws
+                if dep < d0:
+                    continue
+                i = (dep - d0) // step
+                if i >= D:
+                    i = D - 1
+                if arr < M[i] or (arr == M[i] and dep > P[i]):
+                    M[i] = arr
+                    P[i] = dep
+        for i in range(D - 2, -1, -1):
+            if M[i + 1] < M[i] or (M[i + 1] == M[i] and P[i + 1] > P[i]):
+                M[i] = M[i + 1]
+                P[i] = P[i + 1]
+        w = walk_only_s[c]
+        for i in range(D):
+            d = d0 + i * step
+            best = big
+            pl = big
+            if M[i] < big:
+                best = M[i] - d
+                if P[i] <= d_end or best <= limit_s:
+                    pl = M[i] - P[i]
+            if w >= 0:
+                if w < best:
+                    best = w
+                if w < pl:
+                    pl = w
+            if best <= limit_s:
+                times[c, i] = best
+            if pl <= limit_s:
+                planned[c, i] = pl
+    return times, planned
+
+
+# ------------------------------------------------------------------------------------------------ surface
+
+@dataclass(eq=False)
+class Surface:
+    """Per-cell, per-departure travel times; see the module docstring.  ``times_s[c, i]`` /
+    ``planned_s[c, i]`` are int32 seconds, :data:`UNREACHED` when beyond ``limit_min``."""
+
+    grid: Grid
+    target: Target
+    direction: str
+    date: dt.date
+    window: tuple[dt.time, dt.time]
+    step_min: int
+    limit_min: int
+    options: PlanOptions
+    departures_s: np.ndarray
+    times_s: np.ndarray
+    planned_s: np.ndarray
+    walk_only_s: np.ndarray  # -1 where walking alone is beyond the limit
+    percentiles: tuple[int, ...] = DEFAULT_PERCENTILES
+    scenario: str = ""
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def n_departures(self) -> int:
+        return len(self.departures_s)
+
+    # -- statistics (minutes, NaN = not reached / outside the network)
+    def stat_min(self, name: str) -> np.ndarray:
+        """``"min"``, ``"p50"`` (any percentile), ``"planned_min"``, ``"planned_p50"`` in minutes."""
+        planned = name.startswith("planned_")
+        base = name[len("planned_"):] if planned else name
+        arr = self.planned_s if planned else self.times_s
+        if base == "min":
+            v = arr.min(axis=1)
+        elif base.startswith("p"):
+            v = nearest_rank(arr, float(base[1:]))
+        else:
+            raise InputError(f"unknown statistic {name!r} (min, pNN, planned_min, planned_pNN)")
+        out = v.astype(float) / 60.0
+        out[v == UNREACHED] = np.nan
+        out[~self.grid.snapped] = np.nan
+        return out
+
+    def share_reached(self) -> np.ndarray:
+        """Share of the departures reaching the target within the limit (0..1; NaN outside the network)."""
+        out = (self.times_s != UNREACHED).mean(axis=1)
+        out[~self.grid.snapped] = np.nan
+        return out
+
+    def status(self) -> np.ndarray:
+        """'outside_network' (centre > 500 m from any walkable way), 'no_service' (no departure of the
+        window reaches within the limit), 'walk' (walking is the best for every departure), 'served'."""
+        out = np.full(self.grid.n_cells, "served", dtype=object)
+        reached = (self.times_s != UNREACHED).any(axis=1)
+        out[~reached] = "no_service"
+        walk_best = (self.walk_only_s >= 0) & np.all(self.times_s == self.walk_only_s[:, None], axis=1)
+        out[reached & walk_best] = "walk"
+        out[~self.grid.snapped] = "outside_network"
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per cell: centre, commune, population, status, min/percentiles/share, planned."""
+        g = self.grid
+        df = pd.DataFrame({"cell": np.arange(g.n_cells), "lat": g.lat, "lon": g.lon, "population": g.population,
+                           "status": self.status(), "min_min": self.stat_min("min")})
+        for p in self.percentiles:
+            df[f"p{p:g}_min"] = self.stat_min(f"p{p:g}")
+        df["share_reached"] = self.share_reached()
+        df["planned_min_min"] = self.stat_min("planned_min")
+        df["planned_p50_min"] = self.stat_min("planned_p50")
+        df["walk_min"] = np.where(self.walk_only_s >= 0, self.walk_only_s / 60.0, np.nan)
+        return df
+
+    def describe(self, stat: str = "p50") -> str:
+        w0, w1 = (t.strftime("%H:%M") for t in self.window)
+        day = self.date.strftime("%A %d %B %Y")
+        what = "from" if self.direction == "from" else "to"
+        return (f"{what} {self.target.label} - {day}, departures {w0}-{w1} every {self.step_min} min - "
+                f"public transport + walking - {stat_label(stat)}")
+
+
+def stat_label(stat: str) -> str:
+    planned = stat.startswith("planned_")
+    base = stat[len("planned_"):] if planned else stat
+    text = "minimum" if base == "min" else (f"median (p50)" if base == "p50" else f"{base[1:]}th percentile")
+    return text + (" (planned departure, no initial wait)" if planned else "") + " travel time"
+
+
+def nearest_rank(values: np.ndarray, p: float) -> np.ndarray:
+    """Nearest-rank percentile along axis 1 (values int, UNREACHED = +inf)."""
+    D = values.shape[1]
+    rank = max(1, int(math.ceil(p / 100.0 * D))) - 1
+    return np.partition(values, rank, axis=1)[:, rank]
+
+
+def _stop_rows_to_tt(network, tt) -> np.ndarray:
+    keys = network.stops["stop_key"].tolist()
+    return np.array([tt.stop_index.get(k, -1) for k in keys], np.int64)
+
+
+def target_stops(planner, tt, target: Target, options: PlanOptions):
+    """(tt stop, walk_s, walk_m) of every target point, concatenated, and the target snaps."""
+    stops, secs, metres, snaps = [], [], [], []
+    for pt in target.points:
+        snap = planner.network.walk.snap(pt.lat, pt.lon, DOOR_SNAP_MAX_M)
+        if snap is None:
+            continue
+        snaps.append(snap)
+        s, ws, wm = planner._stop_walks(snap, tt, options)
+        stops.append(s)
+        secs.append(ws)
+        metres.append(wm)
+    if not snaps:
+        raise InputError(f"{target.label}: farther than {DOOR_SNAP_MAX_M:.0f} m from any walkable street")
+    return (np.concatenate(stops), np.concatenate(secs), np.concatenate(metres)), snaps
+
+
+def compute_surface(ctx, target, date: dt.date, window: tuple[dt.time, dt.time], *, step_min: int = 5,
+                    direction: str = "to", cell_m: float = DEFAULT_CELL_M, limit_min: int = DEFAULT_LIMIT_MIN,
+                    percentiles=DEFAULT_PERCENTILES, options: PlanOptions | None = None,
+                    timetable=None, weighting: str = "addresses", scenario: str = "") -> Surface:
+    """The travel-time surface of ``target`` (see :func:`resolve_target`) on ``date`` for departures in
+    ``window`` every ``step_min`` minutes.  ``timetable``: a modified timetable (scenarios)."""
+    import time as _time
+
+    t_start = _time.perf_counter()
+    if direction not in ("to", "from"):
+        raise InputError("direction must be 'to' or 'from'")
+    if step_min < 1:
+        raise InputError("step_min must be >= 1")
+    opts = (options or PlanOptions()).validated()
+    planner = ctx.planner
+    net = planner.network
+    target = resolve_target(ctx, target)
+    planner._check_date(date)
+    grid = grid_for(ctx, cell_m, weighting)
+    access = grid.access(net, opts.max_walk_m)
+    tt = timetable if timetable is not None else net.timetable(
+        date, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m, min_transfer_s=opts.min_transfer_s)
+    t0, t1 = window_seconds(planner, date, window)
+    step = int(step_min) * 60
+    departures = np.arange(t0, t1 + 1, step, dtype=np.int64)
+    limit_s = int(limit_min) * 60
+    cands, snaps = target_stops(planner, tt, target, opts)
+    rounds = opts.max_transfers + 1
+    t_prep = _time.perf_counter()
+    if direction == "to":
+        prof = profile_to(tt, cands, t0, t1 + limit_s, rounds, min_transfer_s=opts.min_transfer_s,
+                          max_walk_m=opts.max_walk_m, max_duration_s=limit_s, earliest_departure_s=t0)
+    else:
+        prof = profile_from(tt, cands, t0, t1 + limit_s, rounds, min_transfer_s=opts.min_transfer_s,
+                            max_walk_m=opts.max_walk_m, max_duration_s=limit_s)
+    t_prof = _time.perf_counter()
+    walk_m = np.full(grid.n_cells, np.inf)
+    for snap in snaps:
+        walk_m = np.minimum(walk_m, grid.walk_to_point_m(net, snap, opts.max_walk_m))
+    walk_s = np.where(np.isfinite(walk_m), np.ceil(walk_m / opts.walk_speed_mps), -1).astype(np.int64)
+    row_to_tt = _stop_rows_to_tt(net, tt)
+    acc_stop = row_to_tt[access.stop]
+    times, planned = _combine(prof.ptr, prof.dep_s, prof.arr_s, prof.walk_m, access.ptr, acc_stop,
+                              access.walk_s(opts.walk_speed_mps), access.walk_m, walk_s, direction == "to",
+                              int(t0), step, len(departures), int(t1), float(opts.max_walk_m), limit_s)
+    t_end = _time.perf_counter()
+    stats = {"runs": prof.n_runs, "profile_entries": prof.n_entries, "route_scans": prof.n_scans,
+             "prepare_s": t_prep - t_start, "profile_s": t_prof - t_prep, "combine_s": t_end - t_prof,
+             "total_s": t_end - t_start}
+    return Surface(grid, target, direction, date, tuple(window), int(step_min), int(limit_min), opts, departures,
+                   times, planned, walk_s, tuple(int(p) for p in percentiles), scenario, stats)
+
+
+def parse_window(text: str) -> tuple[dt.time, dt.time]:
+    """'08:00-10:00' -> (time(8), time(10))."""
+    try:
+        a, b = text.replace("–", "-").split("-")
+        return dt.time.fromisoformat(a.strip()), dt.time.fromisoformat(b.strip())
+    except ValueError:
+        raise InputError(f"{text!r} is not a window HH:MM-HH:MM") from None

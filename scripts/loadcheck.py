@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Small load check of ``/api/plan`` (not a unit test): loopback only, bounded in time and request count.
+
+Starts ``mobility serve`` (waitress, several threads) on 127.0.0.1 with an ephemeral port in a subprocess,
+waits for the data, plans each distinct request of a small call-centre-like mix once (cold figure), then
+sends the mix from client threads (http.client) for ``--seconds`` or ``--max-requests`` and prints the
+throughput. Exits 1 on any error or below ``--target`` requests per second.
+
+    python scripts/loadcheck.py [--seconds 20] [--clients 8] [--threads 8] [--target 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ORIGINS = ["Place Foch, Saint-Omer", "Arques", "Longuenesse", "Lumbres", "Aire-sur-la-Lys", "Thérouanne",
+           "Delettes", "Fauquembergues", "gare saint-omer", "Wizernes"]
+DESTINATIONS = ["svc-001", "caf", "mairie", "france services"]
+
+
+def request_mix() -> list[str]:
+    """A fixed mix of distinct requests (origins x destinations, depart-at and arrive-by)."""
+    out = []
+    for i, origin in enumerate(ORIGINS):
+        for j, dest in enumerate(DESTINATIONS):
+            q = {"from": origin, "to": dest, "date": "2026-12-01", "time": "09:00" if (i + j) % 2 else "10:30",
+                 "arrive_by": "1" if (i + j) % 2 == 0 else "0"}
+            out.append("/api/plan?" + urlencode(q))
+    return out
+
+
+def start_server(threads: int) -> tuple[subprocess.Popen, str, int]:
+    env = dict(os.environ)
+    cmd = [sys.executable, "-m", "mobility.interfaces.serve", "--host", "127.0.0.1", "--port", "0",
+           "--threads", str(threads)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if not m:
+        proc.kill()
+        raise SystemExit(f"loadcheck: server did not start ({line.strip()!r})")
+    return proc, "127.0.0.1", int(m.group(1))
+
+
+def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
+    conn.request("GET", path, headers={"Accept": "application/json"})
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=20.0, help="duration of the measured phase (20, at most 60)")
+    ap.add_argument("--max-requests", type=int, default=5000, help="stop after this many requests (5000)")
+    ap.add_argument("--clients", type=int, default=8, help="client threads (8)")
+    ap.add_argument("--threads", type=int, default=8, help="waitress worker threads (8)")
+    ap.add_argument("--target", type=float, default=50.0, help="requests per second to hold (50)")
+    args = ap.parse_args()
+    seconds = min(max(args.seconds, 1.0), 60.0)
+
+    proc, host, port = start_server(args.threads)
+    try:
+        deadline = time.time() + 180
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        while True:
+            try:
+                status, _ = get(conn, "/api/health")
+            except OSError:
+                status = 0
+                conn = http.client.HTTPConnection(host, port, timeout=30)
+            if status == 200:
+                break
+            if time.time() > deadline:
+                raise SystemExit("loadcheck: the data did not load within 180 s")
+            time.sleep(0.5)
+
+        mix = request_mix()
+        t0 = time.time()
+        outcomes: dict[int, int] = {}
+        for path in mix:  # cold: each distinct request computed once
+            status, body = get(conn, path)
+            outcomes[status] = outcomes.get(status, 0) + 1
+        cold = time.time() - t0
+        print(f"cold: {len(mix)} distinct requests in {cold:.2f} s ({len(mix) / cold:.1f} req/s, "
+              f"{1000 * cold / len(mix):.0f} ms each); statuses {outcomes}")
+        if any(s >= 500 for s in outcomes):
+            print("loadcheck: server errors in the cold phase", file=sys.stderr)
+            return 1
+
+        counts = {"ok": 0, "client_error": 0, "error": 0}
+        lock = threading.Lock()
+        stop_at = time.time() + seconds
+        budget = [args.max_requests]
+
+        def client(k: int) -> None:
+            c = http.client.HTTPConnection(host, port, timeout=30)
+            i = k
+            while time.time() < stop_at:
+                with lock:
+                    if budget[0] <= 0:
+                        return
+                    budget[0] -= 1
+                try:
+                    status, _ = get(c, mix[i % len(mix)])
+                    kind = "ok" if status == 200 else ("client_error" if 400 <= status < 500 else "error")
+                except OSError:
+                    kind = "error"
+                    c = http.client.HTTPConnection(host, port, timeout=30)
+                with lock:
+                    counts[kind] += 1
+                i += 1
+
+        t1 = time.time()
+        workers = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        elapsed = time.time() - t1
+        total = sum(counts.values())
+        rate = total / elapsed
+        print(f"load: {total} requests in {elapsed:.1f} s with {args.clients} clients -> {rate:.0f} req/s "
+              f"(ok {counts['ok']}, 4xx {counts['client_error']}, errors {counts['error']})")
+        print(json.dumps({"req_per_s": round(rate, 1), "cold_ms_per_request": round(1000 * cold / len(mix)),
+                          **counts}))
+        if counts["error"] or rate < args.target:
+            print(f"loadcheck: FAILED (target {args.target:g} req/s with no error)", file=sys.stderr)
+            return 1
+        print(f"loadcheck: OK (>= {args.target:g} req/s, no error)")
+        return 0
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

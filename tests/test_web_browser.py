@@ -1,0 +1,211 @@
+"""The web front end in a real browser: headless Debian Chromium driven by Playwright against waitress.
+
+A resident plans a trip to the Maison des services publics of Fauquembergues (svc-001) and sees an itinerary
+and a map; an operator plans with the keyboard alone and opens the print view; the English switch works;
+axe-core finds no serious or critical violation. Skips (with the reason) where Chromium or Playwright is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("MOBILITY_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+DAY = "2026-12-01"
+ORIGIN = "Place Foch, Saint-Omer"
+
+
+def _axe_source() -> str | None:
+    """axe-core's axe.min.js as shipped by the axe-playwright-python package (no CDN)."""
+    try:
+        import axe_playwright_python
+    except ImportError:
+        return None
+    path = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A waitress server on 127.0.0.1 (ephemeral port) in a thread, over the embedded data."""
+    from waitress.server import create_server
+
+    from mobility.interfaces.web import create_app
+    from mobility.planning.context import load_context
+
+    app = create_app(context=load_context())
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.effective_port}"
+    srv.close()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Playwright is not installed (pip install playwright; it is in the test extras)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium; scripts/test does it as root)")
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=30000)
+        except Exception as exc:  # a broken install: say so rather than fail obscurely
+            pytest.skip(f"Chromium at {CHROMIUM} does not start: {str(exc).splitlines()[0]}")
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900}, bypass_csp=False)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.console_errors = errors
+    yield pg
+    context.close()
+
+
+def _map_ready(pg) -> None:
+    pg.wait_for_selector("#map[data-ready='1']", timeout=15000)
+    assert pg.locator("#map .leaflet-control-zoom-in").count() == 1
+    # vector layers drawn from our own data (canvas renderer) and the trip over them
+    assert pg.locator("#map canvas").count() >= 1
+
+
+def _no_errors(pg) -> None:
+    bad = [e for e in pg.console_errors if "Content Security Policy" in e or "Refused" in e or "Uncaught" in e
+           or "404" in e]
+    assert not bad, bad
+
+
+def test_resident_plans_trip_to_fauquembergues(server, page):
+    page.goto(server + "/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.fill("#from", "")
+    page.type("#from", "Place Foch, Saint", delay=20)
+    page.wait_for_selector("#from-list li[role=option]")  # address autocomplete from /api/geocode
+    assert page.get_attribute("#from", "aria-expanded") == "true"
+    page.fill("#from", ORIGIN)
+    page.keyboard.press("Escape")
+    page.select_option("#to", "svc-001")
+    page.check("#arrive")
+    page.fill("#date", DAY)
+    page.fill("#time", "10:30")
+    page.fill("#return_after_min", "60")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/itineraire?**")
+    cards = page.locator("#results article.card")
+    assert cards.count() >= 1
+    first = cards.first.inner_text()
+    assert "Prendre le bus" in first and "Fauquembergues" in first
+    assert "Fauquembergues" in page.locator("#results-h").inner_text()
+    assert page.locator("#return-h").count() == 1
+    _map_ready(page)
+    _no_errors(page)
+
+
+def _tab_to(pg, element_id: str, most: int = 6) -> None:
+    for _ in range(most):
+        pg.keyboard.press("Tab")
+        if pg.evaluate("document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_operator_plans_with_keyboard_only(server, page):
+    page.goto(server + "/operateur/")
+    assert page.evaluate("document.activeElement.id") == "from"  # autofocus in the address field
+    page.keyboard.type(ORIGIN, delay=10)
+    page.wait_for_selector("#from-list li[role=option]")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "to"
+    page.keyboard.type("pôle de Fauquembergues", delay=10)  # service search as you type
+    page.wait_for_selector("#to-list li[role=option]")
+    options = page.locator("#to-list li[role=option]").all_inner_texts()
+    index = next(i for i, text in enumerate(options) if "pôle de Fauquembergues" in text)
+    for _ in range(index + 1):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")  # picks the suggestion, does not submit
+    assert page.input_value("#to").startswith("svc-001")
+    assert "/operateur/" in page.url and "from=" not in page.url
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "depart"
+    page.keyboard.press("ArrowRight")  # "arriver pour"
+    assert page.is_checked("#arrive")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "date"
+    page.keyboard.type("12012026")  # en-US date input: mm dd yyyy
+    _tab_to(page, "time")  # Tab also walks the date field's own parts
+    page.keyboard.type("1030AM")
+    assert page.input_value("#date") == DAY and page.input_value("#time") == "10:30"
+    page.keyboard.press("Enter")  # Enter plans
+    page.wait_for_url("**/operateur/?**")
+    assert page.locator("#results article.card").count() >= 1
+    assert page.locator("#results .badge").count() >= 1  # fastest / fewest changes / least walking
+    _map_ready(page)
+    _no_errors(page)
+    page.keyboard.press("Alt+I")  # print view
+    page.wait_for_url("**/operateur/imprimer?**")
+    assert page.locator("h1").inner_text() == "Votre itinéraire"
+    assert page.locator("article.card").count() >= 1
+    page.emulate_media(media="print")
+    assert not page.locator("#print-button").is_visible()
+    page.emulate_media(media="screen")
+    page.goto(server + "/operateur/")  # the request is listed for a quick re-plan
+    recent = page.locator("#recent-list a")
+    assert recent.count() >= 1 and "Fauquembergues" in recent.first.inner_text()
+
+
+def test_english_switch(server, page):
+    page.goto(server + "/")
+    page.click("#lang-switch")
+    page.wait_for_url("**lang=en**")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "public service" in page.locator("h1").inner_text()
+    page.goto(server + "/")  # persisted in a cookie
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("#lang-switch").inner_text() == "Français"
+    page.click("#lang-switch")
+    page.wait_for_url("**lang=fr**")
+    assert page.locator("html").get_attribute("lang") == "fr"
+
+
+@pytest.mark.parametrize("path", [
+    "/",
+    f"/itineraire?from=Place+Foch%2C+Saint-Omer&to=svc-001&date={DAY}&time=10%3A30&arrive_by=1&return_after_min=60",
+    "/operateur/",
+    f"/operateur/?from=Delettes&to=svc-001&date={DAY}&time=08%3A00",
+    f"/operateur/imprimer?from=Delettes&to=svc-001&date={DAY}&time=08%3A00",
+])
+def test_axe_no_serious_violation(server, browser, path):
+    source = _axe_source()
+    if source is None:
+        pytest.skip("axe-core not available (pip install axe-playwright-python, in the test extras)")
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    try:
+        pg = context.new_page()
+        pg.goto(server + path)
+        if pg.locator("#map").count():
+            pg.wait_for_selector("#map[data-ready='1']", timeout=15000)
+        pg.add_script_tag(content=source)
+        result = pg.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert not bad, bad
+    finally:
+        context.close()

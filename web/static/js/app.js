@@ -1,0 +1,170 @@
+/* Progressive enhancement of the forms: accessible autocomplete (ARIA combobox), focus on results, print.
+   Vanilla JS, no framework; everything works without it. */
+(function () {
+  'use strict';
+  var lang = document.documentElement.lang === 'en' ? 'en' : 'fr';
+  var KINDS = {
+    fr: { address: 'adresse', street: 'rue', commune: 'commune', stop: 'arrêt', service: 'service',
+          category: 'type de service', point: 'point', none: 'Aucune suggestion', count: ' suggestion(s)' },
+    en: { address: 'address', street: 'street', commune: 'town', stop: 'stop', service: 'service',
+          category: 'kind of service', point: 'point', none: 'No suggestion', count: ' suggestion(s)' }
+  }[lang];
+  var servicesPromise = null;
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); });
+  }
+  function services() {
+    if (!servicesPromise) {
+      servicesPromise = getJSON('/api/services?lang=' + lang).catch(function () { return { categories: [], services: [] }; });
+    }
+    return servicesPromise;
+  }
+  function norm(s) {
+    return (s || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  }
+  function matches(text, words) {
+    var t = norm(text);
+    return words.every(function (w) { return t.indexOf(w) !== -1; });
+  }
+
+  var status = null;
+  function announce(msg) {
+    if (!status) {
+      status = document.createElement('div');
+      status.className = 'visually-hidden';
+      status.setAttribute('role', 'status');
+      status.setAttribute('aria-live', 'polite');
+      document.body.appendChild(status);
+    }
+    status.textContent = msg;
+  }
+
+  function setup(input) {
+    var mode = input.getAttribute('data-autocomplete');
+    var focused = document.activeElement === input || input.hasAttribute('autofocus');
+    var wrap = document.createElement('div');
+    wrap.className = 'ac-wrap';
+    input.parentNode.insertBefore(wrap, input);
+    wrap.appendChild(input);  // moving the field loses its focus: give it back
+    if (focused) { input.focus(); }
+    var list = document.createElement('ul');
+    list.className = 'ac-list';
+    list.id = input.id + '-list';
+    list.setAttribute('role', 'listbox');
+    var label = document.querySelector('label[for="' + input.id + '"]');
+    list.setAttribute('aria-label', label ? label.textContent : input.id);
+    list.hidden = true;
+    wrap.appendChild(list);
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-expanded', 'false');
+    input.setAttribute('aria-controls', list.id);
+    var items = [], active = -1, timer = null, seq = 0;
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+      active = -1;
+    }
+    function cancel() {  // close and drop the answers still on their way
+      clearTimeout(timer);
+      seq++;
+      close();
+    }
+    function highlight(i) {
+      var lis = list.children;
+      for (var k = 0; k < lis.length; k++) { lis[k].setAttribute('aria-selected', k === i ? 'true' : 'false'); }
+      active = i;
+      if (i >= 0 && lis[i]) {
+        input.setAttribute('aria-activedescendant', lis[i].id);
+        lis[i].scrollIntoView({ block: 'nearest' });
+      }
+    }
+    function render() {
+      list.textContent = '';
+      items.forEach(function (it, i) {
+        var li = document.createElement('li');
+        li.id = list.id + '-' + i;
+        li.setAttribute('role', 'option');
+        li.setAttribute('aria-selected', 'false');
+        li.setAttribute('data-index', String(i));
+        li.appendChild(document.createTextNode(it.label));
+        var kind = document.createElement('span');
+        kind.className = 'ac-kind';
+        kind.textContent = '(' + (KINDS[it.kind] || it.kind) + ')';
+        li.appendChild(kind);
+        list.appendChild(li);
+      });
+      if (items.length && document.activeElement === input) {
+        list.hidden = false;
+        input.setAttribute('aria-expanded', 'true');
+      } else {
+        close();
+      }
+      announce(items.length ? items.length + KINDS.count : KINDS.none);
+      active = -1;
+    }
+    function choose(i) {
+      var it = items[i];
+      if (!it) { return; }
+      input.value = it.value;
+      close();
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+    function query() {
+      var q = input.value.trim();
+      var mine = ++seq;
+      if (q.length < 2) { items = []; render(); return; }
+      var words = norm(q).split(' ').filter(Boolean);
+      var geo = getJSON('/api/geocode?limit=6&q=' + encodeURIComponent(q.slice(0, 200)))
+        .then(function (d) { return d.results || []; }).catch(function () { return []; });
+      var svc = mode === 'place' ? services() : Promise.resolve(null);
+      Promise.all([geo, svc]).then(function (res) {
+        if (mine !== seq) { return; }
+        var out = [];
+        if (res[1]) {
+          res[1].categories.forEach(function (c) {
+            if (matches(c.label + ' ' + c.key, words)) { out.push({ label: c.label, kind: 'category', value: c.key + ' — ' + c.label }); }
+          });
+          res[1].services.forEach(function (s) {
+            if (out.length < 8 && matches(s.name + ' ' + s.commune, words)) {
+              out.push({ label: s.name + ' (' + s.commune + ')', kind: 'service', value: s.id + ' — ' + s.name });
+            }
+          });
+        }
+        res[0].forEach(function (r) {
+          if (out.length < 12 && !(res[1] && r.kind === 'service')) { out.push({ label: r.label, kind: r.kind, value: r.label }); }
+        });
+        items = out;
+        render();
+      });
+    }
+    input.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(query, 120); });
+    input.addEventListener('keydown', function (e) {
+      if (list.hidden) { return; }
+      if (e.key === 'ArrowDown') { e.preventDefault(); highlight((active + 1) % items.length); }
+      else if (e.key === 'ArrowUp') { e.preventDefault(); highlight(active <= 0 ? items.length - 1 : active - 1); }
+      else if (e.key === 'Enter') { if (active >= 0) { e.preventDefault(); choose(active); } else { close(); } }
+      else if (e.key === 'Escape') { e.preventDefault(); cancel(); }
+    });
+    input.addEventListener('keydown', function (e) { if (e.key === 'Escape' && list.hidden) { cancel(); } });
+    input.addEventListener('blur', function () { setTimeout(cancel, 150); });
+    list.addEventListener('mousedown', function (e) {
+      var li = e.target.closest('li');
+      if (li) { e.preventDefault(); choose(parseInt(li.getAttribute('data-index'), 10)); }
+    });
+  }
+
+  document.querySelectorAll('input[data-autocomplete]').forEach(setup);
+
+  // After a search, move the focus to the results so screen readers read them.
+  var heading = document.getElementById('results-h');
+  if (heading && heading.getAttribute('tabindex') === '-1' && !document.querySelector('[autofocus]')) {
+    heading.focus();
+  }
+  var printButton = document.getElementById('print-button');
+  if (printButton) { printButton.addEventListener('click', function () { window.print(); }); }
+})();
