@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import os
 import re
 import sys
 
@@ -137,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

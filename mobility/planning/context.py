@@ -25,7 +25,7 @@ from mobility.planning.geocode import Geocoder
 from mobility.planning.planner import Planner
 
 #: bump when the pickled geocoder layout changes
-CONTEXT_CACHE_VERSION = 1
+CONTEXT_CACHE_VERSION = 2
 
 
 @dataclass(eq=False)
@@ -82,6 +82,20 @@ def street_index(streets: pd.DataFrame, communes: pd.DataFrame | None) -> pd.Dat
     return best[["name", "city", "lat", "lon"]].sort_values(["city", "name"]).reset_index(drop=True)
 
 
+def _centre_on_addresses(communes: pd.DataFrame, addresses: pd.DataFrame) -> pd.DataFrame:
+    """Move each commune's point to the median of its address points (the village centre, on a street)
+    rather than the middle of its area, which can lie in fields or a marsh."""
+    if addresses is None or addresses.empty or "city" not in addresses:
+        return communes
+    med = addresses.groupby("city")[["lat", "lon"]].median()
+    out = communes.copy()
+    for i, name in enumerate(out["name"]):
+        if name in med.index:
+            out.iloc[i, out.columns.get_loc("lat")] = float(med.loc[name, "lat"])
+            out.iloc[i, out.columns.get_loc("lon")] = float(med.loc[name, "lon"])
+    return out
+
+
 def _file_hash(path: Path | None) -> str:
     if path is None or not path.exists():
         return "none"
@@ -109,6 +123,8 @@ def load_context(gtfs_paths: Sequence[str | os.PathLike] | None = None, osm_path
                 geocoder = pickle.load(fh)
         except Exception:  # stale or truncated: rebuilt below
             geocoder = None
+    if communes is not None:
+        communes = _centre_on_addresses(communes, planner.network.addresses)
     if geocoder is None:
         net = planner.network
         stops = net.stops.rename(columns={"stop_key": "stop_id"})[["stop_id", "stop_name", "lat", "lon"]]

@@ -25,6 +25,7 @@ Rules (documented for operators):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,8 @@ from mobility.planning.categories import category_label, match_category
 from mobility.planning.itinerary import Itinerary, Place
 from mobility.planning.planner import PlanOptions, PlanResult, parse_latlon
 
+#: what a site id looks like ("svc-001"): such a text is never sent to the geocoder
+_SITE_ID = re.compile(r"^[a-z]{2,10}-\d{1,6}$", re.IGNORECASE)
 #: a category query compares at most this many sites, the nearest to the origin
 MAX_CANDIDATE_SITES = 12
 #: default stay at the service for a round trip (minutes)
@@ -132,6 +135,8 @@ def resolve_endpoint(ctx, spec: Any, role: str) -> Endpoint:
     try:
         site = ctx.catalogue.get(text)
     except NotFoundError:
+        if _SITE_ID.match(text):
+            raise NotFoundError(f"unknown service site id {text!r}") from None
         site = None
     if site is not None:
         return Endpoint(_site_place(site), [site], kind="service")
@@ -290,6 +295,13 @@ def _plan_to_sites(ctx, trip: TripPlan, origin: Place, d: Endpoint, when: dt.dat
         trip.destination = Endpoint(_site_place(site), [site], d.category, d.kind)
         at = when if arrive_by else plan.itineraries[0].arrival
         trip.opening = _opening_block(site, at, _open_ok(site, at, 0 if arrive_by else margin_min), lang)
+        served = None if arrive_by else desk_time(site, at, margin_min)
+        if served is not None and served > at:
+            wait = int((served - at).total_seconds() // 60)
+            trip.opening["served_at"] = served.isoformat()
+            trip.opening["message"] = (
+                f"arrival {_fmt(at)}, {site.name} opens at {_fmt(served)} (wait {wait} min)" if lang == "en" else
+                f"arrivée {_fmt(at)}, {site.name} ouvre à {_fmt(served)} (attente {wait} min)")
         return
     site = sites[0] if sites else None
     if site is None:
