@@ -48,6 +48,9 @@ class PlanOptions:
     wheelchair: bool = False
     max_itineraries: int = 6
     allow_tad: bool = True
+    #: search horizon: depart-at answers arrive at most this long after the requested time, arrive-by
+    #: answers leave at most this long before it (no "leave the evening before" options)
+    max_hours: float = 12.0
 
     def validated(self) -> "PlanOptions":
         """Self, or an InputError naming the first out-of-range option."""
@@ -57,6 +60,7 @@ class PlanOptions:
             ("min_transfer_s", 0 <= self.min_transfer_s <= 3600, "between 0 and 3600 s"),
             ("max_transfers", 0 <= self.max_transfers <= 8, "between 0 and 8"),
             ("max_itineraries", 1 <= self.max_itineraries <= 20, "between 1 and 20"),
+            ("max_hours", 0.5 <= self.max_hours <= 36, "between 0.5 and 36 hours"),
         ]
         for name, ok, rule in checks:
             if not ok:
@@ -213,10 +217,15 @@ class Planner:
         walk_only = self._walk_only(o, d, so, sd, when, opts, arrive_by)
         if walk_only is not None:
             itineraries.append(walk_only)
+        # the horizon filter is exact: an option beyond it can only dominate options beyond it too
+        horizon = dt.timedelta(hours=opts.max_hours)
+        itineraries = [it for it in itineraries
+                       if (it.departure >= when - horizon if arrive_by else it.arrival <= when + horizon)]
         itineraries = _pareto_filter(itineraries, arrive_by)
         if not itineraries:
-            raise NoRouteError("no itinerary found: no public transport connects these places at that time "
-                               "within the walking limit, and they are too far apart to walk")
+            raise NoRouteError(f"no itinerary found within {opts.max_hours:g} h: no public transport connects "
+                               "these places at that time within the walking limit, and they are too far "
+                               "apart to walk")
         return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
 
     def _stop_walks(self, snap: Snap, tt: Timetable, opts: PlanOptions):
