@@ -586,6 +586,9 @@ class Feed:
             "shape_dist_traveled": st["shape_dist_traveled"], "stop_headsign": st["stop_headsign"],
             "continuous_pickup": st["continuous_pickup"], "continuous_drop_off": st["continuous_drop_off"],
             "interpolated": interp,
+            # "ligne virtuelle": fixed-schedule rows that run only if booked (pickup/drop_off_type 2)
+            "pickup_booking_rule_id": st["pickup_booking_rule_id"],
+            "drop_off_booking_rule_id": st["drop_off_booking_rule_id"],
         })
         known_cols = {c for c, *_ in _STOP_TIMES}
         for c in st.columns:

@@ -44,7 +44,7 @@ from mobility.network.streets import Snaps, StreetNetwork
 from mobility.network.timetable import Timetable, build_timetable
 
 #: bump when the pickled layout or the build logic changes: old cache entries are then ignored
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 #: stop-to-stop walking transfers are precomputed up to this network distance (metres)
 FOOTPATH_RADIUS_M = 1000.0
 #: a stop farther than this from any walkable edge is left unlinked (it can still be used by transfers)

@@ -14,10 +14,19 @@ Model
     zone -> zone, zone -> stop (hub), stop -> zone, group -> stop, timed stop -> zone (deviated route);
     a lone zone row allowing both pickup and drop-off is a ride inside that zone.
 
-    Ride time: ``factor * drive_s + offset_s`` with the trip's ``safe_duration_factor`` /
-    ``safe_duration_offset`` (minutes) when given (a missing one is 1 / 0), else the documented
-    default :data:`DEFAULT_DURATION_FACTOR` x driving + :data:`DEFAULT_DURATION_OFFSET_S`.
+    Ride time: ``factor * drive_s + offset_s``.  The factor / offset (minutes) are, in this order of
+    precedence: the stop-level ``safe_duration_factor`` / ``safe_duration_offset`` of the 2021 draft
+    (on stop_times: those of the drop-off row, else of the pickup row), the trip's values in
+    trips.txt, else the documented default :data:`DEFAULT_DURATION_FACTOR` x driving +
+    :data:`DEFAULT_DURATION_OFFSET_S`.  When only one of a pair is given the other is 1 / 0.
     Driving times come from the OSM drive network (``Network.drive``, free-flow).
+
+"Lignes virtuelles"
+    Fixed-schedule trips (timed stop_times rows, routed by RAPTOR) whose rows say ``pickup_type`` /
+    ``drop_off_type`` 2 with a ``pickup_booking_rule_id`` / ``drop_off_booking_rule_id`` run only if
+    booked.  :attr:`FlexService.fixed_rules` keeps those rule keys per trip, aligned with the trip's
+    positions in the timetable pattern (its rows at routable stops, in stop_sequence order); see
+    :func:`mobility.planning.tad.bookable_timetable` for how the planner uses them.
 
 Unsupported input never crashes: a feed with pre-standard (Trillium-era) flex columns such as
 ``min_arrival_time`` / ``start_service_area_id`` has its on-demand rows ignored with a warning naming
@@ -99,6 +108,9 @@ class FlexRow:
     drop_off_rule: str | None
     pickup_booking: bool  # pickup_type 2 / 3: must phone / coordinate with the driver
     drop_off_booking: bool
+    #: stop-level safe_duration_factor / _offset (minutes) of the 2021 draft; NaN when absent
+    safe_factor: float = math.nan
+    safe_offset_min: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -112,9 +124,20 @@ class FlexTrip:
     duration_offset_s: float
     rows: tuple[FlexRow, ...]
 
-    def ride_s(self, drive_s: float) -> float:
-        """Safe on-board time for a free-flow driving time (seconds)."""
+    def ride_s(self, drive_s: float, board: int | None = None, alight: int | None = None) -> float:
+        """Safe on-board time for a free-flow driving time (seconds), boarding at row ``board`` and
+        alighting at row ``alight`` when given (stop-level safe_duration_* take precedence)."""
+        for i in (alight, board):
+            if i is None:
+                continue
+            row = self.rows[i]
+            f, o = getattr(row, "safe_factor", math.nan), getattr(row, "safe_offset_min", math.nan)
+            if not (math.isnan(f) and math.isnan(o)):
+                return (1.0 if math.isnan(f) else f) * drive_s + (0.0 if math.isnan(o) else o * 60.0)
         return self.duration_factor * drive_s + self.duration_offset_s
+
+    def hop_ride_s(self, hop: "Hop", drive_s: float) -> float:
+        return self.ride_s(drive_s, hop.board, hop.alight)
 
 
 @dataclass(frozen=True)
@@ -141,6 +164,8 @@ class FlexService:
     by_alight_zone: dict[int, list[int]] = field(default_factory=dict)
     by_board_stop: dict[str, list[int]] = field(default_factory=dict)
     by_alight_stop: dict[str, list[int]] = field(default_factory=dict)
+    #: lignes virtuelles: trip key -> (pickup rule keys, drop-off rule keys) per pattern position (None: no rule)
+    fixed_rules: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)
     _tree: object = field(default=None, repr=False)
     _drive_cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
@@ -231,6 +256,7 @@ def build_flex(feeds: Sequence, stops: pd.DataFrame | None = None, drive=None) -
     for fi, feed in enumerate(feeds):
         try:
             _add_feed(svc, fi, feed, multi)
+            _add_fixed_rules(svc, feed, multi, None if stops is None else set(stops["stop_key"].astype(str)))
         except Exception as exc:  # noqa: BLE001 - a malformed flex part must not break fixed-line routing
             svc.warnings.append(f"feed {feed.feed_id}: on-demand (GTFS-Flex) data ignored: {exc}")
     # hops and their indexes
@@ -287,9 +313,7 @@ def _add_feed(svc: FlexService, fi: int, feed, multi: bool) -> None:
                             "are not supported: its on-demand rows are ignored (use the final GTFS-Flex v2 "
                             "columns start/end_pickup_drop_off_window, location_id, location_group_id)")
         return
-    if not len(fx):
-        return
-    # booking rules
+    # booking rules (also for feeds without flex rows: lignes virtuelles)
     br = feed.booking_rules
     for r in br.itertuples(index=False):
         key = _key(feed, str(r.booking_rule_id), multi)
@@ -299,6 +323,8 @@ def _add_feed(svc: FlexService, fi: int, feed, multi: bool) -> None:
             int(r.prior_notice_last_time), int(r.prior_notice_start_day), int(r.prior_notice_start_time),
             str(r.prior_notice_service_id), str(r.message), str(r.pickup_message), str(r.drop_off_message),
             str(r.phone_number), str(r.info_url), str(r.booking_url))
+    if not len(fx):
+        return
     # zones
     zone_index: dict[str, int] = {}
     for lid, loc in feed.locations.items():
@@ -322,8 +348,16 @@ def _add_feed(svc: FlexService, fi: int, feed, multi: bool) -> None:
     skipped = 0
 
     def rule(v) -> str | None:
-        v = str(v or "")
+        v = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
         return _key(feed, v, multi) if v else None
+
+    def num(v) -> float:
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return math.nan
+
+    has_sd = {"safe_duration_factor", "safe_duration_offset"} <= set(fx.columns)
 
     for r in fx.itertuples(index=False):
         ws, we = int(r.start_window_s), int(r.end_window_s)
@@ -349,12 +383,15 @@ def _add_feed(svc: FlexService, fi: int, feed, multi: bool) -> None:
                 continue
         pt, dt_ = int(r.pickup_type), int(r.drop_off_type)
         row = FlexRow(z, stops_, ws, we, is_timed, pt != 1, dt_ != 1, rule(r.pickup_booking_rule_id),
-                      rule(r.drop_off_booking_rule_id), pt in (2, 3), dt_ in (2, 3))
+                      rule(r.drop_off_booking_rule_id), pt in (2, 3), dt_ in (2, 3),
+                      num(r.safe_duration_factor) if has_sd else math.nan,
+                      num(r.safe_duration_offset) if has_sd else math.nan)
         rows_by_trip.setdefault(str(r.trip_id), []).append((int(r.stop_sequence), row))
     for r in timed.itertuples(index=False):
         arr, dep = int(r.arrival_s), int(r.departure_s)
         pt, dt_ = int(r.pickup_type), int(r.drop_off_type)
-        row = FlexRow(-1, (_key(feed, str(r.stop_id), multi),), arr, dep, True, pt != 1, dt_ != 1, None, None,
+        row = FlexRow(-1, (_key(feed, str(r.stop_id), multi),), arr, dep, True, pt != 1, dt_ != 1,
+                      rule(getattr(r, "pickup_booking_rule_id", "")), rule(getattr(r, "drop_off_booking_rule_id", "")),
                       pt in (2, 3), dt_ in (2, 3))
         rows_by_trip.setdefault(str(r.trip_id), []).append((int(r.stop_sequence), row))
     if skipped:
@@ -373,6 +410,28 @@ def _add_feed(svc: FlexService, fi: int, feed, multi: bool) -> None:
         rows.sort(key=lambda x: x[0])
         svc.trips.append(FlexTrip(fi, tid, str(t["route_id"]), str(t["service_id"]), str(t.get("trip_headsign", "")),
                                   factor, offset_s, tuple(r for _, r in rows)))
+
+
+def _add_fixed_rules(svc: FlexService, feed, multi: bool, routable: set | None) -> None:
+    """Booking rules of the timed rows (lignes virtuelles), per trip, aligned with the pattern positions
+    of :func:`mobility.network.timetable.build_timetable` (rows at routable stops, by stop_sequence)."""
+    st = feed.stop_times
+    if not len(st) or "pickup_booking_rule_id" not in st.columns:
+        return
+    pr = st["pickup_booking_rule_id"].fillna("").astype(str).to_numpy()
+    dr = st["drop_off_booking_rule_id"].fillna("").astype(str).to_numpy()
+    trips_with = set(st["trip_id"].to_numpy()[(pr != "") | (dr != "")])
+    if not trips_with:
+        return
+    sub = st[st["trip_id"].isin(trips_with)].sort_values(["trip_id", "stop_sequence"], kind="stable")
+    for tid, g in sub.groupby("trip_id", sort=False):
+        keys = [_key(feed, str(s), multi) for s in g["stop_id"]]
+        keep = [routable is None or k in routable for k in keys]
+        p = [(_key(feed, v, multi) if v else None) for v, ok in
+             zip(g["pickup_booking_rule_id"].fillna("").astype(str), keep) if ok]
+        d = [(_key(feed, v, multi) if v else None) for v, ok in
+             zip(g["drop_off_booking_rule_id"].fillna("").astype(str), keep) if ok]
+        svc.fixed_rules[_key(feed, str(tid), multi)] = (tuple(p), tuple(d))
 
 
 def service_day_shift_s(tz, day: dt.date, other: dt.date) -> int:

@@ -85,7 +85,7 @@ import pandas as pd
 
 from mobility.errors import DataError, InputError
 
-__all__ = ["Timetable", "build_timetable", "day_shift_s"]
+__all__ = ["Timetable", "build_timetable", "day_shift_s", "restrict_trips"]
 
 # trip kinds
 SCHEDULED, EXACT_FREQUENCY, HEADWAY = 0, 1, 2
@@ -569,6 +569,106 @@ def build_timetable(feeds, service_date: _dt.date, *, footpaths=None, min_transf
         trip_orig=np.arange(n_trips, dtype=np.int32),
         footpath_ptr=fp_ptr, footpath_to=fp_to, footpath_dur=fp_dur, footpath_walk=fp_walk,
         stop_index=stop_index,
+    )
+
+
+def restrict_trips(tt: Timetable, board_ok: np.ndarray, alight_ok: np.ndarray) -> Timetable:
+    """A forward timetable where trip ``t`` may board / alight at pattern position ``i`` only where
+    ``board_ok`` / ``alight_ok`` (uint8/bool, the layout of ``trip_dep``: ``trip_times_ptr[p] + j * n + i``)
+    allow it, on top of ``pattern_can_board`` / ``pattern_can_alight``.
+
+    RAPTOR needs board/alight permissions per (pattern, position), so every pattern whose trips differ
+    is split into sub-patterns of the trips with identical permissions (sub-sequences of a FIFO
+    pattern are FIFO): the search stays exact.  Trips are re-indexed (``trip_ids`` etc. follow);
+    ``tt`` itself is returned when nothing is restricted.  Headway-based patterns (one template trip)
+    just get their flags ANDed."""
+    if tt.is_reversed:
+        raise InputError("restrict_trips needs the forward timetable")
+    sp = tt.pattern_stop_ptr.astype(np.int64)
+    tp = tt.pattern_trip_ptr.astype(np.int64)
+    tb = tt.trip_times_ptr.astype(np.int64)
+    lens = np.diff(sp)
+    entry_pat = np.repeat(np.arange(tt.n_patterns), (tb[1:] - tb[:-1]))
+    entry_pos = np.arange(len(tt.trip_dep)) - tb[:-1][entry_pat]
+    entry_pos = entry_pos % np.maximum(lens[entry_pat], 1)
+    flat = sp[:-1][entry_pat] + entry_pos
+    bad = ((np.asarray(board_ok) == 0) & (tt.pattern_can_board[flat] == 1)) | \
+          ((np.asarray(alight_ok) == 0) & (tt.pattern_can_alight[flat] == 1))
+    if not bad.any():
+        return tt
+    touched = set(np.unique(entry_pat[bad]).tolist())
+    # (orig pattern, trip rows within it or None for all, board flags, alight flags)
+    plan: list[tuple] = []
+    for p in range(tt.n_patterns):
+        cb = tt.pattern_can_board[sp[p]:sp[p + 1]]
+        ca = tt.pattern_can_alight[sp[p]:sp[p + 1]]
+        if p not in touched:
+            plan.append((p, None, cb, ca))
+            continue
+        n, T = int(lens[p]), int(tp[p + 1] - tp[p])
+        bm = (np.asarray(board_ok[tb[p]:tb[p + 1]]).reshape(T, n) != 0).astype(np.uint8) & cb
+        am = (np.asarray(alight_ok[tb[p]:tb[p + 1]]).reshape(T, n) != 0).astype(np.uint8) & ca
+        sig = np.concatenate([bm, am], axis=1)
+        groups: dict[bytes, list[int]] = {}
+        for j in range(T):
+            groups.setdefault(sig[j].tobytes(), []).append(j)
+        for rows in groups.values():
+            plan.append((p, np.array(rows, np.int64), sig[rows[0], :n].copy(), sig[rows[0], n:].copy()))
+    orig = np.array([x[0] for x in plan], np.int64)
+    n_pat = len(plan)
+    new_lens = lens[orig]
+    counts = np.array([(tp[x[0] + 1] - tp[x[0]]) if x[1] is None else len(x[1]) for x in plan], np.int64)
+    pattern_stop_ptr = np.zeros(n_pat + 1, np.int32)
+    np.cumsum(new_lens, out=pattern_stop_ptr[1:])
+    pattern_trip_ptr = np.zeros(n_pat + 1, np.int32)
+    np.cumsum(counts, out=pattern_trip_ptr[1:])
+    trip_times_ptr = np.zeros(n_pat + 1, np.int64)
+    np.cumsum(new_lens * counts, out=trip_times_ptr[1:])
+    trip_order, arr_chunks, dep_chunks = [], [], []
+    for p, rows, _, _ in plan:
+        n, T = int(lens[p]), int(tp[p + 1] - tp[p])
+        a, b = tt.trip_arr[tb[p]:tb[p + 1]].reshape(T, n), tt.trip_dep[tb[p]:tb[p + 1]].reshape(T, n)
+        if rows is None:
+            trip_order.append(np.arange(tp[p], tp[p + 1]))
+            arr_chunks.append(a.ravel())
+            dep_chunks.append(b.ravel())
+        else:
+            trip_order.append(tp[p] + rows)
+            arr_chunks.append(a[rows].ravel())
+            dep_chunks.append(b[rows].ravel())
+    perm = np.concatenate(trip_order).astype(np.int64) if trip_order else np.zeros(0, np.int64)
+    pattern_stops = np.concatenate([tt.pattern_stops[sp[p]:sp[p + 1]] for p in orig]).astype(np.int32)
+    pat_of_entry = np.repeat(np.arange(n_pat, dtype=np.int64), new_lens)
+    pos_of_entry = np.arange(len(pattern_stops), dtype=np.int64) - pattern_stop_ptr[:-1].astype(np.int64)[pat_of_entry]
+    order = np.lexsort((pos_of_entry, pat_of_entry, pattern_stops))
+    stop_pattern_ptr = np.zeros(tt.n_stops + 1, np.int32)
+    np.cumsum(np.bincount(pattern_stops, minlength=tt.n_stops), out=stop_pattern_ptr[1:])
+    pl = perm.tolist()
+
+    def tperm(seq):
+        return tuple(seq[i] for i in pl)
+
+    def pcat(arr):
+        return np.concatenate([arr[sp[p]:sp[p + 1]] for p in orig]).astype(arr.dtype)
+
+    return replace(
+        tt, _forward=None,
+        pattern_route=tt.pattern_route[orig], pattern_stop_ptr=pattern_stop_ptr, pattern_stops=pattern_stops,
+        pattern_can_board=np.concatenate([x[2] for x in plan]).astype(np.uint8),
+        pattern_can_alight=np.concatenate([x[3] for x in plan]).astype(np.uint8),
+        pattern_board_booking=pcat(tt.pattern_board_booking), pattern_alight_booking=pcat(tt.pattern_alight_booking),
+        pattern_trip_ptr=pattern_trip_ptr, trip_times_ptr=trip_times_ptr,
+        trip_arr=np.concatenate(arr_chunks).astype(np.int64), trip_dep=np.concatenate(dep_chunks).astype(np.int64),
+        pattern_is_freq=tt.pattern_is_freq[orig], pattern_freq_start=tt.pattern_freq_start[orig],
+        pattern_freq_end=tt.pattern_freq_end[orig], pattern_headway=tt.pattern_headway[orig],
+        pattern_board_wait=tt.pattern_board_wait[orig], pattern_alight_wait=tt.pattern_alight_wait[orig],
+        pattern_orig=np.arange(n_pat, dtype=np.int32),
+        stop_pattern_ptr=stop_pattern_ptr, stop_patterns=pat_of_entry[order].astype(np.int32),
+        stop_pattern_pos=pos_of_entry[order].astype(np.int32),
+        trip_ids=tperm(tt.trip_ids), trip_orig_ids=tperm(tt.trip_orig_ids), trip_headsigns=tperm(tt.trip_headsigns),
+        trip_route=tt.trip_route[perm], trip_feed=tt.trip_feed[perm], trip_day_offset=tt.trip_day_offset[perm],
+        trip_wheelchair=tt.trip_wheelchair[perm], trip_kind=tt.trip_kind[perm],
+        trip_orig=np.arange(len(perm), dtype=np.int32),
     )
 
 

@@ -168,8 +168,9 @@ class Planner:
              options: PlanOptions | None = None, booked_at: dt.datetime | None = None) -> PlanResult:
         """Itineraries from ``origin`` to ``destination`` leaving at / arriving by ``when`` (local time).
 
-        ``booked_at``: when the request is made (default: now), for on-demand (TAD) legs: a TAD ride
-        whose booking deadline is before it is not offered (see :mod:`mobility.planning.tad`).
+        ``booked_at``: when the request is made (default: now), for on-demand (TAD) legs and
+        must-book fixed runs ("lignes virtuelles"): a ride whose booking deadline is before it is not
+        offered (see :mod:`mobility.planning.tad`).
         Raises InputError (bad input, outside the network or the service dates) and NoRouteError when
         nothing — not even walking — satisfies the request.
         """
@@ -183,12 +184,13 @@ class Planner:
         t_query = int(round((when - self.service_day_origin(day)).total_seconds()))
         tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m,
                                     min_transfer_s=opts.min_transfer_s, step_free=step_free)
+        booked = self._localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
+        tt = _tad.bookable_timetable(self, tt, booked)  # lignes virtuelles: closed bookings removed
         access = self._stop_walks(so, tt, opts)
         egress = self._stop_walks(sd, tt, opts)
         origin_day = self.service_day_origin(day)
         tad = None
         if opts.allow_tad and self.network.flex and self.network.drive is not None:
-            booked = self._localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
             tad = _tad.TadQuery(self, tt, o, d, day, origin_day, booked, opts, access, egress, arrive_by, t_query)
         itineraries: list[Itinerary] = []
         journeys: list[Journey] = []
@@ -221,6 +223,8 @@ class Planner:
         horizon = dt.timedelta(hours=opts.max_hours)
         itineraries = [it for it in itineraries
                        if (it.departure >= when - horizon if arrive_by else it.arrival <= when + horizon)]
+        # exact booking check of must-book rides (drop-off rules are only bounded before the search)
+        itineraries = [it for it in itineraries if not _tad.booking_closed(it, booked)]
         itineraries = _pareto_filter(itineraries, arrive_by)
         if not itineraries:
             raise NoRouteError(f"no itinerary found within {opts.max_hours:g} h: no public transport connects "
@@ -308,6 +312,7 @@ class Planner:
             trip_id=tt.trip_orig_ids[leg.trip], headsign=tt.trip_headsigns[leg.trip] or None,
             agency=_agency_name(feed, tt.route_orig_ids[route]),
             intermediate_stops=max(0, len(stops) - 2), geometry=geometry, headway_based=leg.headway_based,
+            booking=_tad.fixed_ride_booking(self, tt, leg, at),
         )
 
     def _walk_only(self, o: Place, d: Place, so: Snap, sd: Snap, when: dt.datetime, opts: PlanOptions,
@@ -330,13 +335,17 @@ def _polyline_m(coords: list[tuple[float, float]]) -> float:
 
 
 def _agency_name(feed, route_id: str) -> str | None:
-    routes = feed.routes
-    row = routes[routes["route_id"] == route_id]
-    agencies = feed.agency
-    if len(agencies) == 1 or row.empty:
-        return str(agencies["agency_name"].iloc[0]) if len(agencies) else None
-    hit = agencies[agencies["agency_id"] == row["agency_id"].iloc[0]]
-    return str(hit["agency_name"].iloc[0]) if len(hit) else None
+    """Name of the agency running a route (memoised per feed: this runs for every ride leg)."""
+    names = feed.__dict__.get("_route_agency_names")
+    if names is None:
+        agencies = feed.agency
+        by_id = dict(zip(agencies["agency_id"].astype(str), agencies["agency_name"].astype(str)))
+        default = str(agencies["agency_name"].iloc[0]) if len(agencies) else None
+        names = {str(r): (by_id.get(str(a), default) if len(agencies) > 1 else default)
+                 for r, a in zip(feed.routes["route_id"], feed.routes["agency_id"])}
+        names[None] = default
+        feed.__dict__["_route_agency_names"] = names
+    return names.get(route_id, names[None])
 
 
 #: walking differences below this (metres, or this share of the walk) do not make an option worth offering

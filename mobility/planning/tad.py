@@ -19,10 +19,22 @@ never chained):
   zone -> same zone, zone -> zone, zone -> hub, hub -> zone.
 
 Times: the query's time axis (seconds since the service-day origin of the query date); trips of the
-query's service day and of the previous one (windows after midnight, e.g. 22:00-26:00) are
-considered, each only when its service_id runs that day; a ride of the next service day is not
-offered (a TAD booked for tomorrow is not an answer to a trip today).  Within a window the earliest (depart-at) or latest (arrive-by) feasible pickup is
-taken; the booking rule can push the pickup later (same-day notice) or close the service day.
+query's service day, of the previous one (windows after midnight, e.g. 22:00-25:30: a request at
+00:30 finds the ride of the previous service day) and, for depart-at, of the next one (a late-night
+request whose first ride is tomorrow morning) are considered, each only when its service_id runs
+that day; the planner's horizon (``PlanOptions.max_hours``) bounds how far ahead an answer may be.
+Within a window the earliest (depart-at) or latest (arrive-by) feasible pickup is taken; the booking
+rule can push the pickup later (same-day notice) or close the service day.
+
+Lignes virtuelles (fixed-schedule runs that run only if booked: timed stop_times rows with
+``pickup_type`` / ``drop_off_type`` 2 and a booking rule, see :attr:`FlexService.fixed_rules`):
+:func:`bookable_timetable` removes, *before* the search, the boardings (and alightings) whose booking
+deadline has passed at ``booked_at`` (the timetable patterns are split by
+:func:`mobility.network.timetable.restrict_trips`, so RAPTOR stays exact: no Pareto option is lost to
+an unbookable ride); :func:`fixed_ride_booking` gives such a ride its ``booking`` (phone, deadline,
+message, rule id, instructions) like a TAD leg.  A drop-off rule is checked before the search against
+the time at the drop-off stop (its deadline can only be later than the exact one, counted from the
+boarding); the planner then drops the rare itinerary whose exact deadline has passed (post-filter).
 """
 
 from __future__ import annotations
@@ -78,8 +90,9 @@ class TadQuery:
         self._drive_memo: dict = {}
         self._active: dict = {}
         self._pmin: dict = {}
-        self.days = [(sd, service_day_shift_s(self.tz, day, sd))
-                     for sd in (day - dt.timedelta(days=1), day)]  # previous day: windows past midnight
+        # previous day: windows past midnight; next day (depart-at): tomorrow's first rides
+        sdays = (day - dt.timedelta(days=1), day) + (() if arrive_by else (day + dt.timedelta(days=1),))
+        self.days = [(sd, service_day_shift_s(self.tz, day, sd)) for sd in sdays]
         # board options at the origin side, alight options at the destination side: hop -> [(point, walk_s, walk_m)]
         self.board = self._ends(o, self.walk_o, self.flex.by_board_zone, self.flex.by_board_stop, "O")
         self.alight = self._ends(d, self.walk_d, self.flex.by_alight_zone, self.flex.by_alight_stop, "D")
@@ -186,7 +199,7 @@ class TadQuery:
         hop = self.flex.hops[h]
         trip = self.flex.trips[hop.trip]
         a, b = trip.rows[hop.board], trip.rows[hop.alight]
-        dur = int(math.ceil(trip.ride_s(drive_s)))
+        dur = int(math.ceil(trip.ride_s(drive_s, hop.board, hop.alight)))
         best: _Ride | None = None
         for sday, shift in self.days:
             if not self._runs(trip.feed_index, trip.service_id, sday):
@@ -238,12 +251,13 @@ class TadQuery:
         """(least seconds, least walk) over TAD legs joining a RAPTOR stop and the door."""
         lb_s, lb_w = math.inf, math.inf
         for h, stops, door_ends in pairs:
-            trip = self.flex.trips[self.flex.hops[h].trip]
+            hop = self.flex.hops[h]
+            trip = self.flex.trips[hop.trip]
             for s in stops:
                 for point, ws, wm in door_ends:
                     dr = self.drive_s(s, point) if not self.arrive_by else self.drive_s(point, s)
                     if math.isfinite(dr):
-                        lb_s = min(lb_s, trip.ride_s(dr) + ws + self.slack_s)
+                        lb_s = min(lb_s, trip.ride_s(dr, hop.board, hop.alight) + ws + self.slack_s)
                         lb_w = min(lb_w, wm)
         return lb_s, lb_w
 
@@ -508,3 +522,136 @@ def _best_seeds(seeds: list, later_is_better: bool) -> list:
         if key not in best or (x[1] > best[key][1] if later_is_better else x[1] < best[key][1]):
             best[key] = x
     return list(best.values())
+
+
+# ------------------------------------------------------------------------------------ lignes virtuelles
+
+_MASKED: dict = {}  # (id(tt), restricted entries) -> (tt, restricted tt): a few recent ones
+
+
+def _fixed_rules_of(net) -> dict:
+    flex = getattr(net, "flex", None)
+    return getattr(flex, "fixed_rules", None) or {}
+
+
+def _runs_on(net, fi: int, memo: dict):
+    def runs(service_id: str, day: dt.date) -> bool:
+        key = (fi, day)
+        if key not in memo:
+            memo[key] = net.feeds[fi].active_service_ids(day)
+        return service_id in memo[key]
+    return runs
+
+
+def bookable_timetable(planner, tt, booked_at: dt.datetime):
+    """``tt`` without the must-book boardings / alightings of lignes virtuelles whose booking deadline
+    has passed at ``booked_at`` (see the module docstring); ``tt`` itself when none is closed."""
+    net = planner.network
+    rules_by_trip = _fixed_rules_of(net)
+    if not rules_by_trip or tt.is_reversed:
+        return tt
+    bflag = (tt.pattern_board_booking == 1) & (tt.pattern_can_board == 1)
+    aflag = (tt.pattern_alight_booking == 1) & (tt.pattern_can_alight == 1)
+    if not (bflag.any() or aflag.any()):
+        return tt
+    rules = net.flex.rules
+    tz = planner.tz
+    origin = planner.service_day_origin(tt.service_date)
+    memo: dict = {}
+    dl_memo: dict = {}
+    board_ok = None
+    alight_ok = None
+    sp, tp, tb = tt.pattern_stop_ptr, tt.pattern_trip_ptr, tt.trip_times_ptr
+    pats = np.unique(np.searchsorted(sp, np.flatnonzero(bflag | aflag), side="right") - 1)
+    for p in pats.tolist():
+        if tt.pattern_is_freq[p]:
+            continue  # headway windows: checked on the itinerary (post-filter)
+        n = int(sp[p + 1] - sp[p])
+        bpos = np.flatnonzero(bflag[sp[p]:sp[p + 1]]).tolist()
+        apos = np.flatnonzero(aflag[sp[p]:sp[p + 1]]).tolist()
+        for j, t in enumerate(range(int(tp[p]), int(tp[p + 1]))):
+            r = rules_by_trip.get(tt.trip_ids[t])
+            if r is None or len(r[0]) != n:
+                continue
+            sday = tt.service_date + dt.timedelta(days=int(tt.trip_day_offset[t]))
+            fi = int(tt.trip_feed[t])
+            base = int(tb[p]) + j * n
+            for side, positions, keys, times in ((0, bpos, r[0], tt.trip_dep), (1, apos, r[1], tt.trip_arr)):
+                for i in positions:
+                    rule = rules.get(keys[i]) if keys[i] else None
+                    if rule is None:
+                        continue
+                    when = int(times[base + i])
+                    key = (rule.key, sday) if rule.booking_type == 2 else (rule.key, sday, when)
+                    if key not in dl_memo:
+                        dl_memo[key] = bk.deadline(rule, origin + dt.timedelta(seconds=when), sday, tz,
+                                                   _runs_on(net, fi, memo))
+                    if booked_at > dl_memo[key]:
+                        if side == 0:
+                            if board_ok is None:
+                                board_ok = np.ones(len(tt.trip_dep), np.uint8)
+                            board_ok[base + i] = 0
+                        else:
+                            if alight_ok is None:
+                                alight_ok = np.ones(len(tt.trip_dep), np.uint8)
+                            alight_ok[base + i] = 0
+    if board_ok is None and alight_ok is None:
+        return tt
+    from mobility.network.timetable import restrict_trips
+
+    ones = np.ones(len(tt.trip_dep), np.uint8)
+    b = ones if board_ok is None else board_ok
+    a = ones if alight_ok is None else alight_ok
+    key = (id(tt), np.flatnonzero(b == 0).tobytes(), np.flatnonzero(a == 0).tobytes())
+    hit = _MASKED.get(key)
+    if hit is not None and hit[0] is tt:
+        return hit[1]
+    out = restrict_trips(tt, b, a)
+    _MASKED[key] = (tt, out)
+    while len(_MASKED) > 8:
+        _MASKED.pop(next(iter(_MASKED)))
+    return out
+
+
+def fixed_ride_booking(planner, tt, leg, at) -> dict | None:
+    """The ``booking`` of a ride (RAPTOR leg) that boards or alights at a must-book position of a ligne
+    virtuelle with a booking rule (deadline counted from the boarding), else None."""
+    if not (leg.board_booking or leg.alight_booking):
+        return None
+    net = planner.network
+    r = _fixed_rules_of(net).get(tt.trip_ids[leg.trip])
+    if r is None:
+        return None
+    keys = []
+    if leg.board_booking and leg.board_pos < len(r[0]) and r[0][leg.board_pos]:
+        keys.append(r[0][leg.board_pos])
+    if leg.alight_booking and leg.alight_pos < len(r[1]) and r[1][leg.alight_pos]:
+        keys.append(r[1][leg.alight_pos])
+    rules = []
+    for k in keys:
+        rule = net.flex.rules.get(k)
+        if rule is not None and rule not in rules:
+            rules.append(rule)
+    if not rules:
+        return None
+    fi = int(tt.trip_feed[leg.trip])
+    runs = _runs_on(net, fi, {})
+    sday = tt.service_date + dt.timedelta(days=int(tt.trip_day_offset[leg.trip]))
+    pickup = at(leg.start_s)
+    dls = [bk.deadline(x, pickup, sday, planner.tz, runs) for x in rules]
+    ops = [o for o in (bk.opening(x, pickup, sday, planner.tz, runs) for x in rules) if o is not None]
+    feed = net.feeds[fi]
+    phone = ""
+    if len(feed.agency) and "agency_phone" in feed.agency:
+        phone = str(feed.agency["agency_phone"].iloc[0] or "")
+    return bk.booking_json(rules, min(dls), max(ops) if ops else None, phone)
+
+
+def booking_closed(it: Itinerary, booked_at: dt.datetime) -> bool:
+    """True when a leg of ``it`` has a booking deadline before ``booked_at``."""
+    for leg in it.legs:
+        b = leg.booking
+        if b and b.get("deadline"):
+            if booked_at > dt.datetime.fromisoformat(b["deadline"]):
+                return True
+    return False
