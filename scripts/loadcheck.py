@@ -6,7 +6,10 @@ waits for the data, plans each distinct request of a small call-centre-like mix 
 sends the mix from client threads (http.client) for ``--seconds`` or ``--max-requests`` and prints the
 throughput. Exits 1 on any error or below ``--target`` requests per second.
 
-    python scripts/loadcheck.py [--seconds 20] [--clients 8] [--threads 8] [--target 50]
+    python scripts/loadcheck.py [--seconds 20] [--clients 8] [--threads 8] [--target 50] [--unique]
+
+With ``--unique`` every measured request is different (origin x service site x departure minute), so the
+server's answer cache never helps: this measures planning throughput itself.
 """
 
 from __future__ import annotations
@@ -41,6 +44,19 @@ def request_mix() -> list[str]:
     return out
 
 
+SITES = ["svc-001", "svc-002", "svc-004", "svc-007", "svc-008", "svc-010", "svc-018", "svc-019"]
+
+
+def unique_request(n: int) -> str:
+    """The n-th request of a sequence without repeats (for n < 10 x 8 x 840)."""
+    origin = ORIGINS[n % len(ORIGINS)]
+    site = SITES[(n // len(ORIGINS)) % len(SITES)]
+    minute = 6 * 60 + (n // (len(ORIGINS) * len(SITES))) % (14 * 60)
+    q = {"from": origin, "to": site, "date": "2026-12-01", "time": f"{minute // 60:02d}:{minute % 60:02d}",
+         "arrive_by": "1" if n % 2 else "0"}
+    return "/api/plan?" + urlencode(q)
+
+
 def start_server(threads: int) -> tuple[subprocess.Popen, str, int]:
     env = dict(os.environ)
     cmd = [sys.executable, "-m", "mobility.interfaces.serve", "--host", "127.0.0.1", "--port", "0",
@@ -67,6 +83,7 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=8, help="client threads (8)")
     ap.add_argument("--threads", type=int, default=8, help="waitress worker threads (8)")
     ap.add_argument("--target", type=float, default=50.0, help="requests per second to hold (50)")
+    ap.add_argument("--unique", action="store_true", help="never repeat a request (no answer-cache hits)")
     args = ap.parse_args()
     seconds = min(max(args.seconds, 1.0), 60.0)
 
@@ -103,6 +120,7 @@ def main() -> int:
         lock = threading.Lock()
         stop_at = time.time() + seconds
         budget = [args.max_requests]
+        sequence = [0]
 
         def client(k: int) -> None:
             c = http.client.HTTPConnection(host, port, timeout=30)
@@ -112,8 +130,11 @@ def main() -> int:
                     if budget[0] <= 0:
                         return
                     budget[0] -= 1
+                    sequence[0] += 1
+                    n = sequence[0]
+                path = unique_request(n) if args.unique else mix[i % len(mix)]
                 try:
-                    status, _ = get(c, mix[i % len(mix)])
+                    status, _ = get(c, path)
                     kind = "ok" if status == 200 else ("client_error" if 400 <= status < 500 else "error")
                 except OSError:
                     kind = "error"
@@ -133,7 +154,7 @@ def main() -> int:
         rate = total / elapsed
         print(f"load: {total} requests in {elapsed:.1f} s with {args.clients} clients -> {rate:.0f} req/s "
               f"(ok {counts['ok']}, 4xx {counts['client_error']}, errors {counts['error']})")
-        print(json.dumps({"req_per_s": round(rate, 1), "cold_ms_per_request": round(1000 * cold / len(mix)),
+        print(json.dumps({"unique_requests": args.unique, "req_per_s": round(rate, 1), "cold_ms_per_request": round(1000 * cold / len(mix)),
                           **counts}))
         if counts["error"] or rate < args.target:
             print(f"loadcheck: FAILED (target {args.target:g} req/s with no error)", file=sys.stderr)

@@ -45,7 +45,7 @@ from mobility.errors import InputError
 from mobility.network.timetable import Timetable
 from mobility.routing.raptor import INF, _bag_slot, _dom
 
-__all__ = ["StopProfile", "run_times", "profile_from", "profile_to"]
+__all__ = ["StopProfile", "run_times", "profile_from", "profile_to", "merge_profiles"]
 
 
 @njit(cache=True)
@@ -370,17 +370,21 @@ def _check(max_rounds: int, pareto: bool, cap: int) -> int:
 
 def profile_from(tt: Timetable, sources, depart_from_s: int, depart_to_s: int, max_rounds: int = 4, *,
                  min_transfer_s: int | None = None, max_walk_m: float = math.inf, max_duration_s: int = 4 * 3600,
-                 wheelchair: bool = False, pareto: bool = True, bag_capacity: int = 8) -> StopProfile:
+                 wheelchair: bool = False, pareto: bool = True, bag_capacity: int = 8,
+                 extra_runs_s=None) -> StopProfile:
     """Forward profile: departures from an origin door in ``[depart_from_s, depart_to_s]``.
 
     ``sources = (stop_index, access_s, access_walk_m)`` (forward timetable indices).  Entries: ``dep_s``
-    = departure from the door, ``arr_s`` = arrival at the stop, ``walk_m`` = walking so far."""
+    = departure from the door, ``arr_s`` = arrival at the stop, ``walk_m`` = walking so far.
+    ``extra_runs_s``: more door departures to run (e.g. the opening of an on-demand window)."""
     tt = tt.forward()
     cap = _check(max_rounds, pareto, bag_capacity)
     stops = np.asarray(sources[0], np.int64)
     off = np.asarray(sources[1], np.int64)
     walk = np.asarray(sources[2], np.float64)
     runs = run_times(tt, stops, off, depart_from_s, depart_to_s)
+    if extra_runs_s is not None and len(extra_runs_s):
+        runs = np.unique(np.concatenate([runs, np.asarray(extra_runs_s, np.int64)]))[::-1].copy()
     slack = tt.min_transfer_s if min_transfer_s is None else int(min_transfer_s)
     st, ri, t, w, k, scans = _range_kernel(*tt.kernel_arrays(), stops, off, walk, runs, int(max_rounds), slack,
                                            bool(wheelchair), float(max_walk_m), int(max_duration_s), INF,
@@ -392,12 +396,12 @@ def profile_from(tt: Timetable, sources, depart_from_s: int, depart_to_s: int, m
 def profile_to(tt: Timetable, targets, arrive_from_s: int, arrive_to_s: int, max_rounds: int = 4, *,
                min_transfer_s: int | None = None, max_walk_m: float = math.inf, max_duration_s: int = 4 * 3600,
                earliest_departure_s: int | None = None, wheelchair: bool = False, pareto: bool = True,
-               bag_capacity: int = 8) -> StopProfile:
+               bag_capacity: int = 8, extra_runs_s=None) -> StopProfile:
     """Reverse profile: arrivals at a destination door in ``[arrive_from_s, arrive_to_s]``.
 
     ``targets = (stop_index, egress_s, egress_walk_m)``.  Runs on ``tt.reversed()``.  Entries:
     ``arr_s`` = arrival at the door, ``dep_s`` = departure of the first vehicle at the stop.  Labels
-    leaving before ``earliest_departure_s`` are pruned."""
+    leaving before ``earliest_departure_s`` are pruned.  ``extra_runs_s``: more door arrivals to run."""
     fwd = tt.forward()
     rt = fwd.reversed()
     cap = _check(max_rounds, pareto, bag_capacity)
@@ -406,6 +410,8 @@ def profile_to(tt: Timetable, targets, arrive_from_s: int, arrive_to_s: int, max
     walk = np.asarray(targets[2], np.float64)
     # kernel time = -forward time; a run tau = -A puts the rider at egress stop e by A - egress_s
     runs = run_times(rt, stops, off, -int(arrive_to_s), -int(arrive_from_s))
+    if extra_runs_s is not None and len(extra_runs_s):
+        runs = np.unique(np.concatenate([runs, -np.asarray(extra_runs_s, np.int64)]))[::-1].copy()
     slack = fwd.min_transfer_s if min_transfer_s is None else int(min_transfer_s)
     t_cap = INF if earliest_departure_s is None else -int(earliest_departure_s)
     st, ri, t, w, k, scans = _range_kernel(*rt.kernel_arrays(), stops, off, walk, runs, int(max_rounds), slack,
@@ -413,3 +419,15 @@ def profile_to(tt: Timetable, targets, arrive_from_s: int, arrive_to_s: int, max
                                            bool(pareto), int(cap))
     arr = -runs[ri] if len(ri) else np.zeros(0, np.int64)
     return _pack("to", fwd.n_stops, st, -t, arr, w, k, len(runs), scans)
+
+
+def merge_profiles(profiles) -> StopProfile:
+    """The union of several profiles of the same direction and timetable (entries of all of them)."""
+    profiles = [p for p in profiles if p is not None]
+    if len(profiles) == 1:
+        return profiles[0]
+    n = len(profiles[0].ptr) - 1
+    stop = np.concatenate([np.repeat(np.arange(n, dtype=np.int64), np.diff(p.ptr)) for p in profiles])
+    cat = lambda name: np.concatenate([getattr(p, name) for p in profiles])  # noqa: E731
+    return _pack(profiles[0].direction, n, stop, cat("dep_s"), cat("arr_s"), cat("walk_m"), cat("rounds"),
+                 sum(p.n_runs for p in profiles), sum(p.n_scans for p in profiles))

@@ -1,0 +1,473 @@
+"""On-demand transport (TAD, GTFS-Flex) in the travel-time surfaces: the planner's TAD rules on the grid.
+
+Modes of a surface (``modes=``): ``"transit"`` (public transport + walking, as ``PlanOptions(allow_tad=False)``)
+or ``"transit+tad"`` (default: + on-demand rides, as ``ctx.planner.plan`` with TAD allowed).  Booking:
+analytics assume *planned use* -- every TAD ride is booked in time ("réservé à l'avance"), i.e. the
+booking deadlines never remove a ride (the planner agrees with a request booked the day before at
+08:00 for the rules of the embedded data).  Everything else follows :mod:`mobility.planning.tad`:
+
+* at most one TAD leg per journey;
+* ride time ``ceil(factor * drive_s + offset_s)`` of the flex trip, ``drive_s`` the free-flow drive
+  time between the two points (cell centres and sites snapped to the drive network within
+  ``DRIVE_SNAP_MAX_M``, the gaps at ``DRIVE_SNAP_SPEED_MPS``) -- the planner's own formula;
+* windows: a pickup ``p`` is feasible in ``[lo, hi]`` with ``lo = max(pickup start, drop-off start - ride)``
+  and ``hi = min(pickup end, drop-off end - ride)``; the rider ready at ``r`` is picked up at
+  ``max(r, lo)``; trips of the service day and of the previous one, each only when its service runs;
+* a change between a bus and a TAD ride takes at least ``min_transfer_s``, at the TAD's own stop.
+
+Which options (direction "to": cell -> target; "from" is the mirror):
+
+* cell side, TAD *access*: the cell (door in a pickup zone, or a pickup stop reached on foot) -> TAD ->
+  a stop at the other end (hub) -> public transport (the plain profile, walking egress);
+* target side, TAD *egress*: public transport -> a TAD pickup stop -> TAD -> the target (door in a
+  drop-off zone, or a stop then on foot): extra reverse profiles seeded at the pickup stops with the
+  ride as egress (one per distinct window, with an extra run at its opening);
+* direct: cell -> TAD -> target without fixed lines (inside a zone, zone -> hub and on foot, ...).
+
+Drive times from each cell to a stop or site come from one *reverse* Dijkstra per stop/site on the
+drive graph (cached per grid), the same sums as the planner's forward search from the door.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from mobility.errors import InputError
+from mobility.network.flex import (DRIVE_SNAP_MAX_M, DRIVE_SNAP_SPEED_MPS, MAX_DRIVE_S, ZONE_TOLERANCE_M,
+                                   service_day_shift_s)
+
+MODES = ("transit", "transit+tad")
+DEFAULT_MODES = "transit+tad"
+_M_PER_DEG = 111_320.0
+
+
+def check_modes(modes: str | None) -> str:
+    m = (modes or DEFAULT_MODES).strip().lower().replace(" ", "")
+    if m in ("tad", "transit+tad", "pt+tad", "all"):
+        return "transit+tad"
+    if m in ("transit", "pt"):
+        return "transit"
+    raise InputError(f"modes must be one of {MODES}, not {modes!r}")
+
+
+def modes_label(modes: str, lang: str = "en") -> str:
+    if check_modes(modes) == "transit+tad":
+        return ("transport public et TAD (réservé à l'avance)" if lang == "fr"
+                else "public transport and TAD (booked in advance)")
+    return "transport public" if lang == "fr" else "public transport and walking"
+
+
+# ------------------------------------------------------------------------------------------- grid caches
+
+_GRID_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _cache(grid) -> dict:
+    c = _GRID_CACHE.get(grid)
+    if c is None:
+        c = {}
+        _GRID_CACHE[grid] = c
+    return c
+
+
+def cell_drive_snaps(grid, drive):
+    c = _cache(grid)
+    key = ("drive_snaps", id(drive))
+    if key not in c:
+        c[key] = drive.snap_many(grid.lat, grid.lon, DRIVE_SNAP_MAX_M)
+    return c[key]
+
+
+def zone_mask(grid, zone) -> np.ndarray:
+    """Cells whose centre is in the zone (within ZONE_TOLERANCE_M, the planner's ``zones_at`` rule)."""
+    import shapely
+
+    c = _cache(grid)
+    key = ("zone", zone.key, shapely.to_wkb(zone.geometry))
+    if key not in c:
+        g = zone.geometry
+        minx, miny, maxx, maxy = g.bounds
+        pad = 0.01
+        cand = np.nonzero((grid.lon >= minx - pad) & (grid.lon <= maxx + pad) & (grid.lat >= miny - pad)
+                          & (grid.lat <= maxy + pad))[0]
+        mask = np.zeros(grid.n_cells, bool)
+        if len(cand):
+            pts = shapely.points(grid.lon[cand], grid.lat[cand])
+            tol = ZONE_TOLERANCE_M / (_M_PER_DEG * np.maximum(0.2, np.cos(np.radians(grid.lat[cand]))))
+            inside = shapely.contains(g, pts) | (shapely.distance(g, pts) <= tol)
+            mask[cand[inside]] = True
+        c[key] = mask
+    return c[key]
+
+
+def _canon(drive, edge: np.ndarray, frac: np.ndarray):
+    rev = drive.edge_reverse[edge]
+    swap = (rev >= 0) & (rev < edge)
+    e = np.where(swap, rev, edge)
+    f = np.where(swap, 1.0 - frac, frac)
+    return e, f
+
+
+def _reverse_graph(drive):
+    key = "_analysis_reverse_tt"
+    g = getattr(drive, "__dict__", {}).get(key)
+    if g is None:
+        m = drive._matrix("travel_time", False)
+        n = drive.n_nodes
+        fwd = csr_matrix((m.data, m.indices, m.indptr), shape=(n + 1, n + 1))
+        t = fwd.T.tocsr()
+        t.sort_indices()
+        g = (t.data.astype(np.float64), t.indices.astype(np.int32), t.indptr.astype(np.int64))
+        drive.__dict__[key] = g
+    return g
+
+
+def drive_cells_to(grid, drive, snap) -> np.ndarray:
+    """Free-flow seconds from every cell centre to ``snap`` (inf: none or beyond MAX_DRIVE_S)."""
+    c = _cache(grid)
+    key = ("to", id(drive), snap.edge, round(snap.fraction, 12), round(snap.dist_m, 9))
+    if key in c:
+        return c[key]
+    cost = drive.cost("travel_time")
+    n = drive.n_nodes
+    data, indices, indptr = _reverse_graph(drive)
+    e, f = _canon(drive, np.array([snap.edge]), np.array([snap.fraction]))
+    e, f = int(e[0]), float(f[0])
+    rev = int(drive.edge_reverse[e])
+    nodes = [int(drive.edge_u[e])]
+    offs = [f * cost[e]]
+    if rev >= 0:
+        nodes.append(int(drive.edge_v[e]))
+        offs.append((1.0 - f) * cost[rev])
+    ip = indptr.copy()
+    ip[n + 1] = len(data) + len(nodes)
+    graph = csr_matrix((np.concatenate([data, offs]), np.concatenate([indices, np.array(nodes, np.int32)]), ip),
+                       shape=(n + 1, n + 1))
+    R = dijkstra(graph, directed=True, indices=n, limit=MAX_DRIVE_S)
+    cs = cell_drive_snaps(grid, drive)
+    ok = cs.edge >= 0
+    out = np.full(grid.n_cells, np.inf)
+    ce, cf = _canon(drive, cs.edge[ok], cs.fraction[ok])
+    crev = drive.edge_reverse[ce]
+    cu, cv = drive.edge_u[ce], drive.edge_v[ce]
+    best = (1.0 - cf) * cost[ce] + R[cv]
+    back = np.where(crev >= 0, cf * cost[np.maximum(crev, 0)] + R[cu], np.inf)
+    best = np.minimum(best, back)
+    same = ce == e
+    if same.any():
+        fwd = np.where(f >= cf, (f - cf) * cost[e], np.inf)
+        bwd = np.where((f < cf) & (rev >= 0), (cf - f) * cost[max(rev, 0)], np.inf)
+        best = np.where(same, np.minimum(best, np.minimum(fwd, bwd)), best)
+    best = best + (cs.dist_m[ok] + snap.dist_m) / DRIVE_SNAP_SPEED_MPS
+    best[best > MAX_DRIVE_S] = np.inf
+    out[ok] = best
+    c[key] = out
+    return out
+
+
+def drive_cells_from(grid, drive, flex, snap, cache_key=None) -> np.ndarray:
+    """Free-flow seconds from ``snap`` to every cell centre (the planner's forward formula)."""
+    c = _cache(grid)
+    key = ("from", id(drive), snap.edge, round(snap.fraction, 12), round(snap.dist_m, 9))
+    if key in c:
+        return c[key]
+    dist = flex.drive_node_times(drive, snap, cache_key=cache_key)
+    cs = cell_drive_snaps(grid, drive)
+    out = np.full(grid.n_cells, np.inf)
+    ok = cs.edge >= 0
+    from mobility.network.streets import Snaps
+
+    sub = Snaps(cs.edge[ok], cs.u[ok], cs.v[ok], cs.fraction[ok], cs.dist_m[ok], cs.lat[ok], cs.lon[ok])
+    val = drive._target_costs(dist, snap, sub, "travel_time") + (sub.dist_m + snap.dist_m) / DRIVE_SNAP_SPEED_MPS
+    val[val > MAX_DRIVE_S] = np.inf
+    out[ok] = val
+    c[key] = out
+    return out
+
+
+# ------------------------------------------------------------------------------------------- the layer
+
+@dataclass
+class CellOptions:
+    """Per-cell TAD options (CSR by cell).  ``kind`` 0: via a stop (``stop`` = tt index; "to": TAD then
+    the plain profile at ``stop``; "from": the plain profile to ``stop`` then TAD); 1: direct (no stop).
+
+    ``pre_s``/``post_s``: walking before the pickup / after the drop-off; ``walk_m`` their total;
+    ``dur_s`` the ride; ``lo``/``hi`` the feasible pickups."""
+
+    ptr: np.ndarray
+    kind: np.ndarray
+    stop: np.ndarray
+    pre_s: np.ndarray
+    post_s: np.ndarray
+    walk_m: np.ndarray
+    dur_s: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def build(cls, n_cells: int, rows: list) -> "CellOptions":
+        if not rows:
+            z = np.zeros(0, np.int64)
+            return cls(np.zeros(n_cells + 1, np.int64), z, z, z, z, np.zeros(0), z, z, z)
+        cols = list(zip(*rows))
+        cell = np.concatenate([np.asarray(c, np.int64) for c in cols[0]])
+        order = np.argsort(cell, kind="stable")
+
+        def col(i, dtype):
+            return np.concatenate([np.broadcast_to(np.asarray(v, dtype), (len(c),))
+                                   for v, c in zip(cols[i], cols[0])])[order]
+
+        ptr = np.zeros(n_cells + 1, np.int64)
+        np.cumsum(np.bincount(cell, minlength=n_cells), out=ptr[1:])
+        return cls(ptr, col(1, np.int64), col(2, np.int64), col(3, np.int64), col(4, np.int64), col(5, np.float64),
+                   col(6, np.int64), col(7, np.int64), col(8, np.int64))
+
+    @property
+    def n(self) -> int:
+        return int(self.ptr[-1])
+
+
+class TadLayer:
+    """The TAD options of one surface; see the module docstring."""
+
+    def __init__(self, net, flex, grid, access, tt, day: dt.date, tz, opts, direction: str) -> None:
+        self.net, self.flex, self.grid, self.access, self.tt = net, flex, grid, access, tt
+        self.drive = net.drive
+        self.day, self.tz, self.opts, self.direction = day, tz, opts, direction
+        self.slack = int(opts.min_transfer_s)
+        self.days = [(sd, service_day_shift_s(tz, day, sd)) for sd in (day - dt.timedelta(days=1), day)]
+        self._active: dict = {}
+        self._walk_s = access.walk_s(opts.walk_speed_mps)
+        self.stop_keys = net.stops["stop_key"].to_numpy()
+        self.row_of = {k: i for i, k in enumerate(self.stop_keys.tolist())}
+
+    # -- calendar / windows
+    def _runs(self, trip, sday: dt.date) -> bool:
+        if trip.feed_index < 0:  # scenario trips: service_id "weekdays:0,1,2,3,4"
+            wd = trip.service_id.split(":", 1)[1] if ":" in trip.service_id else ""
+            return str(sday.weekday()) in wd.split(",")
+        key = (trip.feed_index, sday)
+        if key not in self._active:
+            self._active[key] = self.net.feeds[trip.feed_index].active_service_ids(sday)
+        return trip.service_id in self._active[key]
+
+    def intervals(self, h: int, drive_s: float) -> tuple[int, list[tuple[int, int]]]:
+        """(ride seconds, feasible pickup intervals [lo, hi] on the query axis) of hop h."""
+        if not math.isfinite(drive_s):
+            return 0, []
+        hop = self.flex.hops[h]
+        trip = self.flex.trips[hop.trip]
+        a, b = trip.rows[hop.board], trip.rows[hop.alight]
+        dur = int(math.ceil(trip.ride_s(drive_s)))
+        out = []
+        for sday, shift in self.days:
+            if not self._runs(trip, sday):
+                continue
+            ps = (a.end_s if a.timed else a.start_s) + shift
+            pe = a.end_s + shift
+            ds = b.start_s + shift
+            de = (b.start_s if b.timed else b.end_s) + shift
+            lo, hi = max(ps, ds - dur), min(pe, de - dur)
+            if lo <= hi:
+                out.append((int(lo), int(hi)))
+        return dur, out
+
+    # -- ends
+    def _stop_ends(self, h: int, board_side: bool) -> list[str]:
+        hop = self.flex.hops[h]
+        row = self.flex.trips[hop.trip].rows[hop.board if board_side else hop.alight]
+        keys = row.stops if row.zone < 0 else self.flex.zone_stops[row.zone]
+        idx = self.tt.stop_index
+        return [k for k in keys if k in idx and k in self.flex.stop_drive]
+
+    def point_ends(self, lat: float, lon: float, snap_walk, by_zone: dict, by_stop: dict, target_walks: dict):
+        """hop -> [(point, walk_s, walk_m)] for a target point: 'P' (door in a zone) or walked stops."""
+        out: dict[int, list] = {}
+        dsnap = self.drive.snap(lat, lon, DRIVE_SNAP_MAX_M)
+        if dsnap is not None:
+            for z in self.flex.zones_at(lat, lon):
+                for h in by_zone.get(z, ()):
+                    out.setdefault(h, []).append(("P", 0, 0.0))
+        for key, (ws, wm) in target_walks.items():
+            for h in by_stop.get(key, ()):
+                if key in self.flex.stop_drive:
+                    out.setdefault(h, []).append((key, ws, wm))
+        return out, dsnap
+
+    def cell_stop_links(self, keys: set) -> dict:
+        """stop key -> (cells, walk_s, walk_m) of the cells within walking of it."""
+        out = {}
+        rows = [self.row_of[k] for k in keys if k in self.row_of]
+        if not rows:
+            return out
+        acc = self.access
+        cell_of = np.repeat(np.arange(self.grid.n_cells), np.diff(acc.ptr))
+        for r in rows:
+            sel = np.nonzero(acc.stop == r)[0]
+            out[str(self.stop_keys[r])] = (cell_of[sel], self._walk_s[sel], acc.walk_m[sel])
+        return out
+
+    def drive_pts(self, a, b) -> float:
+        """Scalar drive seconds between two points given as Snaps (or stop keys)."""
+        from mobility.network.flex import FlexService
+
+        sa = self.flex.stop_drive.get(a) if isinstance(a, str) else a
+        sb = self.flex.stop_drive.get(b) if isinstance(b, str) else b
+        if sa is None or sb is None:
+            return math.inf
+        dist = self.flex.drive_node_times(self.drive, sa, cache_key=a if isinstance(a, str) else None)
+        return float(FlexService.drive_times_to(self.drive, dist, sa, [sb])[0])
+
+    def cells_drive(self, point, to_point: bool) -> np.ndarray:
+        """Drive seconds cells -> point (to_point) or point -> cells; point a stop key or a Snap."""
+        snap = self.flex.stop_drive.get(point) if isinstance(point, str) else point
+        if snap is None:
+            return np.full(self.grid.n_cells, np.inf)
+        if to_point:
+            return drive_cells_to(self.grid, self.drive, snap)
+        return drive_cells_from(self.grid, self.drive, self.flex, snap,
+                                cache_key=point if isinstance(point, str) else None)
+
+    def _door_cells(self, zone: int) -> np.ndarray:
+        cs = cell_drive_snaps(self.grid, self.drive)
+        return np.nonzero(zone_mask(self.grid, self.flex.zones[zone]) & (cs.edge >= 0) & self.grid.snapped)[0]
+
+    # -- cell options
+    def cell_options(self, targets: list) -> CellOptions:
+        """``targets``: [(lat, lon, walk snap, {stop key: (walk_s, walk_m)})] of the target points."""
+        to = self.direction == "to"
+        flex = self.flex
+        rows = []
+        maxw = self.opts.max_walk_m
+        # cell side: door zones (board zone for "to", alight zone for "from") and walked stops
+        by_zone = flex.by_board_zone if to else flex.by_alight_zone
+        by_stop = flex.by_board_stop if to else flex.by_alight_stop
+        hop_doors: dict[int, list[int]] = {}
+        for z, hs in by_zone.items():
+            for h in hs:
+                hop_doors.setdefault(h, []).append(z)
+        links = self.cell_stop_links(set(by_stop))
+        for h in range(len(flex.hops)):
+            doors = hop_doors.get(h, [])
+            walked = [k for k in links if h in by_stop.get(k, ())]
+            if not doors and not walked:
+                continue
+            # via a stop at the other end of the hop
+            for s_key in self._stop_ends(h, board_side=not to):
+                s_idx = self.tt.stop_index[s_key]
+                for z in doors:
+                    cells = self._door_cells(z)
+                    if not len(cells):
+                        continue
+                    drv = self.cells_drive(s_key, to_point=to)[cells]
+                    self._add_rows(rows, h, cells, drv, 0, s_idx, 0, 0, 0.0)
+                for k in walked:
+                    if k == s_key:
+                        continue
+                    cells, ws, wm = links[k]
+                    drv = self.drive_pts(k, s_key) if to else self.drive_pts(s_key, k)
+                    self._add_rows(rows, h, cells, np.full(len(cells), drv), 0, s_idx,
+                                   ws if to else 0, 0 if to else ws, wm)
+            # direct to/from the target points
+            for lat, lon, _snap, twalks in targets:
+                tzone_by = flex.by_alight_zone if to else flex.by_board_zone
+                tstop_by = flex.by_alight_stop if to else flex.by_board_stop
+                tends, tsnap = self.point_ends(lat, lon, _snap, tzone_by, tstop_by, twalks)
+                for tp, tws, twm in tends.get(h, []):
+                    tpoint = tsnap if tp == "P" else tp
+                    for z in doors:
+                        cells = self._door_cells(z)
+                        if not len(cells):
+                            continue
+                        drv = self.cells_drive(tpoint, to_point=to)[cells]
+                        self._add_rows(rows, h, cells, drv, 1, -1, 0 if to else tws, tws if to else 0, twm)
+                    for k in walked:
+                        if k == tp:
+                            continue
+                        cells, ws, wm = links[k]
+                        drv = self.drive_pts(k, tpoint) if to else self.drive_pts(tpoint, k)
+                        keep = wm + twm <= maxw
+                        pre = ws[keep] if to else np.full(keep.sum(), tws)
+                        post = np.full(keep.sum(), tws) if to else ws[keep]
+                        self._add_rows(rows, h, cells[keep], np.full(keep.sum(), drv), 1, -1, pre, post,
+                                       wm[keep] + twm)
+        return CellOptions.build(self.grid.n_cells, rows)
+
+    def _add_rows(self, rows, h, cells, drv, kind, stop, pre, post, walk_m) -> None:
+        cells = np.asarray(cells, np.int64)
+        drv = np.asarray(drv, float)
+        pre = np.broadcast_to(np.asarray(pre, np.int64), cells.shape)
+        post = np.broadcast_to(np.asarray(post, np.int64), cells.shape)
+        walk_m = np.broadcast_to(np.asarray(walk_m, float), cells.shape)
+        ok = np.isfinite(drv)
+        if not ok.any():
+            return
+        hop = self.flex.hops[h]
+        trip = self.flex.trips[hop.trip]
+        # group by ride seconds (the windows depend on it)
+        dur = np.ceil(trip.ride_s(drv[ok])).astype(np.int64)
+        cells, pre, post, walk_m = cells[ok], pre[ok], post[ok], walk_m[ok]
+        for d in np.unique(dur):
+            sel = dur == d
+            _, ivs = self.intervals(h, (float(d) - trip.duration_offset_s) / trip.duration_factor
+                                    if trip.duration_factor else 0.0)
+            ivs = self._intervals_for_dur(h, int(d))
+            for lo, hi in ivs:
+                rows.append((cells[sel], kind, stop, pre[sel], post[sel], walk_m[sel], int(d), lo, hi))
+
+    def _intervals_for_dur(self, h: int, dur: int) -> list[tuple[int, int]]:
+        hop = self.flex.hops[h]
+        trip = self.flex.trips[hop.trip]
+        a, b = trip.rows[hop.board], trip.rows[hop.alight]
+        out = []
+        for sday, shift in self.days:
+            if not self._runs(trip, sday):
+                continue
+            ps = (a.end_s if a.timed else a.start_s) + shift
+            pe = a.end_s + shift
+            ds = b.start_s + shift
+            de = (b.start_s if b.timed else b.end_s) + shift
+            lo, hi = max(ps, ds - dur), min(pe, de - dur)
+            if lo <= hi:
+                out.append((int(lo), int(hi)))
+        return out
+
+    # -- target side
+    def target_seeds(self, targets: list) -> dict:
+        """Target-side TAD ("to": egress into the target; "from": access out of it) as extra profile
+        seeds: {(lo_run, hi_run): [(stop idx, offset_s, walk_m)]}, runs = door arrivals ("to") /
+        departures ("from") for which the ride is feasible with a constant offset."""
+        to = self.direction == "to"
+        flex = self.flex
+        groups: dict = {}
+        for lat, lon, snap, twalks in targets:
+            tzone_by = flex.by_alight_zone if to else flex.by_board_zone
+            tstop_by = flex.by_alight_stop if to else flex.by_board_stop
+            tends, tsnap = self.point_ends(lat, lon, snap, tzone_by, tstop_by, twalks)
+            for h, ends in tends.items():
+                for s_key in self._stop_ends(h, board_side=to):
+                    s_idx = self.tt.stop_index[s_key]
+                    for tp, tws, twm in ends:
+                        tpoint = tsnap if tp == "P" else tp
+                        drv = self.drive_pts(s_key, tpoint) if to else self.drive_pts(tpoint, s_key)
+                        if not math.isfinite(drv):
+                            continue
+                        trip = flex.trips[flex.hops[h].trip]
+                        dur = int(math.ceil(trip.ride_s(drv)))
+                        for lo, hi in self._intervals_for_dur(h, dur):
+                            if to:  # bus at s by A - off; pickup A - dur - tws in [lo, hi]
+                                rng = (lo + dur + tws, hi + dur + tws)
+                                off = self.slack + dur + tws
+                            else:  # leave the door at d; pickup d + tws in [lo, hi]; at s by d + off
+                                rng = (lo - tws, hi - tws)
+                                off = tws + dur + self.slack
+                            groups.setdefault(rng, []).append((s_idx, off, float(twm)))
+        return groups
