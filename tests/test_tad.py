@@ -140,6 +140,8 @@ def test_cobb_bus_and_flex_zone(cobb):
 # on Thursday 3 December, stop-level safe_duration_* of the 2021 draft), and a real-time booking rule.
 
 ARQUES_MAIRIE = (50.7403888, 2.3207973)
+#: another point of the Fauquembergues zone, 3.5 km from IN_FAUQ_ZONE (a ride inside the zone)
+FAUQ_ZONE_B = (50.566929, 2.189759)
 VL_ROWS = [  # trip_id, arrival, departure, stop_id, seq, pickup_type, drop_off_type, pickup rule, drop-off rule
     ("VL-1005", "10:05:00", "10:05:00", "62325_MAIRIE", 1, 2, 1, "RES_VEILLE", ""),
     ("VL-1005", "10:50:00", "10:50:00", "62040_MAIRIE", 2, 1, 0, "", ""),
@@ -270,7 +272,7 @@ def test_window_across_midnight_belongs_to_the_previous_service_day(synthetic_pl
     p = synthetic_planner
     thursday, friday = dt.date(2026, 12, 3), dt.date(2026, 12, 4)
     booked = dt.datetime(2026, 12, 1, 10, 0)
-    res = p.plan(IN_FAUQ_ZONE, MSP_FAUQ, dt.datetime.combine(friday, dt.time(0, 30)), booked_at=booked)
+    res = p.plan(IN_FAUQ_ZONE, FAUQ_ZONE_B, dt.datetime.combine(friday, dt.time(0, 30)), booked_at=booked)
     legs = _night(res)
     assert legs, "the Thursday night ride (window 22:00-25:30) serves a request at Friday 00:30"
     leg = legs[0]
@@ -278,17 +280,17 @@ def test_window_across_midnight_belongs_to_the_previous_service_day(synthetic_pl
     assert leg.window["pickup"]["start"] == "2026-12-03T22:00:00+01:00"
     assert leg.window["pickup"]["end"] == "2026-12-04T01:30:00+01:00"
     assert leg.departure.replace(tzinfo=None) == dt.datetime.combine(friday, dt.time(0, 30))
-    res = p.plan(IN_FAUQ_ZONE, MSP_FAUQ, dt.datetime.combine(thursday, dt.time(23, 0)), booked_at=booked)
+    res = p.plan(IN_FAUQ_ZONE, FAUQ_ZONE_B, dt.datetime.combine(thursday, dt.time(23, 0)), booked_at=booked)
     leg = _night(res)[0]
     assert leg.window["service_date"] == "2026-12-03"
     assert leg.departure.replace(tzinfo=None) == dt.datetime.combine(thursday, dt.time(23, 0))
     assert leg.booking["rule_id"] == "RES_TR"
     # Thursday 00:30: the night service did not run on Wednesday
-    res = p.plan(IN_FAUQ_ZONE, MSP_FAUQ, dt.datetime.combine(thursday, dt.time(0, 30)), booked_at=booked)
+    res = p.plan(IN_FAUQ_ZONE, FAUQ_ZONE_B, dt.datetime.combine(thursday, dt.time(0, 30)), booked_at=booked)
     assert not _night(res)
     # after 25:30 (Friday 01:45) the window is closed
     try:
-        res = p.plan(IN_FAUQ_ZONE, MSP_FAUQ, dt.datetime.combine(friday, dt.time(1, 45)), booked_at=booked)
+        res = p.plan(IN_FAUQ_ZONE, FAUQ_ZONE_B, dt.datetime.combine(friday, dt.time(1, 45)), booked_at=booked)
         assert not _night(res)
     except NoRouteError:
         pass
@@ -332,3 +334,40 @@ def test_late_night_request_finds_the_next_service_day_ride(embedded_planner):
     with pytest.raises(NoRouteError):
         embedded_planner.plan(IN_FAUQ_ZONE, MSP_FAUQ, dt.datetime.combine(DAY, dt.time(22)), booked_at=BEFORE,
                               options=PlanOptions(max_hours=6))
+
+
+def test_restrict_trips_splits_patterns_and_keeps_the_search_exact(embedded_planner):
+    import numpy as np
+
+    from mobility.network.timetable import restrict_trips
+    from mobility.routing.raptor import INF, earliest_arrival
+
+    tt = embedded_planner.network.timetable(DAY, walk_speed_mps=1.2, max_walk_m=2000.0, min_transfer_s=120)
+    ones = np.ones(len(tt.trip_dep), np.uint8)
+    assert restrict_trips(tt, ones, ones) is tt
+    rng = np.random.default_rng(1)
+    board = (rng.random(len(tt.trip_dep)) > 0.3).astype(np.uint8)
+    rt = restrict_trips(tt, board, ones)
+    assert sorted(rt.trip_ids) == sorted(tt.trip_ids) and rt.n_patterns > tt.n_patterns
+    for p in range(rt.n_patterns):  # FIFO inside every (sub-)pattern
+        n = int(rt.pattern_stop_ptr[p + 1] - rt.pattern_stop_ptr[p])
+        T = int(rt.pattern_trip_ptr[p + 1] - rt.pattern_trip_ptr[p])
+        a = rt.trip_arr[rt.trip_times_ptr[p]:rt.trip_times_ptr[p + 1]].reshape(T, n)
+        assert (np.diff(a, axis=0) >= 0).all()
+    # same search on both: the restricted one is never earlier, and equal where nothing was restricted
+    src = (np.array([tt.stop_index[k] for k in ("62765_GARE",)]), np.array([8 * 3600]), np.array([0.0]))
+    full = earliest_arrival(tt, src, 4).arrival_s[-1]
+    part = earliest_arrival(rt, src, 4).arrival_s[-1]
+    assert (part >= full).all()
+    assert (earliest_arrival(restrict_trips(tt, ones, ones), src, 4).arrival_s[-1] == full).all()
+    # closing every boarding at the source stop leaves it unreachable by any ride from there
+    closed = ones.copy()
+    sp, tb = tt.pattern_stop_ptr, tt.trip_times_ptr
+    s0 = int(src[0][0])
+    for p in range(tt.n_patterns):
+        stops = tt.pattern_stops[sp[p]:sp[p + 1]]
+        n = len(stops)
+        for i in np.flatnonzero(stops == s0):
+            closed[int(tb[p]) + i:int(tb[p + 1]):n] = 0
+    res = earliest_arrival(restrict_trips(tt, closed, ones), src, 4)
+    assert (res.arrival_s[-1][np.arange(tt.n_stops) != s0] >= INF).all()

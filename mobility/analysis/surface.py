@@ -35,8 +35,11 @@ Statistics per cell over the D departures: minimum, nearest-rank percentiles (th
 ``ceil(p/100 * D)`` of the sorted times, not-reached counting as +inf, so a percentile is NaN when more
 than ``100 - p`` % of the departures miss the limit), share of departures reached within the limit.
 
-Not modelled yet: on-demand transport (TAD) -- the planner has no on-demand legs yet; surfaces are
-"public transport + walking".  Step-free (wheelchair) surfaces are not offered.
+Modes (``modes=``): ``"transit+tad"`` (default) adds on-demand transport (TAD) exactly like the planner
+(door -> hub by TAD then bus, bus then hub -> door, direct rides; at most one TAD leg), assuming every
+ride is booked in time -- see :mod:`mobility.analysis.tad`; the reference is ``ctx.planner.plan`` with a
+booking made the day before.  ``"transit"``: public transport + walking only (``allow_tad=False``).
+Step-free (wheelchair) surfaces are not offered.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ from numba import njit
 from mobility.errors import InputError, NotFoundError
 from mobility.analysis.grid import DEFAULT_CELL_M, Grid, build_grid
 from mobility.planning.planner import DOOR_SNAP_MAX_M, PlanOptions, parse_latlon
-from mobility.routing.range_raptor import StopProfile, profile_from, profile_to
+from mobility.analysis.tad import DEFAULT_MODES, check_modes, modes_label
+from mobility.routing.range_raptor import StopProfile, merge_profiles, profile_from, profile_to
 
 #: "not reached within the limit" in the per-departure int32 arrays
 UNREACHED = np.int32(2**31 - 1)
@@ -148,8 +152,21 @@ def window_seconds(planner, day: dt.date, window: tuple[dt.time, dt.time]) -> tu
 # ------------------------------------------------------------------------------------------------ kernel
 
 @njit(cache=True)
+def _bucket(M, P, dep, arr, d0, step, D):
+    if dep < d0:
+        return
+    i = (dep - d0) // step
+    if i >= D:
+        i = D - 1
+    if arr < M[i] or (arr == M[i] and dep > P[i]):
+        M[i] = arr
+        P[i] = dep
+
+
+@njit(cache=True)
 def _combine(prof_ptr, prof_dep, prof_arr, prof_walk, acc_ptr, acc_stop, acc_walk_s, acc_walk_m, walk_only_s,
-             to_dir, d0, step, D, d_end, max_walk, limit_s):
+             p0_ptr, p0_dep, p0_arr, p0_walk, opt_ptr, opt_kind, opt_stop, opt_pre, opt_post, opt_walk, opt_dur,
+             opt_lo, opt_hi, slack, to_dir, d0, step, D, d_end, max_walk, limit_s):
     n = acc_ptr.shape[0] - 1
     big = np.int64(1) << np.int64(62)
     times = np.full((n, D), 2**31 - 1, np.int32)
@@ -160,6 +177,7 @@ def _combine(prof_ptr, prof_dep, prof_arr, prof_walk, acc_ptr, acc_stop, acc_wal
         for i in range(D):
             M[i] = big
             P[i] = -big
+        # walk to / from the stops: the full profile (plain + target-side TAD)
         for a in range(acc_ptr[c], acc_ptr[c + 1]):
             s = acc_stop[a]
             if s < 0:
@@ -170,19 +188,30 @@ def _combine(prof_ptr, prof_dep, prof_arr, prof_walk, acc_ptr, acc_stop, acc_wal
                 if prof_walk[e] + wm > max_walk:
                     continue
                 if to_dir:
-                    dep = prof_dep[e] - ws
-                    arr = prof_arr[e]
+                    _bucket(M, P, prof_dep[e] - ws, prof_arr[e], d0, step, D)
                 else:
-                    dep = prof_dep[e]
-                    arr = prof_arr[e] + ws
-                if dep < d0:
+                    _bucket(M, P, prof_dep[e], prof_arr[e] + ws, d0, step, D)
+        # cell-side TAD via a stop: the plain profile only (at most one TAD leg)
+        for o in range(opt_ptr[c], opt_ptr[c + 1]):
+            if opt_kind[o] != 0:
+                continue
+            s = opt_stop[o]
+            dur = opt_dur[o]
+            lo = opt_lo[o]
+            hi = opt_hi[o]
+            for e in range(p0_ptr[s], p0_ptr[s + 1]):
+                if p0_walk[e] + opt_walk[o] > max_walk:
                     continue
-                i = (dep - d0) // step
-                if i >= D:
-                    i = D - 1
-                if arr < M[i] or (arr == M[i] and dep > P[i]):
-                    M[i] = arr
-                    P[i] = dep
+                if to_dir:  # door -> TAD -> s, board the profile's first vehicle at p0_dep
+                    q = min(hi, p0_dep[e] - slack - dur)
+                    if q < lo:
+                        continue
+                    _bucket(M, P, q - opt_pre[o], p0_arr[e], d0, step, D)
+                else:  # profile to s, then TAD -> door
+                    p = max(p0_arr[e] + slack, lo)
+                    if p > hi:
+                        continue
+                    _bucket(M, P, p0_dep[e], p + dur + opt_post[o], d0, step, D)
         for i in range(D - 2, -1, -1):
             if M[i + 1] < M[i] or (M[i + 1] == M[i] and P[i + 1] > P[i]):
                 M[i] = M[i + 1]
@@ -190,12 +219,26 @@ def _combine(prof_ptr, prof_dep, prof_arr, prof_walk, acc_ptr, acc_stop, acc_wal
         w = walk_only_s[c]
         for i in range(D):
             d = d0 + i * step
+            ma = M[i]
+            pa = P[i]
+            # direct TAD rides (continuous service inside the window)
+            for o in range(opt_ptr[c], opt_ptr[c + 1]):
+                if opt_kind[o] != 1:
+                    continue
+                p = max(d + opt_pre[o], opt_lo[o])
+                if p > opt_hi[o]:
+                    continue
+                arr = p + opt_dur[o] + opt_post[o]
+                dep = p - opt_pre[o]
+                if arr < ma or (arr == ma and dep > pa):
+                    ma = arr
+                    pa = dep
             best = big
             pl = big
-            if M[i] < big:
-                best = M[i] - d
-                if P[i] <= d_end or best <= limit_s:
-                    pl = M[i] - P[i]
+            if ma < big:
+                best = ma - d
+                if pa <= d_end or best <= limit_s:
+                    pl = ma - pa
             if w >= 0:
                 if w < best:
                     best = w
@@ -230,6 +273,7 @@ class Surface:
     percentiles: tuple[int, ...] = DEFAULT_PERCENTILES
     scenario: str = ""
     stats: dict = field(default_factory=dict)
+    modes: str = DEFAULT_MODES
 
     @property
     def n_departures(self) -> int:
@@ -287,7 +331,7 @@ class Surface:
         day = self.date.strftime("%A %d %B %Y")
         what = "from" if self.direction == "from" else "to"
         return (f"{what} {self.target.label} - {day}, departures {w0}-{w1} every {self.step_min} min - "
-                f"public transport + walking - {stat_label(stat)}")
+                f"{modes_label(self.modes)} - {stat_label(stat)}")
 
 
 def stat_label(stat: str) -> str:
@@ -309,8 +353,9 @@ def _stop_rows_to_tt(network, tt) -> np.ndarray:
     return np.array([tt.stop_index.get(k, -1) for k in keys], np.int64)
 
 
-def target_stops(planner, tt, target: Target, options: PlanOptions):
-    """(tt stop, walk_s, walk_m) of every target point, concatenated, and the target snaps."""
+def target_stops(planner, tt, target: Target, options: PlanOptions, per_point: list | None = None):
+    """(tt stop, walk_s, walk_m) of every target point, concatenated, and the target snaps.
+    ``per_point``: filled with (lat, lon, snap, {stop key: (walk_s, walk_m)}) per snapped point."""
     stops, secs, metres, snaps = [], [], [], []
     for pt in target.points:
         snap = planner.network.walk.snap(pt.lat, pt.lon, DOOR_SNAP_MAX_M)
@@ -321,6 +366,9 @@ def target_stops(planner, tt, target: Target, options: PlanOptions):
         stops.append(s)
         secs.append(ws)
         metres.append(wm)
+        if per_point is not None:
+            per_point.append((pt.lat, pt.lon, snap,
+                              {tt.stop_ids[i]: (int(a), float(b)) for i, a, b in zip(s, ws, wm)}))
     if not snaps:
         raise InputError(f"{target.label}: farther than {DOOR_SNAP_MAX_M:.0f} m from any walkable street")
     return (np.concatenate(stops), np.concatenate(secs), np.concatenate(metres)), snaps
@@ -329,9 +377,14 @@ def target_stops(planner, tt, target: Target, options: PlanOptions):
 def compute_surface(ctx, target, date: dt.date, window: tuple[dt.time, dt.time], *, step_min: int = 5,
                     direction: str = "to", cell_m: float = DEFAULT_CELL_M, limit_min: int = DEFAULT_LIMIT_MIN,
                     percentiles=DEFAULT_PERCENTILES, options: PlanOptions | None = None,
-                    timetable=None, weighting: str = "addresses", scenario: str = "") -> Surface:
+                    timetable=None, weighting: str = "addresses", scenario: str = "",
+                    modes: str = DEFAULT_MODES, planner=None, flex=None, access=None) -> Surface:
     """The travel-time surface of ``target`` (see :func:`resolve_target`) on ``date`` for departures in
-    ``window`` every ``step_min`` minutes.  ``timetable``: a modified timetable (scenarios)."""
+    ``window`` every ``step_min`` minutes.  ``modes``: ``"transit+tad"`` (default) or ``"transit"``.
+
+    Scenarios: ``timetable`` (a modified timetable), ``planner`` (a planner over a scenario network with
+    extra stops; ``access`` then gives the cells' walking links to its stops), ``flex`` (a scenario
+    on-demand offer)."""
     import time as _time
 
     t_start = _time.perf_counter()
@@ -339,44 +392,83 @@ def compute_surface(ctx, target, date: dt.date, window: tuple[dt.time, dt.time],
         raise InputError("direction must be 'to' or 'from'")
     if step_min < 1:
         raise InputError("step_min must be >= 1")
+    modes = check_modes(modes)
     opts = (options or PlanOptions()).validated()
-    planner = ctx.planner
+    opts = replace(opts, allow_tad=(modes == "transit+tad"))
+    planner = planner or ctx.planner
     net = planner.network
     target = resolve_target(ctx, target)
     planner._check_date(date)
     grid = grid_for(ctx, cell_m, weighting)
-    access = grid.access(net, opts.max_walk_m)
+    if access is None:
+        access = grid.access(net, opts.max_walk_m)
     tt = timetable if timetable is not None else net.timetable(
         date, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m, min_transfer_s=opts.min_transfer_s)
     t0, t1 = window_seconds(planner, date, window)
     step = int(step_min) * 60
     departures = np.arange(t0, t1 + 1, step, dtype=np.int64)
     limit_s = int(limit_min) * 60
-    cands, snaps = target_stops(planner, tt, target, opts)
+    per_point: list = []
+    cands, snaps = target_stops(planner, tt, target, opts, per_point)
     rounds = opts.max_transfers + 1
+    flex = flex if flex is not None else net.flex
+    use_tad = modes == "transit+tad" and bool(flex) and net.drive is not None
+    layer = None
+    if use_tad:
+        from mobility.analysis.tad import TadLayer
+
+        layer = TadLayer(net, flex, grid, access, tt, date, planner.tz, opts, direction)
     t_prep = _time.perf_counter()
+    kw = dict(min_transfer_s=opts.min_transfer_s, max_walk_m=opts.max_walk_m, max_duration_s=limit_s)
     if direction == "to":
-        prof = profile_to(tt, cands, t0, t1 + limit_s, rounds, min_transfer_s=opts.min_transfer_s,
-                          max_walk_m=opts.max_walk_m, max_duration_s=limit_s, earliest_departure_s=t0)
+        prof = profile_to(tt, cands, t0, t1 + limit_s, rounds, earliest_departure_s=t0, **kw)
     else:
-        prof = profile_from(tt, cands, t0, t1 + limit_s, rounds, min_transfer_s=opts.min_transfer_s,
-                            max_walk_m=opts.max_walk_m, max_duration_s=limit_s)
+        prof = profile_from(tt, cands, t0, t1 + limit_s, rounds, **kw)
+    full = prof
+    n_seed_groups = 0
+    if layer is not None:
+        extra = []
+        for (lo_r, hi_r), seeds in layer.target_seeds(per_point).items():
+            a, b = max(t0, lo_r), min(t1 + limit_s, hi_r)
+            if a > b:
+                continue
+            src = (np.array([x[0] for x in seeds], np.int64), np.array([x[1] for x in seeds], np.int64),
+                   np.array([x[2] for x in seeds], np.float64))
+            runs = [lo_r] if lo_r > t0 else None
+            if direction == "to":
+                extra.append(profile_to(tt, src, a, b, rounds, earliest_departure_s=t0, extra_runs_s=runs, **kw))
+            else:
+                extra.append(profile_from(tt, src, a, b, rounds, extra_runs_s=runs, **kw))
+            n_seed_groups += 1
+        if extra:
+            full = merge_profiles([prof, *extra])
     t_prof = _time.perf_counter()
+    if layer is not None:
+        opt = layer.cell_options(per_point)
+    else:
+        from mobility.analysis.tad import CellOptions
+
+        opt = CellOptions.build(grid.n_cells, [])
+    t_tad = _time.perf_counter()
     walk_m = np.full(grid.n_cells, np.inf)
     for snap in snaps:
         walk_m = np.minimum(walk_m, grid.walk_to_point_m(net, snap, opts.max_walk_m))
     walk_s = np.where(np.isfinite(walk_m), np.ceil(walk_m / opts.walk_speed_mps), -1).astype(np.int64)
     row_to_tt = _stop_rows_to_tt(net, tt)
     acc_stop = row_to_tt[access.stop]
-    times, planned = _combine(prof.ptr, prof.dep_s, prof.arr_s, prof.walk_m, access.ptr, acc_stop,
-                              access.walk_s(opts.walk_speed_mps), access.walk_m, walk_s, direction == "to",
+    times, planned = _combine(full.ptr, full.dep_s, full.arr_s, full.walk_m, access.ptr, acc_stop,
+                              access.walk_s(opts.walk_speed_mps), access.walk_m, walk_s,
+                              prof.ptr, prof.dep_s, prof.arr_s, prof.walk_m, opt.ptr, opt.kind, opt.stop,
+                              opt.pre_s, opt.post_s, opt.walk_m, opt.dur_s, opt.lo, opt.hi,
+                              int(opts.min_transfer_s), direction == "to",
                               int(t0), step, len(departures), int(t1), float(opts.max_walk_m), limit_s)
     t_end = _time.perf_counter()
-    stats = {"runs": prof.n_runs, "profile_entries": prof.n_entries, "route_scans": prof.n_scans,
-             "prepare_s": t_prep - t_start, "profile_s": t_prof - t_prep, "combine_s": t_end - t_prof,
-             "total_s": t_end - t_start}
+    stats = {"runs": full.n_runs, "profile_entries": full.n_entries, "route_scans": full.n_scans,
+             "tad_cell_options": opt.n, "tad_target_profiles": n_seed_groups,
+             "prepare_s": t_prep - t_start, "profile_s": t_prof - t_prep, "tad_s": t_tad - t_prof,
+             "combine_s": t_end - t_tad, "total_s": t_end - t_start}
     return Surface(grid, target, direction, date, tuple(window), int(step_min), int(limit_min), opts, departures,
-                   times, planned, walk_s, tuple(int(p) for p in percentiles), scenario, stats)
+                   times, planned, walk_s, tuple(int(p) for p in percentiles), scenario, stats, modes)
 
 
 def parse_window(text: str) -> tuple[dt.time, dt.time]:

@@ -259,27 +259,6 @@ class TadLayer:
             self._active[key] = self.net.feeds[trip.feed_index].active_service_ids(sday)
         return trip.service_id in self._active[key]
 
-    def intervals(self, h: int, drive_s: float) -> tuple[int, list[tuple[int, int]]]:
-        """(ride seconds, feasible pickup intervals [lo, hi] on the query axis) of hop h."""
-        if not math.isfinite(drive_s):
-            return 0, []
-        hop = self.flex.hops[h]
-        trip = self.flex.trips[hop.trip]
-        a, b = trip.rows[hop.board], trip.rows[hop.alight]
-        dur = int(math.ceil(trip.ride_s(drive_s)))
-        out = []
-        for sday, shift in self.days:
-            if not self._runs(trip, sday):
-                continue
-            ps = (a.end_s if a.timed else a.start_s) + shift
-            pe = a.end_s + shift
-            ds = b.start_s + shift
-            de = (b.start_s if b.timed else b.end_s) + shift
-            lo, hi = max(ps, ds - dur), min(pe, de - dur)
-            if lo <= hi:
-                out.append((int(lo), int(hi)))
-        return dur, out
-
     # -- ends
     def _stop_ends(self, h: int, board_side: bool) -> list[str]:
         hop = self.flex.hops[h]
@@ -417,10 +396,7 @@ class TadLayer:
         cells, pre, post, walk_m = cells[ok], pre[ok], post[ok], walk_m[ok]
         for d in np.unique(dur):
             sel = dur == d
-            _, ivs = self.intervals(h, (float(d) - trip.duration_offset_s) / trip.duration_factor
-                                    if trip.duration_factor else 0.0)
-            ivs = self._intervals_for_dur(h, int(d))
-            for lo, hi in ivs:
+            for lo, hi in self._intervals_for_dur(h, int(d)):
                 rows.append((cells[sel], kind, stop, pre[sel], post[sel], walk_m[sel], int(d), lo, hi))
 
     def _intervals_for_dur(self, h: int, dur: int) -> list[tuple[int, int]]:
