@@ -257,7 +257,7 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
 
 
 def _plan_to_sites(ctx, trip: TripPlan, origin: Place, d: Endpoint, when: dt.datetime, arrive_by: bool,
-                   opts: PlanOptions, margin_min: int, lang: str, plan_extra: dict) -> None:
+                   opts: PlanOptions, margin_min: int, lang: str, plan_extra: dict, retry: bool = True) -> None:
     """Best site (and its itineraries) among the candidates; fills trip.plan, trip.site, trip.opening.
 
     Depart-at ranks sites by the time the resident can be served (:func:`desk_time`: the arrival, or the
@@ -304,14 +304,17 @@ def _plan_to_sites(ctx, trip: TripPlan, origin: Place, d: Endpoint, when: dt.dat
                 f"arrivée {_fmt(at)}, {site.name} ouvre à {_fmt(served)} (attente {wait} min)")
         return
     site = sites[0] if sites else None
-    if site is None:
+    if site is None or not retry:
         return
     trip.site = site
     trip.destination = Endpoint(_site_place(site), [site], d.category, d.kind)
     if site.opening_hours is None or not arrive_by:
-        trip.opening = _opening_block(site, when, _open_ok(site, when, margin_min), lang)
+        hours = site.opening_hours.describe(lang) if site.opening_hours else ""
+        trip.opening = {"open_on_arrival": None, "next_open": None, "message": hours}
         trip.notes.append("no itinerary reaches the site while it is open that day" if lang == "en"
                           else "aucun itinéraire n'atteint le site pendant ses heures d'ouverture ce jour-là")
+        if not arrive_by:
+            _propose_next_days(ctx, trip, origin, d, when, opts, margin_min, lang, plan_extra)
         return
     trip.opening = _opening_block(site, when, False, lang)
     target = _nearest_open_time(site, when, margin_min)
@@ -322,6 +325,30 @@ def _plan_to_sites(ctx, trip: TripPlan, origin: Place, d: Endpoint, when: dt.dat
                           if lang == "en" else
                           f"fermé à {_fmt(when)} ; proposition : arriver pour {_fmt(target)} le {_weekday(target, 'fr')}")
         trip.opening["proposed_arrival"] = target.isoformat()
+
+
+#: a depart-at request that finds nothing that day is retried on this many following days (from 05:00)
+NEXT_DAYS = 3
+
+
+def _propose_next_days(ctx, trip: TripPlan, origin: Place, d: Endpoint, when: dt.datetime, opts: PlanOptions,
+                       margin_min: int, lang: str, plan_extra: dict) -> None:
+    """Nothing reaches an open site on the requested day: offer the first option of the next days."""
+    rng = ctx.planner.network.service_range()
+    for days in range(1, NEXT_DAYS + 1):
+        start = dt.datetime.combine(when.date() + dt.timedelta(days=days), dt.time(5, 0), tzinfo=when.tzinfo)
+        if rng is None or start.date() > rng[1]:
+            return
+        probe = TripPlan(trip.origin, d, start, False, opts, None, lang=lang)
+        _plan_to_sites(ctx, probe, origin, d, start, False, opts, margin_min, lang, plan_extra, retry=False)
+        if probe.plan is not None and probe.plan.itineraries:
+            first = probe.plan.itineraries[0]
+            trip.plan, trip.site, trip.destination, trip.opening = probe.plan, probe.site, probe.destination, probe.opening
+            trip.notes.append(f"proposed: leave on {_weekday(first.departure, 'en')} {first.departure:%d/%m} at "
+                              f"{_fmt(first.departure)}" if lang == "en" else
+                              f"proposition : partir le {_weekday(first.departure, 'fr')} {first.departure:%d/%m} "
+                              f"à {_fmt(first.departure)}")
+            return
 
 
 def _nearest_open_time(site: ServiceSite, when: dt.datetime, margin_min: int) -> dt.datetime | None:
