@@ -119,3 +119,13 @@ def test_cli_geocode_and_services(capsys):
     assert main(["services", "--category", "france services", "--json"]) == 0
     sites = json.loads(capsys.readouterr().out)
     assert sites and all("france_services" in s["categories"] for s in sites)
+
+
+def test_depart_at_with_nothing_that_day_proposes_the_next_day(ctx):
+    # after 09:00 no connection reaches the Fauquembergues MSP while it is open on Tuesday 1 December
+    trip = plan_trip(ctx, "Thérouanne", "svc-001", dt.datetime(2026, 12, 1, 9, 0))
+    assert any("aucun itinéraire" in n for n in trip.notes)
+    assert any(n.startswith("proposition : partir le mercredi 02/12") for n in trip.notes)
+    first = trip.itineraries[0]
+    assert first.departure.date() == dt.date(2026, 12, 2)
+    assert desk_time(trip.site, first.arrival, 10) is not None
