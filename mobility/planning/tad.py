@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -527,6 +528,7 @@ def _best_seeds(seeds: list, later_is_better: bool) -> list:
 # ------------------------------------------------------------------------------------ lignes virtuelles
 
 _MASKED: dict = {}  # (id(tt), restricted entries) -> (tt, restricted tt): a few recent ones
+_MASKED_LOCK = threading.Lock()
 
 
 def _fixed_rules_of(net) -> dict:
@@ -603,13 +605,15 @@ def bookable_timetable(planner, tt, booked_at: dt.datetime):
     b = ones if board_ok is None else board_ok
     a = ones if alight_ok is None else alight_ok
     key = (id(tt), np.flatnonzero(b == 0).tobytes(), np.flatnonzero(a == 0).tobytes())
-    hit = _MASKED.get(key)
+    with _MASKED_LOCK:
+        hit = _MASKED.get(key)
     if hit is not None and hit[0] is tt:
         return hit[1]
     out = restrict_trips(tt, b, a)
-    _MASKED[key] = (tt, out)
-    while len(_MASKED) > 8:
-        _MASKED.pop(next(iter(_MASKED)))
+    with _MASKED_LOCK:
+        _MASKED[key] = (tt, out)
+        while len(_MASKED) > 8:
+            _MASKED.pop(next(iter(_MASKED)))
     return out
 
 
