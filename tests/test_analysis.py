@@ -25,7 +25,13 @@ def ctx():
 def surface(ctx):
     from mobility.analysis.surface import compute_surface
 
-    return compute_surface(ctx, "sous_prefecture", DAY, WINDOW, step_min=10)
+    return compute_surface(ctx, "sous_prefecture", DAY, WINDOW, step_min=10, modes="transit")
+
+
+@pytest.fixture(scope="module")
+def booked_at():
+    """Analytics assume TAD rides booked in advance: the planner reference books the day before at 08:00."""
+    return dt.datetime.combine(DAY - dt.timedelta(days=1), dt.time(8, 0))
 
 
 def _plan_options():
@@ -36,11 +42,14 @@ def _plan_options():
     return PlanOptions(**({"allow_tad": False} if "allow_tad" in names else {}))
 
 
-def _planner_times(ctx, s, cells, direction):
+def _planner_times(ctx, s, cells, direction, booked_at=None, planner=None):
+    """Per (cell, departure) earliest-arrival times of ``planner.plan`` (TAD allowed when ``booked_at``)."""
     from mobility.analysis.surface import UNREACHED
     from mobility.errors import NoRouteError
+    from mobility.planning.planner import PlanOptions
 
-    opts = _plan_options()
+    planner = planner or ctx.planner
+    opts = _plan_options() if booked_at is None else PlanOptions()
     origin = ctx.planner.service_day_origin(DAY).replace(tzinfo=None)
     out = np.full((len(cells), s.n_departures), UNREACHED, np.int64)
     for a, c in enumerate(cells):
@@ -50,7 +59,7 @@ def _planner_times(ctx, s, cells, direction):
             for p in s.target.points:
                 o, de = (cell, (p.lat, p.lon)) if direction == "to" else ((p.lat, p.lon), cell)
                 try:
-                    res = ctx.planner.plan(o, de, when, options=opts)
+                    res = planner.plan(o, de, when, options=opts, booked_at=booked_at)
                 except NoRouteError:
                     continue
                 ea = min(it.arrival for it in res.itineraries).replace(tzinfo=None)
@@ -79,7 +88,7 @@ def test_surface_to_site_matches_door_to_door_queries(ctx, surface):
 def test_surface_from_point_matches_door_to_door_queries(ctx):
     from mobility.analysis.surface import compute_surface
 
-    s = compute_surface(ctx, "50.7500,2.2520", DAY, WINDOW, step_min=15, direction="from")
+    s = compute_surface(ctx, "50.7500,2.2520", DAY, WINDOW, step_min=15, direction="from", modes="transit")
     cells = _sample(s, 2, seed=1)
     assert np.array_equal(s.times_s[cells].astype(np.int64), _planner_times(ctx, s, cells, "from"))
 
@@ -146,7 +155,7 @@ def test_adding_a_site_never_worsens_any_cell(ctx, surface):
     change = Change("add", "site", "new-1", "Nouveau site", ("sous_prefecture",), 50.700, 2.250)
     target, tt = scenario_inputs(ctx, (change,), "sous_prefecture", DAY, surface.options)
     assert len(target.points) == 2 and tt is None
-    scen = compute_surface(ctx, target, DAY, WINDOW, step_min=10)
+    scen = compute_surface(ctx, target, DAY, WINDOW, step_min=10, modes="transit")
     assert (scen.times_s.astype(np.int64) <= surface.times_s.astype(np.int64)).all()
     assert (scen.times_s < surface.times_s).any()
     table = difference_table(surface, scen)
@@ -159,7 +168,7 @@ def test_removing_a_line_never_improves(ctx, surface):
 
     tt = ctx.planner.network.timetable(DAY, walk_speed_mps=1.2, max_walk_m=2000.0, min_transfer_s=120)
     cut = without_routes(tt, {tt.route_orig_ids[0]})
-    scen = compute_surface(ctx, "sous_prefecture", DAY, WINDOW, step_min=10, timetable=cut)
+    scen = compute_surface(ctx, "sous_prefecture", DAY, WINDOW, step_min=10, timetable=cut, modes="transit")
     assert (scen.times_s.astype(np.int64) >= surface.times_s.astype(np.int64)).all()
 
 
@@ -209,3 +218,152 @@ def test_cli_isochrone_writes_geojson(tmp_path, capsys):
                  "--step-min", "15", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["type"] == "FeatureCollection"
     assert "% of residents" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------- TAD
+
+def _in_zones(ctx, grid):
+    from mobility.analysis.tad import zone_mask
+
+    out = np.zeros(grid.n_cells, bool)
+    for z in ctx.planner.network.flex.zones:
+        out |= zone_mask(grid, z)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tad_pair(ctx):
+    """Surfaces to the Mairie d'Éperlecques (inside TAD zone TAD-EPER) without and with TAD."""
+    from mobility.analysis.surface import compute_surface
+
+    kw = dict(step_min=15)
+    return (compute_surface(ctx, "svc-024", DAY, WINDOW, modes="transit", **kw),
+            compute_surface(ctx, "svc-024", DAY, WINDOW, **kw))
+
+
+def test_tad_surface_matches_planner_with_tad_in_a_zone(ctx, tad_pair, booked_at):
+    base, s = tad_pair
+    assert s.modes == "transit+tad" and "réservé à l'avance" in s.describe()
+    inz = _in_zones(ctx, s.grid)
+    st, bst = s.status(), base.status()
+    rng = np.random.default_rng(3)
+    gained = np.nonzero(inz & (bst == "no_service") & (st == "served"))[0]
+    assert len(gained) > 0  # TAD-zone cells with no service without TAD get a time with it
+    same_zone = np.nonzero(inz & (st == "served") & (s.grid.lat > 50.78) & (s.grid.lon < 2.2))[0]
+    outside = np.nonzero(~inz & (st == "served") & s.grid.snapped)[0]
+    cells = np.concatenate([rng.choice(gained, 2, replace=False), rng.choice(same_zone, 1, replace=False),
+                            rng.choice(outside, 1, replace=False)])
+    ref = _planner_times(ctx, s, cells, "to", booked_at)
+    got = s.times_s[cells].astype(np.int64)
+    assert np.array_equal(got.min(axis=1), ref.min(axis=1))  # the minimum over the window, exactly
+    assert np.array_equal(got, ref)
+    # never worse than without TAD; the TAD option is only an addition
+    assert (s.times_s.astype(np.int64) <= base.times_s.astype(np.int64)).all()
+
+
+def test_tad_surface_from_a_point_matches_planner(ctx, booked_at):
+    from mobility.analysis.surface import compute_surface
+
+    s = compute_surface(ctx, "50.7536,2.2671", DAY, (dt.time(8, 0), dt.time(8, 30)), step_min=30,
+                        direction="from")
+    inz = _in_zones(ctx, s.grid)
+    cells = np.random.default_rng(4).choice(np.nonzero(inz & (s.status() == "served"))[0], 3, replace=False)
+    assert np.array_equal(s.times_s[cells].astype(np.int64), _planner_times(ctx, s, cells, "from", booked_at))
+
+
+def test_modes_option(ctx, tad_pair):
+    from mobility.analysis.surface import compute_surface
+    from mobility.errors import InputError
+
+    base, s = tad_pair
+    assert base.modes == "transit" and "TAD" not in base.describe()
+    with pytest.raises(InputError):
+        compute_surface(ctx, "svc-024", DAY, WINDOW, modes="car")
+
+
+# ------------------------------------------------------------------------------------------- scenarios
+
+EXAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "scenarios" / \
+    "ligne_eperlecques_tad_plateau.geojson"
+
+
+def test_scenario_file_format(tmp_path):
+    from mobility.analysis.scenario import load_scenario
+    from mobility.errors import InputError
+
+    line, zone = load_scenario(EXAMPLE)
+    assert (line.kind, line.action, zone.kind, zone.action) == ("line", "add", "zone", "add")
+    assert line.properties["headway_min"] == 30 and zone.geom["type"] == "Polygon"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("action,kind,name,stops\nadd,line,X,62765_GARE\n", encoding="utf-8")
+    with pytest.raises(InputError, match="at least 2 stops"):
+        load_scenario(bad)
+    csvf = tmp_path / "zone.csv"
+    csvf.write_text("action,kind,name,hubs,wkt\nadd,tad_zone,Z,62765_GARE,"
+                    "\"POLYGON ((2.2 50.7, 2.3 50.7, 2.3 50.75, 2.2 50.7))\"\n", encoding="utf-8")
+    assert load_scenario(csvf)[0].geom["type"] == "Polygon"
+
+
+def test_adding_a_line_never_worsens_and_improves_near_it(ctx):
+    from mobility.analysis.scenario import difference_table, load_scenario, scenario_setup
+    from mobility.analysis.surface import compute_surface
+    from mobility.planning.planner import PlanOptions
+
+    line = load_scenario(EXAMPLE)[0]
+    n_stops = len(ctx.planner.network.stops)
+    target, kw = scenario_setup(ctx, (line,), "svc-024", DAY, PlanOptions())
+    assert len(ctx.planner.network.stops) == n_stops  # the cached baseline is not modified
+    base = compute_surface(ctx, "svc-024", DAY, WINDOW, step_min=15, modes="transit")
+    scen = compute_surface(ctx, target, DAY, WINDOW, step_min=15, modes="transit", **kw)
+    assert (scen.times_s.astype(np.int64) <= base.times_s.astype(np.int64)).all()
+    better = np.nonzero((scen.times_s < base.times_s).any(axis=1))[0]
+    assert len(better) > 0
+    # the improved cells are near the line (Saint-Omer - Tilques - Moulle - Houlle - Éperlecques)
+    assert np.median(scen.grid.lat[better]) > 50.74
+    table = difference_table(base, scen)
+    assert (table["population_losing"] == 0).all() and table["population_gaining"].sum() > 0
+    # and the scenario surface is the scenario planner's answer
+    cell = better[:1]
+    ref = _planner_times(ctx, scen, cell, "to", planner=kw["planner"])
+    assert np.array_equal(scen.times_s[cell].astype(np.int64), ref)
+
+
+def test_adding_a_tad_zone_never_worsens_and_improves_near_it(ctx):
+    from mobility.analysis.scenario import compare, load_scenario
+
+    zone = load_scenario(EXAMPLE)[1]
+    [r] = compare(ctx, (zone,), DAY, WINDOW, categories=["france_services"], step_min=20)
+    assert (r.scenario.times_s.astype(np.int64) <= r.baseline.times_s.astype(np.int64)).all()
+    better = np.nonzero((r.scenario.times_s < r.baseline.times_s).any(axis=1))[0]
+    assert len(better) > 0
+    lat, lon = r.scenario.grid.lat[better], r.scenario.grid.lon[better]
+    assert ((lat >= 50.60) & (lat <= 50.71) & (lon >= 2.14) & (lon <= 2.32)).mean() > 0.9
+    assert (r.table["population_losing"] == 0).all() and r.table["population_gaining"].sum() > 0
+    assert list(r.table["threshold_min"]) == [15, 30, 45, 60]
+
+
+def test_cli_scenario_reports_population_gaining(tmp_path, capsys):
+    from mobility.interfaces.cli import main
+
+    out = tmp_path / "diff.csv"
+    assert main(["scenario", str(EXAMPLE), "--category", "france_services", "--date", DAY.isoformat(),
+                 "--window", "08:00-09:00", "--step-min", "30", "--csv", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "population_gaining" in text and "add TAD zone" in text
+    import pandas as pd
+
+    assert pd.read_csv(out)["population_gaining"].sum() > 0
+
+
+def test_removing_a_tad_zone_never_improves(ctx, tad_pair):
+    from mobility.analysis.scenario import Change, scenario_setup
+    from mobility.analysis.surface import compute_surface
+    from mobility.planning.planner import PlanOptions
+
+    base, s = tad_pair
+    target, kw = scenario_setup(ctx, (Change("remove", "zone", "TAD-EPER"),), "svc-024", DAY, PlanOptions())
+    assert len(ctx.planner.network.flex.hops) == 12 and len(kw["flex"].hops) == 9  # a copy, the baseline intact
+    cut = compute_surface(ctx, target, DAY, WINDOW, step_min=15, **kw)
+    assert (cut.times_s.astype(np.int64) >= s.times_s.astype(np.int64)).all()
+    assert (cut.times_s.astype(np.int64) <= base.times_s.astype(np.int64)).all()  # other zones still help
+    assert (cut.times_s > s.times_s).any()

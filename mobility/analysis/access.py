@@ -10,8 +10,9 @@ departures of the window (default the median, p50) at the cell they live in (pop
   within 15/30/45 min (France Services target: < 30 min); ``share_no_service``: share not reached
   within the limit (including cells outside the walk network, ``share_outside_network``).
 
-The territory summary line per category uses the same numbers over all communes.  Modes: public
-transport + walking (TAD is not in the surfaces yet).
+The territory summary line per category uses the same numbers over all communes.  Modes (``modes=``):
+``"transit+tad"`` (default: public transport, walking and on-demand TAD, every TAD ride assumed booked in
+advance -- "transport public et TAD (réservé à l'avance)") or ``"transit"``; the summary says which.
 """
 
 from __future__ import annotations
@@ -67,17 +68,20 @@ def territory_row(surface, stat: str = "p50", thresholds_min=SHARE_THRESHOLDS_MI
 
 
 def summary_sentence(category: str, row: dict, date: dt.date, window, threshold_min: int = 30,
-                     lang: str = "en") -> str:
+                     lang: str = "en", modes: str = "transit+tad") -> str:
+    from mobility.analysis.tad import modes_label
+
     w0, w1 = (t.strftime("%H:%M") for t in window)
     share = 100 * row[f"share_{threshold_min}"]
     label = category_label(category, "fr")
-    return (f"{share:.0f} % of residents within {threshold_min} min of a {label} by public transport and walking, "
+    how = modes_label(modes)
+    return (f"{share:.0f} % of residents within {threshold_min} min of a {label} by {how}, "
             f"{date.strftime('%A')} {date.isoformat()} {w0}-{w1}")
 
 
 def accessibility(ctx, date: dt.date, window, *, categories=None, step_min: int = 5, cell_m: float = 200.0,
                   limit_min: int = 90, percentile: int = 50, options=None, executor=None,
-                  progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  progress: bool = False, modes: str = "transit+tad") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per commune x category table, per category territory summary).  One surface per category."""
     from mobility.analysis.executors import SurfaceJob, register_context, run_jobs
     from mobility.planning.planner import PlanOptions
@@ -86,7 +90,7 @@ def accessibility(ctx, date: dt.date, window, *, categories=None, step_min: int 
     key = register_context(ctx)
     opts = options or PlanOptions()
     jobs = [SurfaceJob(key, c, date, tuple(window), step_min, "to", cell_m, limit_min, (int(percentile),), opts,
-                       (), c) for c in cats]
+                       (), c, modes) for c in cats]
     res = run_jobs(jobs, executor, progress=progress, desc="categories")
     stat = f"p{int(percentile)}"
     tables, rows = [], []
@@ -97,6 +101,7 @@ def accessibility(ctx, date: dt.date, window, *, categories=None, step_min: int 
         tables.append(t)
         row = {"category": cat, "sites": len(s.target.points)}
         row.update(territory_row(s, stat))
-        row["summary"] = summary_sentence(cat, row, date, window)
+        row["modes"] = modes
+        row["summary"] = summary_sentence(cat, row, date, window, modes=modes)
         rows.append(row)
     return pd.concat(tables, ignore_index=True), pd.DataFrame(rows)

@@ -66,6 +66,7 @@ class SurfaceJob:
     options: PlanOptions = field(default_factory=PlanOptions)
     scenario: tuple = ()
     tag: str = ""
+    modes: str = "transit+tad"
 
 
 @dataclass
@@ -86,7 +87,7 @@ class SurfaceArrays:
         j = self.job
         return Surface(grid_for(ctx, j.cell_m), self.target, j.direction, j.date, j.window, j.step_min, j.limit_min,
                        j.options, self.departures_s, self.times_s, self.planned_s, self.walk_only_s,
-                       j.percentiles, _scenario_label(j.scenario), self.stats)
+                       j.percentiles, _scenario_label(j.scenario), self.stats, j.modes)
 
 
 def _scenario_label(changes) -> str:
@@ -95,16 +96,16 @@ def _scenario_label(changes) -> str:
 
 def run_surface_job(job: SurfaceJob) -> SurfaceArrays:
     """Compute one job (runs on a worker)."""
-    from mobility.analysis.scenario import scenario_inputs
+    from mobility.analysis.scenario import scenario_setup
     from mobility.analysis.surface import compute_surface
 
     ctx = worker_context(job.context_key)
-    target, timetable = job.target, None
+    target, extra = job.target, {}
     if job.scenario:
-        target, timetable = scenario_inputs(ctx, job.scenario, job.target, job.date, job.options)
+        target, extra = scenario_setup(ctx, job.scenario, job.target, job.date, job.options, job.cell_m)
     s = compute_surface(ctx, target, job.date, job.window, step_min=job.step_min, direction=job.direction,
                         cell_m=job.cell_m, limit_min=job.limit_min, percentiles=job.percentiles,
-                        options=job.options, timetable=timetable, scenario=_scenario_label(job.scenario))
+                        options=job.options, scenario=_scenario_label(job.scenario), modes=job.modes, **extra)
     return SurfaceArrays(job, s.target, s.departures_s, s.times_s, s.planned_s, s.walk_only_s, s.stats)
 
 

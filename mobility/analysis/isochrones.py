@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from mobility.analysis.tad import modes_label
 from mobility.analysis.surface import DEFAULT_CELL_M, Surface, compute_surface, stat_label
 
 DEFAULT_THRESHOLDS_MIN = (15, 30, 45, 60)
@@ -50,7 +51,7 @@ def feature_collection(surface: Surface, thresholds_min=DEFAULT_THRESHOLDS_MIN, 
     w0, w1 = (t.strftime("%H:%M") for t in surface.window)
     meta = {"target": surface.target.label, "direction": surface.direction, "date": surface.date.isoformat(),
             "window": f"{w0}-{w1}", "step_min": surface.step_min, "statistic": stat,
-            "statistic_label": stat_label(stat), "modes": "public transport + walking",
+            "statistic_label": stat_label(stat), "modes": surface.modes, "modes_label": modes_label(surface.modes),
             "cell_m": surface.grid.cell_m, "scenario": surface.scenario}
     feats = []
     for p in reversed(polys):
@@ -73,7 +74,7 @@ def write_isochrones(surface: Surface, path: str | Path, thresholds_min=DEFAULT_
             {"time_min": [p["time_min"] for p in polys], "band": [p["band"] for p in polys],
              "area_km2": [p["area_km2"] for p in polys], "population": [p["population"] for p in polys],
              "statistic": stat, "target": surface.target.label, "direction": surface.direction,
-             "date": surface.date.isoformat(), "window": f"{w0}-{w1}"},
+             "date": surface.date.isoformat(), "window": f"{w0}-{w1}", "modes": surface.modes},
             geometry=[p["geometry"] for p in polys], crs="EPSG:4326")
         gdf.to_file(path, layer="isochrones", driver="GPKG")
     else:
@@ -83,11 +84,11 @@ def write_isochrones(surface: Surface, path: str | Path, thresholds_min=DEFAULT_
 
 def isochrones_geojson(ctx, target: str, date: dt.date, window: tuple[dt.time, dt.time], step_min: int = 5,
                        thresholds_min=DEFAULT_THRESHOLDS_MIN, percentile: int = 50, *, direction: str = "to",
-                       cell_m: float = DEFAULT_CELL_M) -> dict:
+                       cell_m: float = DEFAULT_CELL_M, modes: str = "transit+tad") -> dict:
     """Isochrones to (default) or from a site id, a category or 'LAT,LON', as a GeoJSON FeatureCollection.
 
     ``percentile``: which statistic over the departures of the window (50 = median; 0 = minimum)."""
     surface = compute_surface(ctx, target, date, window, step_min=step_min, direction=direction, cell_m=cell_m,
-                              percentiles=(percentile,) if percentile else (50,))
+                              percentiles=(percentile,) if percentile else (50,), modes=modes)
     stat = f"p{int(percentile)}" if percentile else "min"
     return feature_collection(surface, thresholds_min, stat)

@@ -86,6 +86,9 @@ def _finish(fig, ax, grid, title: str, path, extra_handles=()):
     ax.set_xlim(lo[0], lo[-1])
     ax.set_ylim(la[0], la[-1])
     _scale_bar(ax, float(np.mean(grid.lat)))
+    import textwrap
+
+    title = "\n".join(textwrap.fill(line, 100) for line in title.split("\n"))
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")

@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -60,7 +60,7 @@ def check_modes(modes: str | None) -> str:
 def modes_label(modes: str, lang: str = "en") -> str:
     if check_modes(modes) == "transit+tad":
         return ("transport public et TAD (réservé à l'avance)" if lang == "fr"
-                else "public transport and TAD (booked in advance)")
+                else "public transport and TAD (transport public et TAD, réservé à l'avance)")
     return "transport public" if lang == "fr" else "public transport and walking"
 
 
@@ -214,21 +214,17 @@ class CellOptions:
 
     @classmethod
     def build(cls, n_cells: int, rows: list) -> "CellOptions":
+        """``rows``: blocks of equal-length arrays (cells, kind, stop, pre, post, walk_m, dur, lo, hi)."""
         if not rows:
             z = np.zeros(0, np.int64)
             return cls(np.zeros(n_cells + 1, np.int64), z, z, z, z, np.zeros(0), z, z, z)
-        cols = list(zip(*rows))
-        cell = np.concatenate([np.asarray(c, np.int64) for c in cols[0]])
-        order = np.argsort(cell, kind="stable")
-
-        def col(i, dtype):
-            return np.concatenate([np.broadcast_to(np.asarray(v, dtype), (len(c),))
-                                   for v, c in zip(cols[i], cols[0])])[order]
-
+        cols = [np.concatenate(c) for c in zip(*rows)]
+        order = np.argsort(cols[0], kind="stable")
         ptr = np.zeros(n_cells + 1, np.int64)
-        np.cumsum(np.bincount(cell, minlength=n_cells), out=ptr[1:])
-        return cls(ptr, col(1, np.int64), col(2, np.int64), col(3, np.int64), col(4, np.int64), col(5, np.float64),
-                   col(6, np.int64), col(7, np.int64), col(8, np.int64))
+        np.cumsum(np.bincount(cols[0], minlength=n_cells), out=ptr[1:])
+        out = [c[order] for c in cols]
+        return cls(ptr, *(out[i].astype(np.int64) for i in range(1, 5)), out[5].astype(np.float64),
+                   *(out[i].astype(np.int64) for i in range(6, 9)))
 
     @property
     def n(self) -> int:
@@ -382,24 +378,30 @@ class TadLayer:
 
     def _add_rows(self, rows, h, cells, drv, kind, stop, pre, post, walk_m) -> None:
         cells = np.asarray(cells, np.int64)
+        n = len(cells)
         drv = np.asarray(drv, float)
-        pre = np.broadcast_to(np.asarray(pre, np.int64), cells.shape)
-        post = np.broadcast_to(np.asarray(post, np.int64), cells.shape)
-        walk_m = np.broadcast_to(np.asarray(walk_m, float), cells.shape)
+        pre = np.broadcast_to(np.asarray(pre, np.int64), (n,))
+        post = np.broadcast_to(np.asarray(post, np.int64), (n,))
+        walk_m = np.broadcast_to(np.asarray(walk_m, float), (n,))
         ok = np.isfinite(drv)
         if not ok.any():
             return
         hop = self.flex.hops[h]
         trip = self.flex.trips[hop.trip]
-        # group by ride seconds (the windows depend on it)
         dur = np.ceil(trip.ride_s(drv[ok])).astype(np.int64)
         cells, pre, post, walk_m = cells[ok], pre[ok], post[ok], walk_m[ok]
-        for d in np.unique(dur):
-            sel = dur == d
-            for lo, hi in self._intervals_for_dur(h, int(d)):
-                rows.append((cells[sel], kind, stop, pre[sel], post[sel], walk_m[sel], int(d), lo, hi))
+        for ps, pe, ds, de in self._windows(h):
+            lo = np.maximum(ps, ds - dur)
+            hi = np.minimum(pe, de - dur)
+            f = lo <= hi
+            if not f.any():
+                continue
+            k = int(f.sum())
+            rows.append((cells[f], np.full(k, kind), np.full(k, stop), pre[f], post[f], walk_m[f], dur[f], lo[f],
+                         hi[f]))
 
-    def _intervals_for_dur(self, h: int, dur: int) -> list[tuple[int, int]]:
+    def _windows(self, h: int) -> list[tuple[int, int, int, int]]:
+        """(pickup start, pickup end, drop-off start, drop-off end) of hop h per running service day."""
         hop = self.flex.hops[h]
         trip = self.flex.trips[hop.trip]
         a, b = trip.rows[hop.board], trip.rows[hop.alight]
@@ -407,10 +409,13 @@ class TadLayer:
         for sday, shift in self.days:
             if not self._runs(trip, sday):
                 continue
-            ps = (a.end_s if a.timed else a.start_s) + shift
-            pe = a.end_s + shift
-            ds = b.start_s + shift
-            de = (b.start_s if b.timed else b.end_s) + shift
+            out.append(((a.end_s if a.timed else a.start_s) + shift, a.end_s + shift, b.start_s + shift,
+                        (b.start_s if b.timed else b.end_s) + shift))
+        return out
+
+    def _intervals_for_dur(self, h: int, dur: int) -> list[tuple[int, int]]:
+        out = []
+        for ps, pe, ds, de in self._windows(h):
             lo, hi = max(ps, ds - dur), min(pe, de - dur)
             if lo <= hi:
                 out.append((int(lo), int(hi)))

@@ -5,7 +5,12 @@ Examples::
     mobility isochrone --to france_services --date 2026-12-01 --window 08:00-10:00 --out map.png
     mobility isochrone --from 50.7500,2.2520 --date 2026-12-01 --window 08:00-10:00 --step-min 1 --out iso.gpkg
     mobility access --category france_services --date 2026-12-01 --window 08:00-10:00 --out table.csv
+    mobility access --category france_services --no-tad          # public transport only (default: + TAD)
     mobility scenario new_site.geojson --date 2026-12-01 --window 08:00-10:00 --out diff.png --dask tcp://h:8786
+    mobility scenario data/scenarios/ligne_eperlecques_tad_plateau.geojson --category france_services
+
+Modes: by default public transport, walking and on-demand transport (TAD), every TAD ride assumed booked in
+advance ("transport public et TAD (réservé à l'avance)", said in the outputs); ``--no-tad``: without TAD.
 """
 
 from __future__ import annotations
@@ -16,6 +21,30 @@ import time
 from pathlib import Path
 
 DEFAULT_DATE = "2026-12-01"  # a school-term Tuesday of the embedded timetable
+
+SCENARIO_HELP = """Add or remove service sites, lines or TAD zones and report the difference against the baseline
+(population gaining / losing access within each threshold, per category; difference map with --out).
+Modes: public transport + TAD, every TAD ride assumed booked in advance (--no-tad: public transport only).
+
+Scenario file: GeoJSON FeatureCollection (one change per feature) or CSV (one per row), properties:
+  action=add|remove, kind=site|line|tad_zone, id, name
+  add site      categories="france_services;caf" + Point geometry (CSV: lat, lon)
+  remove site   id=<site id>
+  remove line   id=<GTFS route_id or short name>
+  add line      stops="STOP_ID; LAT LON; ..." in order (existing stop ids or new stops), or a LineString
+                whose vertices are new stops; stop_names; headway_min (30); first/last departure
+                ("06:30"/"19:30", both directions); weekdays ("mon-fri"); speed_kmh (25, commercial speed
+                on the drive-network distance between stops); short_name; route_type (3)
+  add tad_zone  Polygon geometry (CSV: wkt); hubs="STOP_ID;..." or hub_site=<site id>; window
+                ("07:00-19:00"); weekdays ("mon-fri"); internal (true: rides inside the zone too);
+                duration_factor (1.5), duration_offset_min (5); booking_type (2), prior_notice_last_day
+                (1), prior_notice_last_time ("17:00")
+  remove tad_zone id=<zone location id, key or name>
+
+Example:
+  mobility scenario data/scenarios/ligne_eperlecques_tad_plateau.geojson --category france_services \\
+      --category mairie --date 2026-12-01 --window 08:00-10:00 --out diff.png --csv diff.csv
+"""
 
 
 def _date(text: str) -> dt.date:
@@ -54,6 +83,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-transfer-s", type=int, default=120, help="least time to change vehicle, s (120)")
     p.add_argument("--services", metavar="PATH", help="service sites CSV/GeoJSON (default: embedded)")
     p.add_argument("--communes", metavar="PATH", help="commune areas GeoJSON (default: embedded)")
+    p.add_argument("--no-tad", action="store_true",
+                   help="public transport + walking only (default: with on-demand TAD, every ride assumed "
+                        "booked in advance)")
 
 
 def _executor_args(p: argparse.ArgumentParser) -> None:
@@ -75,6 +107,10 @@ def _options(args):
 
     return PlanOptions(walk_speed_mps=args.walk_speed_mps, max_walk_m=args.max_walk_m,
                        min_transfer_s=args.min_transfer_s, max_transfers=args.max_transfers).validated()
+
+
+def _modes(args) -> str:
+    return "transit" if getattr(args, "no_tad", False) else "transit+tad"
 
 
 def _context(args):
@@ -106,8 +142,10 @@ def register(sub) -> None:
     _executor_args(a)
     a.set_defaults(handler=run_access)
 
-    s = sub.add_parser("scenario", help="add/remove sites or lines and compare with the baseline")
-    s.add_argument("file", help="scenario GeoJSON or CSV (action, kind, id, name, categories, lat, lon)")
+    s = sub.add_parser("scenario", help="add/remove sites, lines or TAD zones and compare with the baseline",
+                       description=SCENARIO_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("file", help="scenario GeoJSON or CSV (see the file format above; example: "
+                                "data/scenarios/ligne_eperlecques_tad_plateau.geojson)")
     s.add_argument("--category", action="append", metavar="CATEGORY",
                    help="categories to compare (default: those of the changed sites)")
     _common(s)
@@ -130,7 +168,7 @@ def run_isochrone(args: argparse.Namespace) -> int:
     stat = args.stat or f"p{max(args.percentiles) if args.percentiles else 50}"
     s = compute_surface(ctx, args.frm or args.to, args.date, args.window, step_min=args.step_min,
                         direction=direction, cell_m=args.cell_m, limit_min=args.limit_min,
-                        percentiles=args.percentiles, options=_options(args))
+                        percentiles=args.percentiles, options=_options(args), modes=_modes(args))
     for out in args.out:
         suffix = Path(out).suffix.lower()
         if suffix == ".png":
@@ -165,7 +203,8 @@ def run_access(args: argparse.Namespace) -> int:
     ctx = _context(args)
     table, summary = accessibility(ctx, args.date, args.window, categories=args.category, step_min=args.step_min,
                                    cell_m=args.cell_m, limit_min=args.limit_min, percentile=args.percentile,
-                                   options=_options(args), executor=_executor(args), progress=True)
+                                   options=_options(args), executor=_executor(args), progress=True,
+                                   modes=_modes(args))
     if args.out:
         table.to_csv(args.out, index=False)
         print(f"wrote {args.out} ({len(table)} rows)")
@@ -188,7 +227,7 @@ def run_scenario(args: argparse.Namespace) -> int:
     results = compare(ctx, changes, args.date, args.window, categories=args.category, step_min=args.step_min,
                       cell_m=args.cell_m, limit_min=args.limit_min, percentile=args.percentile,
                       thresholds_min=args.thresholds, options=_options(args), executor=_executor(args),
-                      progress=True)
+                      progress=True, modes=_modes(args))
     stat = f"p{args.percentile}"
     frames = []
     for r in results:
