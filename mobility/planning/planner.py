@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
@@ -112,6 +114,22 @@ class Planner:
         self._stop_row = {k: i for i, k in enumerate(stops["stop_key"].tolist())}
         self._snaps = network.stop_snaps(False)
         self._snaps_sf = network.stop_snaps(True)
+        # door snaps and door-to-stop walking distances, reused when the same door is planned several times
+        # (a category query plans from one door to every site of the category)
+        self._memo: OrderedDict = OrderedDict()
+        self._memo_lock = threading.Lock()
+
+    def _memoised(self, key: tuple, compute):
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._memo_lock:
+            self._memo[key] = value
+            while len(self._memo) > 256:
+                self._memo.popitem(last=False)
+        return value
 
     @classmethod
     def load(cls, gtfs_paths=None, osm_path=None) -> "Planner":
@@ -138,7 +156,8 @@ class Planner:
         return Place(name or f"{lat:.5f}, {lon:.5f}", lat, lon)
 
     def _snap_door(self, place: Place, step_free: bool, role: str) -> Snap:
-        snap = self.network.walk.snap(place.lat, place.lon, DOOR_SNAP_MAX_M, step_free_only=step_free)
+        snap = self._memoised(("snap", place.lat, place.lon, step_free), lambda: self.network.walk.snap(
+            place.lat, place.lon, DOOR_SNAP_MAX_M, step_free_only=step_free))
         if snap is None:
             raise InputError(f"the {role} ({place.lat:.5f}, {place.lon:.5f}) is more than {DOOR_SNAP_MAX_M:.0f} m "
                              f"from any {'step-free ' if step_free else ''}walkable street of the network: "
@@ -235,8 +254,12 @@ class Planner:
     def _stop_walks(self, snap: Snap, tt: Timetable, opts: PlanOptions):
         """(stop index in tt, walk seconds, walk metres) for the stops reachable on foot from a door."""
         snaps = self._snaps_sf if opts.wheelchair else self._snaps
-        dist = self.network.walk.point_to_points_m(snap, snaps, opts.max_walk_m, step_free_only=opts.wheelchair)
-        dist = dist + snap.dist_m + np.nan_to_num(snaps.dist_m, nan=0.0)
+
+        def compute():
+            d = self.network.walk.point_to_points_m(snap, snaps, opts.max_walk_m, step_free_only=opts.wheelchair)
+            return d + snap.dist_m + np.nan_to_num(snaps.dist_m, nan=0.0)
+
+        dist = self._memoised(("walks", snap, opts.max_walk_m, opts.wheelchair), compute)
         ok = np.nonzero(np.isfinite(dist) & (dist <= opts.max_walk_m))[0]
         keys = self.network.stops["stop_key"].to_numpy()[ok]
         index = tt.stop_index

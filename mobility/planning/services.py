@@ -13,9 +13,9 @@ Rules (documented for operators):
 * an end is, in this order: a (lat, lon) pair or "LAT,LON" (must lie in the territory), "stop:ID", a service
   site id ("svc-001"), a category ("caf", "mairie", "France services", "town hall"...: every site offering it),
   or free text resolved by the offline geocoder;
-* the best site of a category is the one reached earliest (depart-at) or allowing the latest departure
-  (arrive-by) among the :data:`MAX_CANDIDATE_SITES` sites nearest to the origin as the crow flies (all of
-  them when there are fewer); the answer says how many were compared;
+* the best site of a category is the one where the resident is served earliest (depart-at) or allowing the
+  latest departure (arrive-by), comparing every site of the category (up to :data:`MAX_CANDIDATE_SITES`,
+  the nearest first; the answer says so if the cap applied);
 * opening hours: the site must be open on arrival and stay open ``margin_min`` minutes; otherwise the answer
   says so and offers the nearest open slot (arrive by the next opening + margin);
 * round trip: leave the site ``return_after_min`` minutes after arriving and get home the same day, or say
@@ -40,8 +40,9 @@ from mobility.planning.planner import PlanOptions, PlanResult, parse_latlon
 
 #: what a site id looks like ("svc-001"): such a text is never sent to the geocoder
 _SITE_ID = re.compile(r"^[a-z]{2,10}-\d{1,6}$", re.IGNORECASE)
-#: a category query compares at most this many sites, the nearest to the origin
-MAX_CANDIDATE_SITES = 12
+#: a category query compares every site of the category (nearest first); this cap only guards against a
+#: user-supplied catalogue of thousands of sites, and the answer says when it applied
+MAX_CANDIDATE_SITES = 200
 #: default stay at the service for a round trip (minutes)
 DEFAULT_STAY_MIN = 60
 #: default time the desk must stay open after the arrival (minutes)
