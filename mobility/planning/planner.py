@@ -271,8 +271,9 @@ class Planner:
 
     def _walk_leg(self, a: Place, b: Place, sa: Snap, sb: Snap, start: dt.datetime | None,
                   end: dt.datetime | None, opts: PlanOptions, dist_m: float | None = None) -> Leg:
-        # the leg's length is known from the search: bounding Dijkstra by it keeps the search local
-        limit = np.inf if dist_m is None else dist_m - sa.dist_m - sb.dist_m + 1.0
+        # the leg's length is known from the search (its street part is at most that): bounding Dijkstra
+        # by it keeps the search local
+        limit = np.inf if dist_m is None else dist_m + 1.0
         path = self.network.walk.path_coords(sa, sb, step_free_only=opts.wheelchair, max_cost=limit)
         coords = [(a.lat, a.lon)]
         length = sa.dist_m + sb.dist_m
