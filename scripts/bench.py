@@ -78,12 +78,7 @@ def reference_query(planner: Planner, origin, destination, when: dt.datetime, op
     acc = planner._stop_walks(so, tt, opts)
     egr = planner._stop_walks(sd, tt, opts)
     t0 = int((planner._localize(when) - planner.service_day_origin(when.date())).total_seconds())
-    fp = net.footpaths[net.footpaths["walk_m"] <= opts.max_walk_m]
-    import pandas as pd
-
-    footpaths = pd.DataFrame({"from_stop_id": fp["from_key"], "to_stop_id": fp["to_key"],
-                              "duration_s": np.ceil(fp["walk_m"] / opts.walk_speed_mps).astype(int),
-                              "walk_m": fp["walk_m"]})
+    footpaths = net.footpath_frame(walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m)
     sources = [(tt.stop_ids[s], t0 + int(w), float(m)) for s, w, m in zip(*acc)]
     egress = [(tt.stop_ids[s], int(w), float(m)) for s, w, m in zip(*egr)]
     # the brute force instantiates every run of the window: 3 hours keeps Porto Alegre within memory

@@ -81,9 +81,7 @@ def _reference(planner, walk_nx, origin, destination, when: dt.datetime, arrive_
     t0 = int((when.replace(tzinfo=planner.tz) - planner.service_day_origin(when.date())).total_seconds())
     acc = [(s, math.ceil(m / speed), m) for s, m in d_o.items() if m <= OPTS.max_walk_m]
     egr = [(s, math.ceil(m / speed), m) for s, m in d_d.items() if m <= OPTS.max_walk_m]
-    fp = net.footpaths[net.footpaths["walk_m"] <= OPTS.max_walk_m]
-    footpaths = pd.DataFrame({"from_stop_id": fp["from_key"], "to_stop_id": fp["to_key"],
-                              "duration_s": np.ceil(fp["walk_m"] / speed).astype(int), "walk_m": fp["walk_m"]})
+    footpaths = net.footpath_frame(walk_speed_mps=speed, max_walk_m=OPTS.max_walk_m)
     # walking all the way: door to door on the same graph
     H_o = _street_distances(walk_nx, walk, so, [sd], ["DEST"])
     walk_m = H_o.get("DEST", math.inf)

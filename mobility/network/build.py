@@ -47,6 +47,9 @@ from mobility.network.timetable import Timetable, build_timetable
 CACHE_VERSION = 6
 #: stop-to-stop walking transfers are precomputed up to this network distance (metres)
 FOOTPATH_RADIUS_M = 1000.0
+#: a change of vehicle walks at most this far between two stops (metres): longer changes are rare in
+#: practice and the number of footpaths (and so the search time) grows with the square of this distance
+TRANSFER_WALK_MAX_M = 600.0
 #: a stop farther than this from any walkable edge is left unlinked (it can still be used by transfers)
 STOP_SNAP_MAX_M = 500.0
 
@@ -111,12 +114,26 @@ class Network:
                      s[p + "lat"].to_numpy(float), s[p + "lon"].to_numpy(float))
 
     # ------------------------------------------------------------------ per-date timetables
+    def footpath_frame(self, *, walk_speed_mps: float, max_walk_m: float, step_free: bool = False) -> pd.DataFrame:
+        """Walking changes between two rides: ``from_stop_id, to_stop_id, duration_s, walk_m``.
+
+        At most :data:`TRANSFER_WALK_MAX_M` (and ``max_walk_m``) along streets; durations are
+        ``ceil(walk_m / walk_speed_mps)`` seconds.
+        """
+        fp = self.footpaths_step_free if step_free else self.footpaths
+        fp = fp[fp["walk_m"] <= min(max_walk_m, TRANSFER_WALK_MAX_M)]
+        return pd.DataFrame({
+            "from_stop_id": fp["from_key"].to_numpy(),
+            "to_stop_id": fp["to_key"].to_numpy(),
+            "duration_s": np.ceil(fp["walk_m"].to_numpy() / walk_speed_mps).astype(np.int64),
+            "walk_m": fp["walk_m"].to_numpy(),
+        })
+
     def timetable(self, service_date: dt.date, *, walk_speed_mps: float, max_walk_m: float,
                   min_transfer_s: int, step_free: bool = False) -> Timetable:
         """The RAPTOR arrays for ``service_date`` (memoised for the last few parameter sets).
 
-        Footpath durations are ``walk_m / walk_speed_mps``; footpaths longer than ``max_walk_m``
-        are left out.
+        Footpaths are those of :meth:`footpath_frame`.
         """
         key = (service_date, round(walk_speed_mps, 3), float(max_walk_m), int(min_transfer_s), step_free)
         with self._lock:
@@ -124,14 +141,7 @@ class Network:
             if tt is not None:
                 self._timetables.move_to_end(key)
                 return tt
-        fp = self.footpaths_step_free if step_free else self.footpaths
-        fp = fp[fp["walk_m"] <= max_walk_m]
-        frame = pd.DataFrame({
-            "from_stop_id": fp["from_key"].to_numpy(),
-            "to_stop_id": fp["to_key"].to_numpy(),
-            "duration_s": np.ceil(fp["walk_m"].to_numpy() / walk_speed_mps).astype(np.int64),
-            "walk_m": fp["walk_m"].to_numpy(),
-        })
+        frame = self.footpath_frame(walk_speed_mps=walk_speed_mps, max_walk_m=max_walk_m, step_free=step_free)
         tt = build_timetable(self.feeds, service_date, footpaths=frame, min_transfer_s=min_transfer_s)
         with self._lock:
             self._timetables[key] = tt

@@ -231,6 +231,7 @@ class Planner:
                 journeys = pareto_journeys(res, egress) if len(egress[0]) else []
                 if tad:
                     itineraries += tad.attach_from_labels(res)
+        journeys = _prefilter_journeys(journeys, arrive_by)  # before paying for street geometry
         itineraries += [self._itinerary(j, tt, o, d, so, sd, origin_day, opts, arrive_by) for j in journeys]
         if tad:
             itineraries += tad.seeded_search(rounds, kw)
@@ -379,6 +380,27 @@ WALK_TOLERANCE_M = 100.0
 WALK_TOLERANCE_SHARE = 0.15
 
 
+def _dominated(key: tuple, kept: list[tuple]) -> bool:
+    """(time, transfers, walk_m) keys, time lower is better: is ``key`` dominated, walking with tolerance?"""
+    t, k, w = key
+    slack = max(WALK_TOLERANCE_M, WALK_TOLERANCE_SHARE * w)
+    return any(o[0] <= t and o[1] <= k and o[2] <= w + slack for o in kept)
+
+
+def _prefilter_journeys(journeys: list[Journey], arrive_by: bool) -> list[Journey]:
+    """The journeys :func:`_pareto_filter` would keep among themselves (same rule, on the raw labels)."""
+    def key(j: Journey) -> tuple:
+        return (-j.departure_s if arrive_by else j.arrival_s, j.n_transfers, j.walk_m)
+
+    kept: list[Journey] = []
+    keys: list[tuple] = []
+    for j in sorted(journeys, key=key):
+        if not _dominated(key(j), keys):
+            kept.append(j)
+            keys.append(key(j))
+    return kept
+
+
 def _pareto_filter(its: list[Itinerary], arrive_by: bool) -> list[Itinerary]:
     """Keep the options not dominated over (arrival or departure, transfers, walking), best time first.
 
@@ -390,12 +412,10 @@ def _pareto_filter(its: list[Itinerary], arrive_by: bool) -> list[Itinerary]:
         t = -it.departure.timestamp() if arrive_by else it.arrival.timestamp()
         return (t, it.transfers, it.walk_m)
 
-    its = sorted(its, key=key)
     kept: list[Itinerary] = []
-    for it in its:
-        t, k, w = key(it)
-        slack = max(WALK_TOLERANCE_M, WALK_TOLERANCE_SHARE * w)
-        if any(key(o)[0] <= t and key(o)[1] <= k and key(o)[2] <= w + slack for o in kept):
-            continue
-        kept.append(it)
+    keys: list[tuple] = []
+    for it in sorted(its, key=key):
+        if not _dominated(key(it), keys):
+            kept.append(it)
+            keys.append(key(it))
     return kept
