@@ -84,7 +84,7 @@ def reference_query(planner: Planner, origin, destination, when: dt.datetime, op
     # the brute force instantiates every run of the window: 3 hours keeps Porto Alegre within memory
     horizon = REFERENCE_HORIZON_S
     return ref_earliest_arrival(net.feeds, when.date(), sources, egress, footpaths=footpaths,
-                                min_transfer_s=opts.min_transfer_s, max_trips=None,
+                                min_transfer_s=opts.min_transfer_s, max_trips=opts.max_transfers + 1,
                                 max_walk_m=opts.max_walk_m, time_window=(t0, t0 + horizon))
 
 

@@ -31,14 +31,17 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from mobility.errors import DataError
+
+if TYPE_CHECKING:  # networkx is imported where graphs are built, so that routing starts faster
+    import networkx as nx
 from mobility.geo import haversine_m
 
 CRS = "epsg:4326"
@@ -514,6 +517,8 @@ def graph_from_table(osm: OsmData, table: pd.DataFrame) -> nx.MultiDiGraph:
     node_ids = np.unique(np.concatenate([table["u"].to_numpy(), table["v"].to_numpy()]))
     _, lat, lon = osm.coords(node_ids)
     counts = _street_counts(node_ids, table)
+    import networkx as nx  # only graph building needs it; routing runs on CSR arrays
+
     G = nx.MultiDiGraph(crs=CRS)
     G.add_nodes_from(
         (n, {"y": la, "x": lo, "street_count": c})
