@@ -42,6 +42,7 @@ from scipy.sparse.csgraph import dijkstra
 from mobility.errors import InputError
 from mobility.network.flex import (DRIVE_SNAP_MAX_M, DRIVE_SNAP_SPEED_MPS, MAX_DRIVE_S, ZONE_TOLERANCE_M,
                                    service_day_shift_s)
+from mobility.planning.tad import hop_stop_ends
 
 MODES = ("transit", "transit+tad")
 DEFAULT_MODES = "transit+tad"
@@ -257,11 +258,7 @@ class TadLayer:
 
     # -- ends
     def _stop_ends(self, h: int, board_side: bool) -> list[str]:
-        hop = self.flex.hops[h]
-        row = self.flex.trips[hop.trip].rows[hop.board if board_side else hop.alight]
-        keys = row.stops if row.zone < 0 else self.flex.zone_stops[row.zone]
-        idx = self.tt.stop_index
-        return [k for k in keys if k in idx and k in self.flex.stop_drive]
+        return hop_stop_ends(self.flex, self.tt, h, board_side)
 
     def point_ends(self, lat: float, lon: float, snap_walk, by_zone: dict, by_stop: dict, target_walks: dict):
         """hop -> [(point, walk_s, walk_m)] for a target point: 'P' (door in a zone) or walked stops."""

@@ -387,18 +387,21 @@ def _dominated(key: tuple, kept: list[tuple]) -> bool:
     return any(o[0] <= t and o[1] <= k and o[2] <= w + slack for o in kept)
 
 
+def _undominated(items: list, key) -> list:
+    """The items no kept item dominates (see :func:`_dominated`), in order of ``key`` (best time first)."""
+    kept: list = []
+    keys: list[tuple] = []
+    for item in sorted(items, key=key):
+        k = key(item)
+        if not _dominated(k, keys):
+            kept.append(item)
+            keys.append(k)
+    return kept
+
+
 def _prefilter_journeys(journeys: list[Journey], arrive_by: bool) -> list[Journey]:
     """The journeys :func:`_pareto_filter` would keep among themselves (same rule, on the raw labels)."""
-    def key(j: Journey) -> tuple:
-        return (-j.departure_s if arrive_by else j.arrival_s, j.n_transfers, j.walk_m)
-
-    kept: list[Journey] = []
-    keys: list[tuple] = []
-    for j in sorted(journeys, key=key):
-        if not _dominated(key(j), keys):
-            kept.append(j)
-            keys.append(key(j))
-    return kept
+    return _undominated(journeys, lambda j: (-j.departure_s if arrive_by else j.arrival_s, j.n_transfers, j.walk_m))
 
 
 def _pareto_filter(its: list[Itinerary], arrive_by: bool) -> list[Itinerary]:
@@ -412,10 +415,4 @@ def _pareto_filter(its: list[Itinerary], arrive_by: bool) -> list[Itinerary]:
         t = -it.departure.timestamp() if arrive_by else it.arrival.timestamp()
         return (t, it.transfers, it.walk_m)
 
-    kept: list[Itinerary] = []
-    keys: list[tuple] = []
-    for it in sorted(its, key=key):
-        if not _dominated(key(it), keys):
-            kept.append(it)
-            keys.append(key(it))
-    return kept
+    return _undominated(its, key)

@@ -54,6 +54,16 @@ from mobility.routing.raptor import INF, earliest_arrival, latest_departure, par
 _HUGE_S = 10 ** 12
 
 
+def hop_stop_ends(flex, tt, h: int, board_side: bool) -> list[str]:
+    """Timetable stops at one end of flex hop ``h`` (its stops, or the stops inside its zone) that the
+    drive network reaches."""
+    hop = flex.hops[h]
+    row = flex.trips[hop.trip].rows[hop.board if board_side else hop.alight]
+    keys = row.stops if row.zone < 0 else flex.zone_stops[row.zone]
+    idx = tt.stop_index
+    return [k for k in keys if k in idx and k in flex.stop_drive]
+
+
 @dataclass
 class _Ride:
     """A feasible TAD ride on the query time axis."""
@@ -117,12 +127,7 @@ class TadQuery:
         return out
 
     def _stop_ends(self, h: int, board_side: bool) -> list[str]:
-        """Timetable stops at the other end of hop ``h`` (its stops, or the stops inside its zone)."""
-        hop = self.flex.hops[h]
-        row = self.flex.trips[hop.trip].rows[hop.board if board_side else hop.alight]
-        keys = row.stops if row.zone < 0 else self.flex.zone_stops[row.zone]
-        idx = self.tt.stop_index
-        return [k for k in keys if k in idx and k in self.flex.stop_drive]
+        return hop_stop_ends(self.flex, self.tt, h, board_side)
 
     def _snap(self, point: str):
         if point == "O":
