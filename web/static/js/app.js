@@ -56,6 +56,7 @@
     var label = document.querySelector('label[for="' + input.id + '"]');
     list.setAttribute('aria-label', label ? label.textContent : input.id);
     list.hidden = true;
+    list.tabIndex = -1;  // options are reached with the arrow keys; Tab goes on to the next field
     wrap.appendChild(list);
     input.setAttribute('role', 'combobox');
     input.setAttribute('aria-autocomplete', 'list');
@@ -111,7 +112,7 @@
       var it = items[i];
       if (!it) { return; }
       input.value = it.value;
-      close();
+      cancel();  // a search still pending from the typing must not reopen the list
       input.dispatchEvent(new Event('change', { bubbles: true }));
     }
     function query() {
