@@ -132,13 +132,15 @@ class Grid:
         return out
 
 
-def _cell_stop_access(grid: Grid, network, max_walk_m: float) -> Access:
+def cell_stop_links(grid: Grid, network, max_walk_m: float, first_stop: int = 0):
+    """Walking links ``(cell, stop row, metres)`` between the grid cells and the stops of rows
+    ``first_stop..`` of ``network.stops`` (the planner's walking rule: along streets, snap offsets added,
+    at most ``max_walk_m``)."""
     walk = network.walk
     stop_snaps = network.stop_snaps(False)
-    n = grid.n_cells
     rows, cols, dists = [], [], []
     cell_extra = np.nan_to_num(grid.snaps.dist_m, nan=np.inf)
-    for s in range(len(stop_snaps)):
+    for s in range(first_stop, len(stop_snaps)):
         snap = stop_snaps[s]
         if snap is None:
             continue
@@ -148,9 +150,14 @@ def _cell_stop_access(grid: Grid, network, max_walk_m: float) -> Access:
         rows.append(ok)
         cols.append(np.full(len(ok), s, np.int64))
         dists.append(d[ok])
-    r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    d = np.concatenate(dists) if dists else np.zeros(0)
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(dists)
+
+
+def _cell_stop_access(grid: Grid, network, max_walk_m: float) -> Access:
+    n = grid.n_cells
+    r, c, d = cell_stop_links(grid, network, max_walk_m)
     order = np.lexsort((c, r))
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(r, minlength=n), out=ptr[1:])

@@ -59,6 +59,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mobility.analysis.grid import cell_stop_links
 from mobility.errors import InputError
 
 DEFAULT_SPEED_KMH = 25.0
@@ -362,23 +363,8 @@ _SCEN_LOCK = threading.Lock()
 
 
 def _new_stop_links(grid, net, first_row: int, max_walk_m: float):
-    walk = net.walk
-    snaps = net.stop_snaps(False)
-    extra = np.nan_to_num(grid.snaps.dist_m, nan=np.inf)
-    cells, stops, dists = [], [], []
-    for s in range(first_row, len(snaps)):
-        snap = snaps[s]
-        if snap is None:
-            continue
-        dist = walk._dijkstra(snap, max_walk_m, "length", False)
-        d = walk._target_costs(dist, snap, grid.snaps, "length") + snap.dist_m + extra
-        ok = np.nonzero(np.isfinite(d) & (d <= max_walk_m))[0]
-        cells.append(ok)
-        stops.append(np.full(len(ok), s, np.int64))
-        dists.append(d[ok])
-    if not cells:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    return np.concatenate(cells), np.concatenate(stops), np.concatenate(dists)
+    """Cell walking links of the stops a scenario added (rows ``first_row..`` of ``net.stops``)."""
+    return cell_stop_links(grid, net, max_walk_m, first_row)
 
 
 def _slug(text: str) -> str:
