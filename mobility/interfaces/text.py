@@ -10,7 +10,7 @@ def format_trip(trip, lang: str = "fr") -> str:
     fr = lang != "en"
     lines: list[str] = []
     if trip.site is not None:
-        lines.append(f"{'Service' if not fr else 'Service'} : {trip.site.name}" if fr else f"Service: {trip.site.name}")
+        lines.append(f"Service : {trip.site.name}" if fr else f"Service: {trip.site.name}")
         if trip.site.address:
             lines.append(f"  {trip.site.address}")
         if trip.site.phone:
