@@ -227,7 +227,7 @@ class TripPlan:
         """An outbound itinerary with its waits and, for a service, the opening state at its arrival."""
         out = summarised(it)
         if self.site is not None:
-            out["service_at_arrival"] = service_state(self.site, it.arrival, self.stay_min)
+            out["service_at_arrival"] = service_state(self.site, it.arrival, self.stay_min, self.lang)
         return out
 
     def to_json(self) -> dict:
@@ -661,6 +661,8 @@ def _first_option_of_next_days(ctx, trip: TripPlan, plan_extra: dict) -> None:
         for it in trip.plan.itineraries:
             it.tag = it.tag or "next_day"
         trip.day_changed = {"reason": reason, "message": _day_message(trip, reason, trip.itineraries[0])}
+        # the day change says why nothing ran on the requested day: no second, vaguer note about it
+        trip.notes = [n for n in trip.notes if n != _say(trip.lang, "no_open_reach")]
         return
 
 
