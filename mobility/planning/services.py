@@ -462,8 +462,9 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
                                "days: no public transport connects these places within the walking limit, and "
                                "they are too far apart to walk")
         return trip
-    if trip.day_changed is None and trip.date != when.date():
-        first = trip.itineraries[0]
+    first = trip.itineraries[0]
+    # an arrive-by answer that arrives on the requested day (having left the evening before) is that day's
+    if trip.day_changed is None and (first.arrival if arrive_by else first.departure).date() != when.date():
         trip.day_changed = {"reason": "no_service", "message": _day_message(trip, "no_service", first)}
     if trip.site is not None and trip.site.status_uncertain:
         trip.notes.append(_say(lang, "uncertain_only", site=trip.site.name, status=trip.site.status))
