@@ -43,7 +43,7 @@ import numpy as np
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.geo import haversine_m
 from mobility.loaders.services import ServiceSite
-from mobility.planning.categories import category_label, match_category
+from mobility.domain.categories import category_label, match_category
 from mobility.planning.itinerary import LONG_WAIT_S, Itinerary, Place, duration_text
 from mobility.planning.planner import PlanOptions, PlanResult, parse_latlon
 
@@ -443,7 +443,7 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
         raise InputError("return_after_min must be between 0 and 720 minutes")
     o = resolve_endpoint(ctx, origin, "origin")
     d = resolve_endpoint(ctx, destination, "destination")
-    when = ctx.planner._localize(when)
+    when = ctx.planner.localize(when)
     trip = TripPlan(o, d, when, arrive_by, opts, None, lang=lang, margin_min=margin_min,
                     stay_min=return_after_min, requested=d)
     if d.uncertain:
