@@ -235,13 +235,13 @@ def test_ligne_virtuelle_is_booked_like_a_tad(synthetic_planner):
         assert not _ride_legs(late, "VL-1005")
     except NoRouteError:
         pass
-    from mobility.planning import tad as _tad
+    from mobility.planning.virtual_lines import bookable_timetable
 
     tt = p.network.timetable(DAY, walk_speed_mps=1.2, max_walk_m=2000.0, min_transfer_s=120)
-    closed = _tad.bookable_timetable(p, tt, p.localize(AFTER))
+    closed = bookable_timetable(p.network, p.axis, tt, p.localize(AFTER))
     assert closed is not tt and closed.n_trips == tt.n_trips
     # booked well ahead, nothing is closed (at BEFORE, Monday's own runs of the timetable already are)
-    assert _tad.bookable_timetable(p, tt, p.localize(dt.datetime(2026, 11, 20, 9))) is tt
+    assert bookable_timetable(p.network, p.axis, tt, p.localize(dt.datetime(2026, 11, 20, 9))) is tt
     # arrive-by uses the same restricted timetable
     res = p.plan(MSP_FAUQ, ARQUES_MAIRIE, dt.datetime.combine(DAY, dt.time(11)), arrive_by=True, booked_at=BEFORE)
     assert _ride_legs(res, "VL-1005")

@@ -4,7 +4,7 @@ Modes of a surface (``modes=``): ``"transit"`` (public transport + walking, as `
 or ``"transit+tad"`` (default: + on-demand rides, as ``ctx.planner.plan`` with TAD allowed).  Booking:
 analytics assume *planned use* -- every TAD ride is booked in time ("réservé à l'avance"), i.e. the
 booking deadlines never remove a ride (the planner agrees with a request booked the day before at
-08:00 for the rules of the embedded data).  Everything else follows :mod:`mobility.planning.tad`:
+08:00 for the rules of the embedded data).  Everything else follows the planner (:mod:`mobility.planning.tad`):
 
 * at most one TAD leg per journey;
 * ride times, windows, calendars and feasible pickups come from the planner's own ride model

@@ -27,7 +27,7 @@ Model
     ``drop_off_type`` 2 with a ``pickup_booking_rule_id`` / ``drop_off_booking_rule_id`` run only if
     booked.  :attr:`FlexService.fixed_rules` keeps those rule keys per trip, aligned with the trip's
     positions in the timetable pattern (its rows at routable stops, in stop_sequence order); see
-    :func:`mobility.planning.tad.bookable_timetable` for how the planner uses them.
+    :func:`mobility.planning.virtual_lines.bookable_timetable` for how the planner uses them.
 
 Unsupported input never crashes: a feed with pre-standard (Trillium-era) flex columns such as
 ``min_arrival_time`` / ``start_service_area_id`` has its on-demand rows ignored with a warning naming
