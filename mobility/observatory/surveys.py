@@ -24,7 +24,6 @@ from mobility.errors import DataError, InputError, NotFoundError
 from mobility.observatory.db import requests, survey_answers, survey_responses
 
 DEFAULT_SURVEY_PATH = DATA_DIR / "observatory" / "survey.json"
-SURVEY_CHANNELS = ("resident", "operator")
 TYPES = ("choice", "multi", "text")
 MAX_TEXT = 500
 
@@ -127,22 +126,22 @@ def load_survey(path: str | os.PathLike | None = None) -> Survey:
         raise DataError(f"cannot read the survey ({exc})", path=str(path)) from None
 
 
-def record_answers(engine: Engine, survey: Survey, ref: str, answers: Mapping[str, Any], channel: str,
+def record_answers(engine: Engine, survey: Survey, ref: str, answers: Mapping[str, Any],
                    at: dt.datetime | None = None) -> int:
-    """Store one filled questionnaire for journal entry ``ref``; the response id.
+    """Store one filled questionnaire for journal entry ``ref`` (under that entry's channel); the response id.
 
     NotFoundError when no journal entry has that ref, AlreadyAnswered when it was answered already.
     """
-    if channel not in SURVEY_CHANNELS:
-        raise InputError(f"channel must be one of {', '.join(SURVEY_CHANNELS)}")
     if not isinstance(ref, str) or not (8 <= len(ref) <= 32) or not ref.isalnum():
         raise InputError("'ref' must be the reference of a journaled request")
     rows = survey.validate(answers)
     at = (at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     try:
         with engine.begin() as conn:
-            if conn.execute(sa.select(requests.c.id).where(requests.c.ref == ref)).first() is None:
+            entry = conn.execute(sa.select(requests.c.channel).where(requests.c.ref == ref)).first()
+            if entry is None:
                 raise NotFoundError("no journaled request has this reference")
+            channel = entry.channel  # who answered is who asked: the resident, the operator or an API client
             rid = conn.execute(survey_responses.insert().values(request_ref=ref, created_at=at, channel=channel,
                                                                 survey_id=survey.id)).inserted_primary_key[0]
             conn.execute(survey_answers.insert(), [{"response_id": rid, "question": q, "value": v} for q, v in rows])

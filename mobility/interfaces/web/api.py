@@ -62,8 +62,11 @@ def plan():
     except MobilityError as exc:  # journaled like a served request (every request, cached or not)
         journal_plan("api", req, error=exc)
         raise
-    journal_plan("api", req, answer)
-    return jsonify(answer)
+    ref = journal_plan("api", req, answer)
+    resp = jsonify(answer)
+    if ref:  # what a client quotes to POST /api/survey (the JSON answer stays as cached)
+        resp.headers["X-Observatory-Ref"] = ref
+    return resp
 
 
 @bp.get("/geocode")

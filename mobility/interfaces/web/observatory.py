@@ -160,11 +160,10 @@ def survey_form() -> dict | None:
 def _store_survey(values: Mapping[str, Any], answers: Mapping[str, Any]) -> int:
     st = state()
     ref = values.get("ref")
-    channel = values.get("channel") or "resident"
     if isinstance(ref, str) and not jn_exists(st, ref):
         st.journal.flush(2.0)  # the plan's row may still be in the writer's queue
     try:
-        return record_answers(st.engine, st.survey(), ref, answers, channel)
+        return record_answers(st.engine, st.survey(), ref, answers)
     except MobilityError:
         raise
     except Exception as exc:
@@ -188,11 +187,11 @@ class _Unavailable(MobilityError):
 
 @bp.post("/api/survey")
 def api_survey():
-    """A filled questionnaire: ``{"ref": ..., "channel": "resident"|"operator", "answers": {question: value}}``."""
+    """A filled questionnaire: ``{"ref": ..., "answers": {question: value}}``."""
     body = request.get_json(silent=True) if request.is_json else None
     if not isinstance(body, dict):
         return error_response(415 if not request.is_json else 400, "bad_request",
-                              "send a JSON object {ref, channel, answers}")
+                              "send a JSON object {ref, answers}")
     rid = _store_survey(body, body.get("answers"))
     resp = jsonify({"id": rid, "ref": body.get("ref"), "status": "stored"})
     resp.status_code = 201

@@ -239,8 +239,8 @@ def _observatory_paths() -> dict[str, Any]:
               409: "this request already has a survey answer"}
     err = {str(c): _json(_ref("Error"), d) for c, d in status.items()}
     survey_body = {"type": "object", "required": ["ref", "answers"], "properties": {
-        "ref": {"type": "string", "minLength": 8, "maxLength": 32, "description": "the journaled request's reference"},
-        "channel": {"type": "string", "enum": ["resident", "operator"]},
+        "ref": {"type": "string", "minLength": 8, "maxLength": 32,
+                "description": "the journaled request's reference: header X-Observatory-Ref of the /api/plan answer"},
         "answers": {"type": "object", "description": "question key -> value, list of values (multi) or text",
                     "additionalProperties": {"oneOf": [{"type": "string", "maxLength": 500},
                                                        {"type": "array", "items": {"type": "string"}}]}}}}
