@@ -90,7 +90,7 @@ def seed(ctx, engine, start: dt.date, days: int, n: int, seed_: int = 14, survey
             answer = trip.to_json()
         except MobilityError as exc:
             error = exc
-        entry = jn.entry_from_answer(ctx, channel, destination=destination, when=when, arrive_by=arrive_by,
+        entry = jn.entry_from_answer(ctx, channel, origin=origin, destination=destination, when=when, arrive_by=arrive_by,
                                      round_trip=round_trip, wheelchair=wheelchair, lang="fr", answer=answer,
                                      error=error, at=asked)
         entries.append(entry)

@@ -92,15 +92,17 @@ def commune_of(ctx, lat: float, lon: float) -> str | None:
 
 # ------------------------------------------------------------------------------------------- entries
 
-def entry_from_answer(ctx, channel: str, *, destination: str | None = None, when: dt.datetime | None = None,
+def entry_from_answer(ctx, channel: str, *, origin: str | None = None, destination: str | None = None,
+                      when: dt.datetime | None = None,
                       arrive_by: bool | None = None, round_trip: bool | None = None, wheelchair: bool | None = None,
                       lang: str | None = None, answer: Mapping[str, Any] | None = None,
                       error: BaseException | None = None, ref: str | None = None,
                       at: dt.datetime | None = None) -> Entry:
     """The journal row of one plan request: ``answer`` is the TripPlan JSON, or ``error`` what it raised.
 
-    ``destination`` is what the user asked for (a category is recorded as such even when one site was
-    chosen); ``at`` is the time of the request (default now, UTC).
+    ``origin`` and ``destination`` are what the user typed: the origin only gives its commune (resolved again
+    when the planner raised, so that a trip with no itinerary still counts for its commune); a category is
+    recorded as such even when one site was chosen. ``at`` is the time of the request (default now, UTC).
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r} (expected one of {', '.join(CHANNELS)})")
@@ -111,6 +113,7 @@ def entry_from_answer(ctx, channel: str, *, destination: str | None = None, when
     entry.destination_site, entry.destination_category = _destination(ctx, destination, answer)
     if answer is None:
         entry.outcome, entry.reason = _error_outcome(error)
+        entry.commune_insee = _origin_commune(ctx, origin)
         return entry
     origin = answer.get("origin") or {}
     if "lat" in origin and "lon" in origin:
@@ -162,6 +165,19 @@ def _destination(ctx, destination: str | None, answer: Mapping[str, Any] | None)
         except Exception:
             category = None
     return (str(site_id)[:32] if site_id else None), (str(category)[:40] if category else None)
+
+
+def _origin_commune(ctx, origin: str | None) -> str | None:
+    """The commune of what the user typed as origin, when it resolves (None for a bad origin)."""
+    if not origin or ctx is None:
+        return None
+    from mobility.planning.services import resolve_endpoint
+
+    try:
+        place = resolve_endpoint(ctx, origin, "origin").place
+    except Exception:  # a bad origin is the reason of the error: no commune
+        return None
+    return commune_of(ctx, place.lat, place.lon)
 
 
 def _error_outcome(error: BaseException | None) -> tuple[str, str | None]:

@@ -128,13 +128,15 @@ def journal_plan(channel: str, req=None, answer: Mapping[str, Any] | None = None
         holder = holder_of(current_app)
         ctx = holder.get() if holder.status == "ok" else None
         entry = jn.entry_from_answer(
-            ctx, channel, destination=getattr(req, "destination", None), when=getattr(req, "when", None),
+            ctx, channel, origin=getattr(req, "origin", None), destination=getattr(req, "destination", None),
+            when=getattr(req, "when", None),
             arrive_by=getattr(req, "arrive_by", None), wheelchair=getattr(req, "wheelchair", None),
             round_trip=(req.return_after_min is not None) if req is not None else None,
             lang=getattr(req, "lang", None), answer=answer, error=error)
         st.journal.record(entry)
-        g.observatory_ref = entry.ref
-        g.observatory_channel = channel
+        if entry.outcome != "bad_input":  # a typo gets no survey; an unmet need most of all does
+            g.observatory_ref = entry.ref
+            g.observatory_channel = channel
         return entry.ref
     except Exception as exc:  # never let the journal break a plan
         log.warning("observatory journal: request not journaled (%s: %s)", type(exc).__name__, exc)
