@@ -187,14 +187,14 @@ def test_survey_validation_and_one_answer_per_request(db_url, tmp_path):
     with pytest.raises(NotFoundError):
         record_answers(engine, survey, "0" * 32, {"useful": "yes"})
     record_answers(engine, survey, e.ref, {"useful": "no", "obstacles": ["cost", "cost", "mobility"],
-                                           "comment": "  trop   tôt  "})
+                                           "comment": "  trop   tôt, rappelez le 06 12 34 56 78 ou a.b@c.fr  "})
     with pytest.raises(AlreadyAnswered):
         record_answers(engine, survey, e.ref, {"useful": "yes"})
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT question, value FROM survey_answers ORDER BY id")).all()
         assert conn.execute(sa.text("SELECT channel FROM survey_responses")).scalar_one() == "operator"
     assert [tuple(r) for r in rows] == [("useful", "no"), ("obstacles", "cost"), ("obstacles", "mobility"),
-                                        ("comment", "trop tôt")]
+                                        ("comment", "trop tôt, rappelez le […] ou […]")]
     # the observatory changes the questions in the data file, no code
     data = json.loads((ROOT / "data" / "observatory" / "survey.json").read_text(encoding="utf-8"))
     data["questions"].append({"key": "frequency", "type": "choice", "label": {"fr": "Souvent ?", "en": "Often?"},

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from test_web_browser import _axe_source, _no_errors, browser, page  # noqa: F401  (shared fixtures)
+from test_web_browser import _axe_source, _no_errors, browser, page, serious_axe_violations  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -112,10 +112,7 @@ def test_survey_and_dashboard_are_axe_clean(server, browser, path):  # noqa: F81
         if pg.locator("#map").count():
             pg.wait_for_selector("#map[data-ready='1']", timeout=15000)
         assert pg.locator("#survey-form, #obs-figures").count() == 1
-        pg.add_script_tag(content=source)
-        result = pg.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
-               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        bad = serious_axe_violations(pg, source)
         assert not bad, bad
     finally:
         context.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -88,6 +89,7 @@ class Survey:
                 value = " ".join(raw.split())
                 if len(value) > q.max_length:
                     raise InputError(f"answer to {q.key!r} is too long ({q.max_length} characters at most)")
+                value = redact(value)
                 if value:
                     rows.append((q.key, value))
                 continue
@@ -102,6 +104,15 @@ class Survey:
         if not rows:
             raise InputError("the survey has no answer")
         return rows
+
+
+_EMAIL = re.compile(r"\S+@\S+")
+_PHONE = re.compile(r"\+?\d(?:[\s./-]?\d){5,}")
+
+
+def redact(text: str) -> str:
+    """Free text without the e-mail addresses and phone numbers people sometimes leave in it."""
+    return _PHONE.sub("[…]", _EMAIL.sub("[…]", text))
 
 
 def load_survey(path: str | os.PathLike | None = None) -> Survey:
