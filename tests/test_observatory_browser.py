@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from test_web_browser import _axe_source, _no_errors, browser, page, serious_axe_violations  # noqa: F401
+from test_web_browser import _axe_source, _no_errors, browser, page  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,14 @@ def server(tmp_path_factory):
     yield f"http://127.0.0.1:{srv.effective_port}", app
     srv.close()
     thread.join(5)
+
+
+def serious_axe_violations(pg, source: str) -> list[tuple]:
+    """axe-core's serious and critical violations on the page (as tests/test_web_browser.py counts them)."""
+    pg.add_script_tag(content=source)
+    result = pg.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def _tab_to(pg, element_id: str, most: int = 120) -> None:

@@ -202,15 +202,10 @@ def test_axe_no_serious_violation(server, browser, path):
         pg.goto(server + path)
         if pg.locator("#map").count():
             pg.wait_for_selector("#map[data-ready='1']", timeout=15000)
-        bad = serious_axe_violations(pg, source)
+        pg.add_script_tag(content=source)
+        result = pg.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
         assert not bad, bad
     finally:
         context.close()
-
-
-def serious_axe_violations(pg, source: str) -> list[tuple]:
-    """axe-core's serious and critical violations on the page (id, impact, help, first targets)."""
-    pg.add_script_tag(content=source)
-    result = pg.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
