@@ -115,9 +115,9 @@ def entry_from_answer(ctx, channel: str, *, origin: str | None = None, destinati
         entry.outcome, entry.reason = _error_outcome(error)
         entry.commune_insee = _origin_commune(ctx, origin)
         return entry
-    origin = answer.get("origin") or {}
-    if "lat" in origin and "lon" in origin:
-        entry.commune_insee = commune_of(ctx, origin["lat"], origin["lon"])
+    resolved = answer.get("origin") or {}  # used for its commune only, never stored
+    if "lat" in resolved and "lon" in resolved:
+        entry.commune_insee = commune_of(ctx, resolved["lat"], resolved["lon"])
     its = answer.get("itineraries") or []
     if not its:
         entry.outcome = "no_itinerary"
