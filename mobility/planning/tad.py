@@ -42,12 +42,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 
-from mobility.network.flex import DRIVE_SNAP_MAX_M, FlexService, service_day_shift_s
+from mobility.network.flex import DRIVE_SNAP_MAX_M, FlexService
 from mobility.planning import booking as bk
+from mobility.planning.rides import Ride, RideModel
+from mobility.timeaxis import after
 from mobility.planning.itinerary import Itinerary, Leg, Place
 from mobility.routing.raptor import INF, earliest_arrival, latest_departure, pareto_journeys
 
@@ -62,21 +63,6 @@ def hop_stop_ends(flex, tt, h: int, board_side: bool) -> list[str]:
     keys = row.stops if row.zone < 0 else flex.zone_stops[row.zone]
     idx = tt.stop_index
     return [k for k in keys if k in idx and k in flex.stop_drive]
-
-
-@dataclass
-class _Ride:
-    """A feasible TAD ride on the query time axis."""
-
-    hop: int
-    sday: dt.date
-    shift_s: int
-    pickup_s: int
-    drop_s: int
-    drive_s: float
-    deadline: dt.datetime | None
-    opens: dt.datetime | None
-    rules: list
 
 
 class TadQuery:
@@ -99,11 +85,8 @@ class TadQuery:
         self.snap_d = self.drive.snap(d.lat, d.lon, DRIVE_SNAP_MAX_M)
         self._dist_o = None
         self._drive_memo: dict = {}
-        self._active: dict = {}
-        self._pmin: dict = {}
-        # previous day: windows past midnight; next day (depart-at): tomorrow's first rides
-        sdays = (day - dt.timedelta(days=1), day) + (() if arrive_by else (day + dt.timedelta(days=1),))
-        self.days = [(sd, service_day_shift_s(self.tz, day, sd)) for sd in sdays]
+        # the rides of the day before (windows past midnight), of the day, and (depart-at) of the next day
+        self.rides = RideModel(self.flex, self.net.feeds, day, self.tz, booked_at=booked_at, next_day=not arrive_by)
         # board options at the origin side, alight options at the destination side: hop -> [(point, walk_s, walk_m)]
         self.board = self._ends(o, self.walk_o, self.flex.by_board_zone, self.flex.by_board_stop, "O")
         self.alight = self._ends(d, self.walk_d, self.flex.by_alight_zone, self.flex.by_alight_stop, "D")
@@ -155,102 +138,13 @@ class TadQuery:
         self._drive_memo[key] = val
         return val
 
-    # ------------------------------------------------------------------ time / calendar / booking
-    def _runs(self, fi: int, service_id: str, day: dt.date) -> bool:
-        key = (fi, day)
-        if key not in self._active:
-            self._active[key] = self.net.feeds[fi].active_service_ids(day)
-        return service_id in self._active[key]
-
-    def _rules(self, h: int) -> list:
-        hop = self.flex.hops[h]
-        trip = self.flex.trips[hop.trip]
-        keys = [trip.rows[hop.board].pickup_rule, trip.rows[hop.alight].drop_off_rule]
-        out = []
-        for k in keys:
-            r = self.flex.rules.get(k) if k else None
-            if r is not None and r not in out:
-                out.append(r)
-        return out
-
     def _at(self, secs: float) -> dt.datetime:
-        return self.origin_day + dt.timedelta(seconds=int(secs))
+        return after(self.origin_day, int(secs))
 
-    def _axis(self, t: dt.datetime) -> float:
-        return (t - self.origin_day).total_seconds()
-
-    def _pickup_min(self, h: int, sday: dt.date) -> float | None:
-        """Earliest bookable pickup (axis seconds) for hop h on service day sday; None: not bookable."""
-        key = (h, sday)
-        if key in self._pmin:
-            return self._pmin[key]
-        fi = self.flex.trips[self.flex.hops[h].trip].feed_index
-        runs = lambda sid, dd: self._runs(fi, sid, dd)  # noqa: E731
-        val: float | None = -math.inf
-        for r in self._rules(h):
-            ep = bk.earliest_pickup(r, self.booked_at, sday, self.tz, runs)
-            if ep is None:
-                val = None
-                break
-            val = max(val, self._axis(ep))
-        self._pmin[key] = val
-        return val
-
-    def ride(self, h: int, drive_s: float, *, ready_s: float | None = None, latest_drop_s: float | None = None
-             ) -> _Ride | None:
-        """Best feasible ride of hop h: earliest drop-off when ready at ``ready_s`` (depart-at) or latest
-        pickup arriving by ``latest_drop_s`` (arrive-by), over the neighbouring service days."""
-        if not math.isfinite(drive_s):
-            return None
-        hop = self.flex.hops[h]
-        trip = self.flex.trips[hop.trip]
-        a, b = trip.rows[hop.board], trip.rows[hop.alight]
-        dur = int(math.ceil(trip.ride_s(drive_s, hop.board, hop.alight)))
-        best: _Ride | None = None
-        for sday, shift in self.days:
-            if not self._runs(trip.feed_index, trip.service_id, sday):
-                continue
-            pmin = self._pickup_min(h, sday)
-            if pmin is None:
-                continue
-            # timed rows: pickup at the departure, drop-off at the arrival; windows: anywhere inside
-            ps = (a.end_s if a.timed else a.start_s) + shift
-            pe = a.end_s + shift
-            ds = (b.start_s) + shift
-            de = (b.start_s if b.timed else b.end_s) + shift
-            if ready_s is not None:
-                p = max(ready_s, ps, ds - dur, pmin)
-                if p > pe:
-                    continue
-                d = max(p + dur, ds)
-                if d > de:
-                    continue
-                if best is None or d < best.drop_s:
-                    best = _Ride(h, sday, shift, int(p), int(d), drive_s, None, None, [])
-            else:
-                dmax = min(latest_drop_s, de)
-                p = min(pe, dmax - dur)
-                if p < max(ps, pmin):
-                    continue
-                d = max(p + dur, ds)
-                if d > dmax:
-                    continue
-                if best is None or p > best.pickup_s:
-                    best = _Ride(h, sday, shift, int(p), int(d), drive_s, None, None, [])
-        if best is not None:
-            self._book(best)
-        return best
-
-    def _book(self, r: _Ride) -> None:
-        fi = self.flex.trips[self.flex.hops[r.hop].trip].feed_index
-        runs = lambda sid, dd: self._runs(fi, sid, dd)  # noqa: E731
-        rules = self._rules(r.hop)
-        pickup = self._at(r.pickup_s)
-        dls = [bk.deadline(x, pickup, r.sday, self.tz, runs) for x in rules]
-        ops = [o for o in (bk.opening(x, pickup, r.sday, self.tz, runs) for x in rules) if o is not None]
-        r.rules = rules
-        r.deadline = min(dls) if dls else None
-        r.opens = max(ops) if ops else None
+    def ride(self, h: int, drive_s: float, **when) -> Ride | None:
+        """The best bookable ride of hop ``h`` (:meth:`RideModel.ride`), or None."""
+        r = self.rides.ride(h, drive_s, **when)
+        return r if r is not None and r.bookable(self.booked_at) else None
 
     # ------------------------------------------------------------------ kernel candidates
     def _lower_bound(self, ends: dict, pairs) -> tuple[float, float]:
@@ -303,13 +197,13 @@ class TadQuery:
                                 continue
                             if not self.arrive_by:
                                 r = self.ride(h, self.drive_s(key, point), ready_s=lt + self.slack_s)
-                                if r is None or not self._bookable(r):
+                                if r is None:
                                     continue
                                 found.append((r.drop_s + ws, k, lw + wm, s, slot, r, key, point, ws, wm))
                             else:
                                 ready = -lt
                                 r = self.ride(h, self.drive_s(point, key), latest_drop_s=ready - self.slack_s)
-                                if r is None or not self._bookable(r):
+                                if r is None:
                                     continue
                                 found.append((-(r.pickup_s - ws), k, lw + wm, s, slot, r, key, point, ws, wm))
         found.sort(key=lambda f: (f[0], f[1], f[2]))
@@ -332,9 +226,6 @@ class TadQuery:
             out.append(Itinerary(legs))
         return out
 
-    def _bookable(self, r: _Ride) -> bool:
-        return r.deadline is None or self.booked_at <= r.deadline
-
     def _door_snaps(self):
         step_free = self.opts.wheelchair
         return (self.p._snap_door(self.o, step_free, "origin"), self.p._snap_door(self.d, step_free, "destination"))
@@ -351,7 +242,7 @@ class TadQuery:
                 for key in self.access_ends[h]:
                     for point, ws, wm in ends:
                         r = self.ride(h, self.drive_s(point, key), ready_s=self.t_query + ws)
-                        if r is None or not self._bookable(r):
+                        if r is None:
                             continue
                         seeds.append((tt.stop_index[key], r.drop_s + self.slack_s, wm, r, point, key, ws))
             if not seeds:
@@ -370,7 +261,7 @@ class TadQuery:
                 for key in self.egress_ends[h]:
                     for point, ws, wm in ends:
                         r = self.ride(h, self.drive_s(key, point), latest_drop_s=self.t_query - ws)
-                        if r is None or not self._bookable(r):
+                        if r is None:
                             continue
                         seeds.append((tt.stop_index[key], r.pickup_s - self.slack_s, wm, r, point, key, ws))
             if not seeds:
@@ -400,11 +291,11 @@ class TadQuery:
             # re-time the TAD leg next to the fixed ride it serves (no needless wait at the hub)
             if not self.arrive_by:
                 r2 = self.ride(h, drive, latest_drop_s=rides[0].start_s - self.slack_s)
-                if r2 is not None and r2.pickup_s >= r.pickup_s and self._bookable(r2):
+                if r2 is not None and r2.pickup_s >= r.pickup_s:
                     r = r2
             else:
                 r2 = self.ride(h, drive, ready_s=rides[-1].end_s + self.slack_s)
-                if r2 is not None and r2.drop_s <= r.drop_s and self._bookable(r2):
+                if r2 is not None and r2.drop_s <= r.drop_s:
                     r = r2
             it = self.p._itinerary(j, tt, self.o, self.d, so, sd, self.origin_day, self.opts, self.arrive_by)
             if not self.arrive_by:
@@ -439,7 +330,7 @@ class TadQuery:
                     else:
                         r = self.ride(h, dr, latest_drop_s=self.t_query - aws)
                         score = None if r is None else -(r.pickup_s - bws)
-                    if r is None or not self._bookable(r):
+                    if r is None:
                         continue
                     cand = (score, bwm + awm, r, bp, ap, bws, bwm, aws, awm)
                     if best is None or cand[:2] < best[:2]:
@@ -459,7 +350,7 @@ class TadQuery:
         row = self.net.stops.iloc[self.p._stop_row[point]]
         return Place(str(row["stop_name"]), float(row["lat"]), float(row["lon"]), point)
 
-    def _tad_legs(self, r: _Ride, a: str, b: str, ws: int, wm: float, *, egress: bool,
+    def _tad_legs(self, r: Ride, a: str, b: str, ws: int, wm: float, *, egress: bool,
                   walk_after: tuple[int, float] | None = None) -> list[Leg]:
         """[walk to the pickup stop] + TAD leg [+ walk from the drop-off stop].  For egress legs the
         walk (ws, wm) follows the ride; for access legs it precedes it."""
@@ -479,7 +370,7 @@ class TadQuery:
         sb = self.p._snap_door(b, self.opts.wheelchair, "destination")
         return self.p._walk_leg(a, b, sa, sb, start, end, self.opts, dist_m=dist_m)
 
-    def _tad_leg(self, r: _Ride, pa: Place, pb: Place, pickup: dt.datetime, drop: dt.datetime) -> Leg:
+    def _tad_leg(self, r: Ride, pa: Place, pb: Place, pickup: dt.datetime, drop: dt.datetime) -> Leg:
         hop = self.flex.hops[r.hop]
         trip = self.flex.trips[hop.trip]
         feed = self.net.feeds[trip.feed_index]
@@ -591,7 +482,7 @@ def bookable_timetable(planner, tt, booked_at: dt.datetime):
                     when = int(times[base + i])
                     key = (rule.key, sday) if rule.booking_type == 2 else (rule.key, sday, when)
                     if key not in dl_memo:
-                        dl_memo[key] = bk.deadline(rule, origin + dt.timedelta(seconds=when), sday, tz,
+                        dl_memo[key] = bk.deadline(rule, after(origin, when), sday, tz,
                                                    _runs_on(net, fi, memo))
                     if booked_at > dl_memo[key]:
                         if side == 0:
