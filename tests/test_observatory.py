@@ -284,18 +284,20 @@ def test_web_journal_keeps_no_address_nor_coordinates(web_context, db_url):
 
 def test_no_itinerary_still_counts_for_its_commune(web_context, db_url):
     app = _app(web_context, db_url)
-    resp = app.test_client().get("/api/plan", query_string={"from": "Delettes", "to": "svc-001",
-                                                            "datetime": "2026-12-02T09:30", "arrive_by": "1"})
+    client = app.test_client()
+    impossible = {"from": "Delettes", "to": "Thérouanne", "date": "2026-12-02", "time": "09:30", "max_walk_m": "100",
+                  "allow_tad": "0"}  # no bus links them and they are too far apart to walk, any day
+    resp = client.get("/api/plan", query_string=impossible)
     assert resp.status_code == 422 and resp.headers.get("X-Observatory-Ref") is None
-    page = app.test_client().get("/itineraire", query_string={"from": "Delettes", "to": "svc-001", "date": "2026-12-02",
-                                                              "time": "09:30", "arrive_by": "1"})
+    page = client.get("/itineraire", query_string=impossible)
     assert page.status_code == 422 and 'id="survey-form"' in page.get_data(as_text=True)  # unmet: ask why
-    typo = app.test_client().get("/itineraire", query_string={"from": "", "to": "svc-001"})
+    typo = client.get("/itineraire", query_string={"from": "", "to": "svc-001"})
     assert typo.status_code == 400 and 'id="survey-form"' not in typo.get_data(as_text=True)
     app.extensions["observatory"].journal.flush()
     with db.engine_for(db_url).connect() as conn:
-        rows = conn.execute(sa.text("SELECT outcome, reason, commune_insee, destination_site FROM requests")).all()
-    assert [tuple(r) for r in rows[:2]] == [("no_itinerary", "no_service", "62265", "svc-001")] * 2  # Delettes
+        rows = conn.execute(sa.text("SELECT channel, outcome, reason, commune_insee FROM requests ORDER BY id")).all()
+    assert [tuple(r) for r in rows[:2]] == [("api", "no_itinerary", "no_service", "62265"),  # Delettes
+                                            ("resident", "no_itinerary", "no_service", "62265")]
     assert rows[2].outcome == "bad_input" and rows[2].commune_insee is None
 
 

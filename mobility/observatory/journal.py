@@ -148,7 +148,7 @@ def entry_from_answer(ctx, channel: str, *, origin: str | None = None, destinati
 
 def _destination(ctx, destination: str | None, answer: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
     """(site id, category) of the request: the chosen site, and the category asked for or the site's own."""
-    from mobility.planning.categories import match_category
+    from mobility.domain.categories import match_category
 
     service = (answer or {}).get("service") or {}
     site_id = service.get("id")

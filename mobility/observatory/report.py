@@ -400,7 +400,7 @@ def render_html(summary_: dict[str, Any], charts_: dict[str, str], lang: str = "
 def write_report(engine: Engine, filters: Filters, out: str | os.PathLike, lang: str = "fr",
                  communes: pd.DataFrame | None = None) -> dict[str, Any]:
     """``mobility observatory report``: the HTML report of ``filters`` written to ``out``; its summary."""
-    from mobility.planning.categories import category_label
+    from mobility.domain.categories import category_label
 
     communes = load_commune_table(communes)
     s = summary(engine, filters, communes)

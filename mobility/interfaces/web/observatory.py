@@ -289,7 +289,7 @@ def api_summary():
 def dashboard():
     if not _authorized():
         return _login_page(status=401)
-    from mobility.planning.categories import category_label
+    from mobility.domain.categories import category_label
 
     st = state()
     st.journal.flush(2.0)
