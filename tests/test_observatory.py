@@ -334,6 +334,8 @@ def test_access_needs_the_token(web_context, db_url):
     assert resp.status_code == 302 and "HttpOnly" in resp.headers["Set-Cookie"]
     assert TOKEN not in resp.headers["Set-Cookie"]
     assert client.get("/observatoire/").status_code == 200  # the cookie now
+    english = client.get("/observatoire/?lang=en").get_data(as_text=True)
+    assert "Observatory of users&#39; needs" in english and "Log out" in english
     client.post("/observatoire/deconnexion")
     assert client.get("/observatoire/").status_code == 401
     bad = client.get("/api/observatory/summary?from=2026-12-31&to=2026-01-01", headers=bearer)
