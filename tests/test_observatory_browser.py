@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from test_web_browser import _axe_source, _no_errors, browser, page  # noqa: F401  (shared fixtures)
+from test_web_browser import _axe_source, _no_errors, _tab_to, browser, page  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +41,6 @@ def serious_axe_violations(pg, source: str) -> list[tuple]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def _tab_to(pg, element_id: str, most: int = 120) -> None:
-    for _ in range(most):
-        pg.keyboard.press("Tab")
-        if pg.evaluate("document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"Tab never reached #{element_id}")
-
-
 FOCUSED = "document.activeElement.id"
 
 
@@ -57,7 +49,7 @@ def test_survey_with_the_keyboard_only(server, page):  # noqa: F811
     page.goto(base + PLAN)
     assert page.locator("#results article.card").count() >= 1
     assert page.locator("#survey-form fieldset legend").first.inner_text() == "Cette réponse vous a-t-elle été utile ?"
-    _tab_to(page, "sq-useful-yes")        # the first radio of the first question
+    _tab_to(page, "sq-useful-yes", 120)   # the first radio of the first question
     page.keyboard.press("ArrowRight")     # arrows move within a radio group and check
     assert page.evaluate(FOCUSED) == "sq-useful-partly" and page.is_checked("#sq-useful-partly")
     page.keyboard.press("Tab")

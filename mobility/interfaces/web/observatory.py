@@ -162,7 +162,7 @@ def survey_form() -> dict | None:
 def _store_survey(values: Mapping[str, Any], answers: Mapping[str, Any]) -> int:
     st = state()
     ref = values.get("ref")
-    if isinstance(ref, str) and not jn_exists(st, ref):
+    if isinstance(ref, str) and not _entry_known(st, ref):
         st.journal.flush(2.0)  # the plan's row may still be in the writer's queue
     try:
         return record_answers(st.engine, st.survey(), ref, answers)
@@ -173,7 +173,7 @@ def _store_survey(values: Mapping[str, Any], answers: Mapping[str, Any]) -> int:
         raise _Unavailable("the survey answer could not be stored; try again later") from None
 
 
-def jn_exists(st: _State, ref: str) -> bool:
+def _entry_known(st: _State, ref: str) -> bool:
     from mobility.observatory.surveys import entry_exists
 
     try:
