@@ -371,9 +371,9 @@ def _seed_module():
 
 @pytest.fixture(scope="module")
 def seeded(web_context, tmp_path_factory):
-    """A seeded demo journal: 60 requests over November 2026 replayed through the planner."""
+    """A seeded demo journal: 40 requests over November 2026 replayed through the planner."""
     url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'journal.sqlite'}"
-    counts = _seed_module().seed(web_context, db.engine_for(url), dt.date(2026, 11, 2), 28, 60, seed_=7,
+    counts = _seed_module().seed(web_context, db.engine_for(url), dt.date(2026, 11, 2), 28, 40, seed_=7,
                                  survey_share=0.5)
     yield url, counts
     db.dispose_all()
@@ -386,10 +386,10 @@ def test_seeded_dashboard_matches_sql_counts(web_context, seeded):
     client = _app(web_context, url).test_client()
     bearer = {"Authorization": f"Bearer {TOKEN}"}
     s = client.get(f"/api/observatory/summary?{period}", headers=bearer).get_json()
-    assert s["requests"] == counts["requests"] == _count(engine, "SELECT count(*) FROM requests") == 60
+    assert s["requests"] == counts["requests"] == _count(engine, "SELECT count(*) FROM requests") == 40
     for outcome, n in s["by_outcome"].items():
         assert n == _count(engine, "SELECT count(*) FROM requests WHERE outcome = :o", o=outcome), outcome
-    assert sum(s["by_outcome"].values()) == 60
+    assert sum(s["by_outcome"].values()) == 40
     assert len({k for k, v in s["by_outcome"].items() if v}) >= 3  # a realistic mix
     for c in s["by_commune"]:
         sql = "SELECT count(*) FROM requests WHERE commune_insee " + ("= :c" if c["insee"] else "IS NULL")
@@ -403,7 +403,7 @@ def test_seeded_dashboard_matches_sql_counts(web_context, seeded):
         assert n == _count(engine, "SELECT count(*) FROM survey_answers WHERE question = 'useful' AND value = :v",
                            v=value)
     assert s["tad"]["requests"] == _count(engine, "SELECT count(*) FROM requests WHERE tad_booking")
-    assert sum(d["resident"] + d["operator"] + d["api"] for d in s["by_day"]) == 60
+    assert sum(d["resident"] + d["operator"] + d["api"] for d in s["by_day"]) == 40
     only = client.get(f"/api/observatory/summary?{period}&channel=operator", headers=bearer).get_json()
     assert only["requests"] == _count(engine, "SELECT count(*) FROM requests WHERE channel = 'operator'")
     # the dashboard shows the same figures
@@ -417,7 +417,7 @@ def test_seeded_dashboard_matches_sql_counts(web_context, seeded):
     csv_text = client.get(f"/observatoire/export.csv?{period}", headers=bearer).get_data(as_text=True)
     lines = csv_text.strip().splitlines()
     assert lines[0].split(",")[:4] == ["insee", "name", "population", "requests"]
-    assert sum(int(line.split(",")[3]) for line in lines[1:]) == 60
+    assert sum(int(line.split(",")[3]) for line in lines[1:]) == 40
     assert len(lines) - 1 >= len(web_context.communes)
 
 
