@@ -37,7 +37,7 @@ def generate(out: Path) -> None:
 def file_hashes(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*"))
-            if p.is_file() and "facts" not in p.parts and "scenarios" not in p.parts}  # inputs, not outputs
+            if p.is_file() and not {"facts", "scenarios", "observatory"} & set(p.parts)}  # inputs, not outputs
 
 
 def read(path: Path) -> list[dict]:

@@ -155,6 +155,9 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(planner_pages.bp)
+    from mobility.interfaces.web import observatory
+
+    observatory.init_app(app)  # journal of plan requests, survey, dashboard
     _register_vendor(app)
     from mobility.interfaces.web import i18n
 

@@ -11,7 +11,7 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from mobility import __version__
-from mobility.errors import InputError, NotFoundError
+from mobility.errors import InputError, MobilityError, NotFoundError
 from mobility.interfaces.web import holder_of
 from mobility.interfaces.web.layers import LAYERS, layer_bytes
 from mobility.interfaces.web.params import MAX_TEXT, number, plan_request, text
@@ -53,9 +53,20 @@ def plan():
         values = body
     else:
         values = request.args
-    req = plan_request(values)
-    ctx = _ctx()
-    return jsonify(plan_json(ctx, req, answer_cache()))
+    from mobility.interfaces.web.observatory import journal_plan
+
+    req = None
+    try:
+        req = plan_request(values)
+        answer = plan_json(_ctx(), req, answer_cache())
+    except MobilityError as exc:  # journaled like a served request (every request, cached or not)
+        journal_plan("api", req, error=exc)
+        raise
+    ref = journal_plan("api", req, answer)
+    resp = jsonify(answer)
+    if ref:  # what a client quotes to POST /api/survey (the JSON answer stays as cached)
+        resp.headers["X-Observatory-Ref"] = ref
+    return resp
 
 
 @bp.get("/geocode")
