@@ -1,8 +1,9 @@
 """Vector layers of the territory as GeoJSON, built from our own data so the map works with no internet.
 
-Layers: ``communes`` (areas, population), ``roads`` (named ways of the walk network, merged by name),
+Layers: ``communes`` (areas, population, ``main_town`` and a ``label`` point [lon, lat] on the town),
+``roads`` (named ways of the walk network, merged by name),
 ``stops``, ``lines`` (one line string per route: its longest trip), ``tad_zones`` (on-demand areas, with
-their names), ``services`` (public-service sites).  Lines and zones come from
+their names and a ``label`` point), ``services`` (public-service sites).  Lines and zones come from
 :mod:`mobility.analysis.territory`, like the PNG maps'. Each is built once per context and kept serialised in memory.
 """
 
@@ -48,7 +49,8 @@ def communes(ctx) -> dict:
     for k, row in enumerate(ctx.communes.itertuples(index=False)):
         geom = shapely.simplify(row.geometry, 0.0003, preserve_topology=True)
         feats.append(_feature(mapping(geom), {"insee": row.insee, "name": row.name,
-                                              "population": int(row.population), "main_town": bool(main[k])}))
+                                              "population": int(row.population), "main_town": bool(main[k]),
+                                              "label": _round([float(row.lon), float(row.lat)])}))
     return _fc(feats)
 
 
@@ -95,7 +97,9 @@ def tad_zones(ctx) -> dict:
     feats = []
     for z in zone_layers(ctx.planner.network):
         geom = mapping(shapely.simplify(z.geometry, 0.0003, preserve_topology=True))
-        feats.append(_feature(geom, {"id": z.zone_id, "name": z.name, "description": z.description[:300]}))
+        p = z.geometry.representative_point()
+        feats.append(_feature(geom, {"id": z.zone_id, "name": z.name, "description": z.description[:300],
+                                     "label": _round([p.x, p.y])}))
     return _fc(feats)
 
 
