@@ -268,7 +268,7 @@
     names.addTo(map);
     numbers.addTo(map);
     legend();
-    if (layers.communes) { map.fitBounds(layers.communes.getBounds(), { padding: [10, 10] }); }
+    if (layers.communes) { map.fitBounds(layers.communes.getBounds(), { padding: [10, 10], animate: false }); }
     updateNames();
     map.on('zoomend', updateNames);
     el.setAttribute('data-ready', '1');
