@@ -1283,7 +1283,8 @@ def build(out: Path, facts: Path, shared: Path = SHARED) -> dict:
     write_csv(out / "services.csv", header, svc_rows)
     write_communes(out / "communes.geojson", communes, boundaries)
     summary.update(nodes=len(net.nodes), ways=len(net.ways), addresses=len(net.addresses), services=len(svc_rows),
-                   communes=len(communes), territory_km2=round(sum(geodesic_area_km2(g) for g in boundaries.values()), 1))
+                   communes=len(communes),
+                   territory_km2=round(sum(geodesic_area_km2(g) for g in boundaries.values()), 1))
     return summary
 
 

@@ -249,7 +249,8 @@ def test_planner_map_lambert93_real_outline_screenshot(server, page, tmp_path):
     page.wait_for_selector("#map[data-ready='1']", timeout=60000)
     assert page.get_attribute("#map", "data-crs") == "EPSG:2154"
     # the page's projection is Lambert-93: same metres as pyproj for the Saint-Omer station
-    xy = page.evaluate("(() => { const p = window.mobilityL93.project(L.latLng(50.75389, 2.26694)); return [p.x, p.y]; })()")
+    xy = page.evaluate("(() => { const p = window.mobilityL93.project(L.latLng(50.75389, 2.26694));"
+                       " return [p.x, p.y]; })()")
     ref = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(2.26694, 50.75389)
     assert abs(xy[0] - ref[0]) < 0.01 and abs(xy[1] - ref[1]) < 0.01, (xy, ref)
     assert page.locator("path.commune").count() == 89

@@ -26,6 +26,7 @@ import shapely
 
 from mobility.analysis.tad import modes_label
 from mobility.analysis.territory import main_towns, route_paths, tad_zones
+from mobility.planning.planner import DOOR_SNAP_MAX_M
 
 CRS_L93 = "EPSG:2154"
 BANDS_MIN = (0, 15, 30, 45, 60, 90)
@@ -48,7 +49,7 @@ TEXT = {
         "title_surface": "Temps de trajet {what} {target}",
         "title_difference": "Effet du scénario sur le temps de trajet {what} {target}",
         "to": "vers", "from": "depuis", "trips": "trajets {what} {target}",
-        "outside_network": "hors réseau piéton (plus de 200 m d'une rue)",
+        "outside_network": "hors réseau piéton (plus de {snap_m:.0f} m d'une rue)",
         "departures": "départs {w0}–{w1} toutes les {step} min",
         "scenario": "scénario : {name}",
         "source": "Données : réseau reconstruit, limites IGN Admin Express, populations INSEE · "
@@ -71,7 +72,7 @@ TEXT = {
         "title_surface": "Travel time {what} {target}",
         "title_difference": "Scenario effect on the travel time {what} {target}",
         "to": "to", "from": "from", "trips": "trips {what} {target}",
-        "outside_network": "outside the walk network (over 200 m from a street)",
+        "outside_network": "outside the walk network (over {snap_m:.0f} m from a street)",
         "departures": "departures {w0}–{w1} every {step} min",
         "scenario": "scenario: {name}",
         "source": "Data: reconstructed network, IGN Admin Express boundaries, INSEE populations · "
@@ -178,7 +179,7 @@ def _roads(ax, ctx) -> None:
     ax.add_collection(LineCollection(segs, colors="#a8a8a8", linewidths=0.3, zorder=3, gid="roads"))
 
 
-def _tad_zones(ax, ctx, t: dict, handles: list) -> None:
+def _tad_zones(ax, ctx, t: dict, handles: list, labels: list) -> None:
     from matplotlib.patches import Patch
 
     zones = tad_zones(ctx.planner.network)
@@ -189,12 +190,13 @@ def _tad_zones(ax, ctx, t: dict, handles: list) -> None:
         ax.add_patch(_patch(geom, facecolor="none", edgecolor=TAD_COLOUR, hatch="///", linewidth=0.9,
                             alpha=0.75, zorder=4, gid=f"tad:{z.zone_id}"))
         p = geom.representative_point()
-        ax.text(p.x, p.y, z.name, fontsize=8, color=TAD_COLOUR, style="italic", fontweight="bold", ha="center",
-                va="center", zorder=9, path_effects=_halo(3), gid=f"tad-name:{z.zone_id}")
+        text = ax.text(p.x, p.y, z.name, fontsize=8, color=TAD_COLOUR, style="italic", fontweight="bold",
+                       ha="center", va="center", zorder=9, path_effects=_halo(3), gid=f"tad-name:{z.zone_id}")
+        labels.append((text, PRIORITY_TAD, None))
     handles.append(Patch(facecolor="none", edgecolor=TAD_COLOUR, hatch="///", label=t["tad"]))
 
 
-def _communes(ax, ctx, t: dict, size: str, handles: list) -> None:
+def _communes(ax, ctx, t: dict, size: str, handles: list, labels: list) -> None:
     from matplotlib.lines import Line2D
 
     com = ctx.communes
@@ -209,29 +211,31 @@ def _communes(ax, ctx, t: dict, size: str, handles: list) -> None:
     for k in np.nonzero(main | (size == "large"))[0]:
         geom = geoms.iloc[k]
         x, y = (lx[k], ly[k]) if geom.contains(shapely.Point(lx[k], ly[k])) else geom.representative_point().coords[0]
-        ax.text(x, y, str(com["name"].iloc[k]), fontsize=8.5 if main[k] else 6,
-                fontweight="bold" if main[k] else "normal",
-                ha="center", va="bottom", color="#111111", zorder=10, path_effects=_halo(),
-                gid=f"commune-name:{com['insee'].iloc[k]}")
+        text = ax.text(x, y, str(com["name"].iloc[k]), fontsize=8.5 if main[k] else 6,
+                       fontweight="bold" if main[k] else "normal", ha="center", va="bottom", color="#111111",
+                       zorder=10, path_effects=_halo(), gid=f"commune-name:{com['insee'].iloc[k]}")
+        labels.append((text, (PRIORITY_MAIN_TOWN if main[k] else 0) + int(com["population"].iloc[k]), None))
     handles.append(Line2D([], [], color="#3a3a3a", linewidth=0.8, label=t["commune"]))
 
 
-def _lines(ax, ctx, t: dict, handles: list) -> None:
+def _lines(ax, ctx, t: dict, handles: list, labels: list) -> None:
     from matplotlib.lines import Line2D
 
     paths = route_paths(ctx.planner.network)
     if not paths:
         return
     geoms = _to_l93([shapely.LineString(r.coords) for r in paths])
-    for k, (r, geom) in enumerate(zip(paths, geoms)):
+    for r, geom in zip(paths, geoms):
         xy = np.asarray(geom.coords)
         ax.plot(xy[:, 0], xy[:, 1], color=r.colour, linewidth=1.6, zorder=6, alpha=0.95, gid=f"line:{r.route_id}",
                 solid_capstyle="round")
         if r.short_name:
-            p = geom.interpolate((0.5, 0.35, 0.65, 0.25, 0.75)[k % 5], normalized=True)
-            ax.text(p.x, p.y, r.short_name, fontsize=6.5, color="white", fontweight="bold", ha="center", va="center",
-                    zorder=11, gid=f"line-number:{r.route_id}",
-                    bbox={"boxstyle": "round,pad=0.2", "facecolor": r.colour, "edgecolor": "white", "linewidth": 0.5})
+            places = [geom.interpolate(f, normalized=True).coords[0] for f in LINE_NUMBER_PLACES]
+            text = ax.text(*places[0], r.short_name, fontsize=6.5, color="white", fontweight="bold", ha="center",
+                           va="center", zorder=11, gid=f"line-number:{r.route_id}",
+                           bbox={"boxstyle": "round,pad=0.2", "facecolor": r.colour, "edgecolor": "white",
+                                 "linewidth": 0.5})
+            labels.append((text, PRIORITY_LINE_NUMBER, places))
     handles.append(Line2D([], [], color="#3b6fb6", linewidth=1.6, label=t["lines"]))
 
 
@@ -241,7 +245,8 @@ def _sites(ax, ctx, t: dict, target_points, direction: str) -> None:
         x, y = _xy_l93([s.lon for s in sites], [s.lat for s in sites])
         kind = np.array([next((c for c in SITE_MARKERS if c in s.categories), "") for s in sites])
         other = kind == ""
-        ax.scatter(x[other], y[other], s=10, marker="o", c="#4d4d4d", zorder=7, label=t["other_site"], gid="sites:other")
+        ax.scatter(x[other], y[other], s=10, marker="o", c="#4d4d4d", zorder=7, label=t["other_site"],
+                   gid="sites:other")
         for cat, (marker, colour, size) in SITE_MARKERS.items():
             sel = kind == cat
             if sel.any():
@@ -313,18 +318,19 @@ def _mesh(ax, grid, values, **kw):
     return ax.pcolormesh(X, Y, np.ma.masked_invalid(grid.raster(values)), **kw)
 
 
-def _layers(ax, ctx, surface, t: dict, size: str) -> list:
-    """Draw the vector layers; the legend handles of those without a label of their own."""
+def _layers(ax, ctx, surface, t: dict, size: str) -> tuple[list, list]:
+    """Draw the vector layers: (legend handles of those without a label of their own, labels to place)."""
     handles: list = []
+    labels: list = []
     _roads(ax, ctx)
-    _tad_zones(ax, ctx, t, handles)
-    _communes(ax, ctx, t, size, handles)
-    _lines(ax, ctx, t, handles)
+    _tad_zones(ax, ctx, t, handles, labels)
+    _communes(ax, ctx, t, size, handles, labels)
+    _lines(ax, ctx, t, handles, labels)
     _sites(ax, ctx, t, [(p.lon, p.lat) for p in surface.target.points], surface.direction)
-    return handles
+    return handles, labels
 
 
-def _frame(fig, ax, ctx, grid, heading: str, cap: str, t: dict, extra_handles: list) -> None:
+def _frame(fig, ax, ctx, grid, heading: str, cap: str, t: dict, extra_handles: list, labels: list) -> None:
     if ctx.communes is not None and len(ctx.communes):
         bounds = _to_l93(ctx.communes["geometry"]).total_bounds
     else:
@@ -345,30 +351,38 @@ def _frame(fig, ax, ctx, grid, heading: str, cap: str, t: dict, extra_handles: l
     fig.text(0.02, 0.045, textwrap.fill(cap, 150), fontsize=8.5, ha="left", va="bottom", gid="caption")
     fig.text(0.02, 0.015, t["source"], fontsize=7.5, ha="left", va="bottom", color="#333333", gid="source")
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    _place_labels(fig, ax)
+    _place_labels(fig, ax, labels)
 
 
-#: tried in turn to keep a name clear of the names already placed (fractions of the label's width, height)
+#: tried in turn to keep a name clear of the labels already placed (fractions of the label's width, height)
 LABEL_OFFSETS = ((0.0, 0.0), (0.0, -1.1), (0.0, 1.0), (0.45, -0.5), (-0.45, -0.5), (0.0, -2.1), (0.0, 2.0))
+#: where a line's number may go (fractions of its length), best first: the lines meet in Saint-Omer, their
+#: far ends are apart
+LINE_NUMBER_PLACES = (0.75, 0.6, 0.9, 0.45, 0.3, 0.15)
+#: placement order: the main towns (by population), then line numbers, TAD zone names, other communes
+PRIORITY_MAIN_TOWN, PRIORITY_LINE_NUMBER, PRIORITY_TAD = 3_000_000, 2_000_000, 1_000_000
 
 
-def _place_labels(fig, ax) -> None:
-    """Move commune names and line numbers off each other: line numbers and the larger towns keep their
-    place, the others take the first nearby offset clear of the labels placed before them (every offset
-    keeps the label over or just next to its anchor point)."""
+def _place_labels(fig, ax, labels: list) -> None:
+    """Place the labels (text, priority, candidate positions or None) in priority order, each at the first
+    candidate clear of the labels placed before it: line numbers along their line, names at small offsets
+    from their anchor (each offset keeps the name over or next to it).  A label with no clear place stays
+    at its anchor."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    texts = [x for x in ax.texts if (x.get_gid() or "").startswith(("commune-name:", "line-number:", "tad-name:"))]
-    texts.sort(key=lambda x: (not x.get_gid().startswith("line-number:"), -x.get_fontsize()))
     placed = []
     to_data = ax.transData.inverted()
-    for x in texts:
-        box = x.get_window_extent(renderer)
-        px, py = ax.transData.transform(x.get_position())
-        for fx, fy in LABEL_OFFSETS:
-            cand = box.translated(fx * box.width, fy * box.height)
+    for text, _, places in sorted(labels, key=lambda e: -e[1]):
+        box = text.get_window_extent(renderer)
+        px, py = ax.transData.transform(text.get_position())
+        if places is None:
+            shifts = [(fx * box.width, fy * box.height) for fx, fy in LABEL_OFFSETS]
+        else:
+            shifts = [tuple(ax.transData.transform(p) - (px, py)) for p in places]
+        for dx, dy in shifts:
+            cand = box.translated(dx, dy)
             if not any(cand.overlaps(b) for b in placed):
-                x.set_position(tuple(to_data.transform((px + fx * box.width, py + fy * box.height))))
+                text.set_position(tuple(to_data.transform((px + dx, py + dy))))
                 box = cand
                 break
         placed.append(box)
@@ -389,10 +403,11 @@ def surface_figure(ctx, surface, stat: str = "p50", *, lang: str = "en", size: s
           zorder=1, alpha=0.9)
     cbar = fig.colorbar(mesh, ax=ax, shrink=0.55, ticks=BANDS_MIN, pad=0.01)
     cbar.set_label(t["travel_time"])
-    handles = _layers(ax, ctx, surface, t, size)
+    handles, labels = _layers(ax, ctx, surface, t, size)
     handles.append(Patch(facecolor=NO_SERVICE_COLOUR, label=t["no_service"].format(limit=surface.limit_min)))
-    handles.append(Patch(facecolor="white", edgecolor="#9e9e9e", label=t["outside_network"]))
-    _frame(fig, ax, ctx, grid, title(surface, lang), caption(surface, stat, lang), t, handles)
+    handles.append(Patch(facecolor="white", edgecolor="#9e9e9e",
+                         label=t["outside_network"].format(snap_m=DOOR_SNAP_MAX_M)))
+    _frame(fig, ax, ctx, grid, title(surface, lang), caption(surface, stat, lang), t, handles, labels)
     return fig
 
 
@@ -411,9 +426,10 @@ def difference_figure(ctx, base, scen, stat: str = "p50", heading: str = "", *, 
     _mesh(ax, grid, np.where(~np.isnan(a) & np.isnan(b), 1.0, np.nan), cmap=ListedColormap(["#a50f15"]), zorder=2)
     cbar = fig.colorbar(mesh, ax=ax, shrink=0.55, pad=0.01)
     cbar.set_label(t["difference"])
-    handles = _layers(ax, ctx, scen, t, size)
+    handles, labels = _layers(ax, ctx, scen, t, size)
     handles += [Patch(facecolor="#08519c", label=t["gained"]), Patch(facecolor="#a50f15", label=t["lost"])]
-    _frame(fig, ax, ctx, grid, heading or title(base, lang, "difference"), caption(scen, stat, lang), t, handles)
+    _frame(fig, ax, ctx, grid, heading or title(base, lang, "difference"), caption(scen, stat, lang), t, handles,
+           labels)
     return fig
 
 

@@ -249,8 +249,7 @@ def run_scenario(args: argparse.Namespace) -> int:
             out = Path(args.out)
             if len(results) > 1:
                 out = out.with_name(f"{out.stem}_{r.category}{out.suffix}")
-            render_difference(ctx, r.baseline, r.scenario, out, stat, "; ".join(c.describe() for c in changes),
-                              lang=args.lang, size=args.map_size)
+            render_difference(ctx, r.baseline, r.scenario, out, stat, lang=args.lang, size=args.map_size)
             print(f"wrote {out}")
     if args.csv:
         pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
