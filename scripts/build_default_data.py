@@ -45,10 +45,9 @@ import numpy as np
 import osmium
 import shapely
 from osmium.osm.mutable import Node, Way
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from scipy.spatial import Delaunay
-from pyproj import Geod
-from shapely.geometry import LineString, Point, Polygon, mapping, shape
+from shapely.geometry import LineString, Point, mapping, shape
 from shapely.ops import unary_union
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +58,7 @@ TO_WGS = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
 SAINT_OMER = "62765"
 FEED_START, FEED_END = dt.date(2026, 8, 31), dt.date(2027, 8, 31)
 OSM_TIMESTAMP = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-#: address points and town-grid nodes keep this far inside their commune's boundary (metres)
+#: address points and town streets keep this far inside their commune's boundary (metres)
 ADDRESS_INSET_M = 3.0
 BOUNDARY_ATTRIBUTION = "IGN Admin Express, Licence Ouverte"
 BOUNDARY_SOURCE = ("IGN Admin Express COG 2018, simplified by github gregoiredavid/france-geojson (mapshaper), "
@@ -337,6 +336,7 @@ def build_town(net: Net, c: dict, cell) -> Town:
             x, y = cx + u * ca - v * sa, cy + u * sa + v * ca
             if inner.contains(Point(x, y)) or (i, j) == (n // 2, n // 2):
                 town.grid[(i, j)] = net.node(x, y)
+
     def inside(a, b) -> bool:  # a street segment between two grid nodes stays in the commune
         return town.area.contains(LineString([net.xy(town.grid[a]), net.xy(town.grid[b])]))
 

@@ -12,15 +12,13 @@ import pytest
 import shapely
 
 ROOT = Path(__file__).resolve().parent.parent
-DAY = dt.date(2026, 12, 1)
+DAY = dt.date(2026, 12, 1)  # a school-term Tuesday
 WINDOW = (dt.time(8, 0), dt.time(9, 0))
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    from mobility.planning.context import load_context
-
-    return load_context()
+def ctx(embedded_context):
+    return embedded_context
 
 
 @pytest.fixture(scope="module")
