@@ -4,7 +4,8 @@ Layers: ``communes`` (areas, population, ``main_town`` and a ``label`` point [lo
 ``roads`` (named ways of the walk network, merged by name),
 ``stops``, ``lines`` (one line string per route: its longest trip), ``tad_zones`` (on-demand areas, with
 their names and a ``label`` point), ``services`` (public-service sites).  Lines and zones come from
-:mod:`mobility.analysis.territory`, like the PNG maps'. Each is built once per context and kept serialised in memory.
+:mod:`mobility.analysis.territory`, like the PNG maps'.  Each is built once per context and kept serialised
+in memory.
 """
 
 from __future__ import annotations
