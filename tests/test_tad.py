@@ -238,10 +238,10 @@ def test_ligne_virtuelle_is_booked_like_a_tad(synthetic_planner):
     from mobility.planning import tad as _tad
 
     tt = p.network.timetable(DAY, walk_speed_mps=1.2, max_walk_m=2000.0, min_transfer_s=120)
-    closed = _tad.bookable_timetable(p, tt, p._localize(AFTER))
+    closed = _tad.bookable_timetable(p, tt, p.localize(AFTER))
     assert closed is not tt and closed.n_trips == tt.n_trips
     # booked well ahead, nothing is closed (at BEFORE, Monday's own runs of the timetable already are)
-    assert _tad.bookable_timetable(p, tt, p._localize(dt.datetime(2026, 11, 20, 9))) is tt
+    assert _tad.bookable_timetable(p, tt, p.localize(dt.datetime(2026, 11, 20, 9))) is tt
     # arrive-by uses the same restricted timetable
     res = p.plan(MSP_FAUQ, ARQUES_MAIRIE, dt.datetime.combine(DAY, dt.time(11)), arrive_by=True, booked_at=BEFORE)
     assert _ride_legs(res, "VL-1005")

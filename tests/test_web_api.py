@@ -430,3 +430,23 @@ def test_isochrones(client, spec):
     assert resp.status_code == 200 and resp.get_json()["features"]
     page = client.get("/planificateur/", query_string={"to": "svc-001", "date": DAY, "time": "09:00"})
     assert 'data-isochrones="/api/isochrones?' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query, reason", [
+    ({"from": "Thérouanne", "to": "svc-001", "datetime": "2026-12-05T09:00", "return_after_min": "60",
+      "booked_at": "2026-11-30T10:00"}, "site_closed"),
+    ({"from": "12 rue de l'Église, Thérouanne", "to": "caf", "datetime": "2026-12-02T09:30", "arrive_by": "1",
+      "booked_at": "2026-11-30T10:00", "lang": "en"}, None),
+])
+def test_plan_answer_carries_dates_states_and_return_choices(client, spec, query, reason):
+    resp = client.get("/api/plan", query_string=query)
+    conforms(spec, resp, "/api/plan")
+    body = resp.get_json()
+    assert body["requested_date"] == query["datetime"][:10]
+    assert (body["day_changed"] or {}).get("reason") == reason
+    assert body["date"] == body["itineraries"][0]["date"]
+    assert all("service_at_arrival" in it and "long_waits" in it for it in body["itineraries"])
+    if reason is None:
+        assert body["itineraries"][0]["service_at_arrival"]["message"].startswith("arrival ")  # English, as asked
+    else:
+        assert [o["kind"] for o in body["return"]["options"]][0] == "first"

@@ -294,3 +294,41 @@ def test_planner_map_lambert93_real_outline_screenshot(server, page, tmp_path):
     page.wait_for_function("document.querySelectorAll('.commune-label').length === 89")
     assert page.locator(".commune-label:not(.label-hidden)").count() > 60
     assert not page.console_errors, page.console_errors
+
+SATURDAY_ROUND_TRIP = ("from=Th%C3%A9rouanne&to=svc-001&date=2026-12-05&time=09%3A00&arrive_by=0&return_after_min=60"
+                       "&booked_at=2026-11-30T10%3A00")
+CAF_BEFORE_OPENING = ("from=12+rue+de+l%27%C3%89glise%2C+Th%C3%A9rouanne&to=caf&date=2026-12-02&time=09%3A30&arrive_by=1"
+                      "&booked_at=2026-11-30T10%3A00")
+
+
+@pytest.mark.parametrize("path", ["/itineraire?", "/operateur/imprimer?"])
+def test_pages_show_the_day_change_the_wait_and_the_return_choices(server, page, path):
+    page.goto(server + path + SATURDAY_ROUND_TRIP)
+    banner = page.locator(".day-changed")
+    assert banner.count() == 1 and banner.get_attribute("data-reason") == "site_closed"
+    assert "samedi 5 décembre 2026" in banner.inner_text() and "lundi 7 décembre 2026" in banner.inner_text()
+    assert "lundi 7 décembre 2026" in page.locator(".trip-day .day").inner_text()
+    assert "samedi 5 décembre 2026" in page.locator(".trip-day .asked").inner_text()
+    first = page.locator("article.card").first
+    assert "lundi 7 décembre 2026" in first.locator(".card-day").inner_text()
+    state = first.locator(".at-arrival")
+    assert state.get_attribute("data-state") == "opens_later" and "attente" in state.inner_text()
+    titles = page.locator(".return-options article.card h3").all_inner_texts()
+    assert any("Premier retour" in t for t in titles) and any("Dernier retour" in t for t in titles)
+    assert page.locator(".return-options .long-wait").count() >= 1  # the 2 h 45 wait at the station is flagged
+    _no_errors(page)
+
+
+def test_resident_page_offers_the_option_arriving_after_opening(server, page):
+    page.goto(server + "/itineraire?" + CAF_BEFORE_OPENING)
+    cards = page.locator("#results article.card")
+    waits = cards.first.locator(".at-arrival")
+    assert waits.get_attribute("data-state") == "opens_later" and "n'ouvre qu'à 08:30" in waits.inner_text()
+    after = page.locator("#results article.card:has(.badge-after_opening)")
+    assert after.count() == 1 and after.locator(".at-arrival").get_attribute("data-state") == "open"
+    _no_errors(page)
+
+
+@pytest.mark.parametrize("path", ["/itineraire?" + SATURDAY_ROUND_TRIP, "/itineraire?" + CAF_BEFORE_OPENING])
+def test_axe_no_serious_violation_on_advice(server, browser, path):
+    test_axe_no_serious_violation(server, browser, path)

@@ -40,9 +40,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from mobility.errors import InputError
-from mobility.network.flex import (DRIVE_SNAP_MAX_M, DRIVE_SNAP_SPEED_MPS, MAX_DRIVE_S, ZONE_TOLERANCE_M,
-                                   service_day_shift_s)
+from mobility.network.flex import DRIVE_SNAP_MAX_M, DRIVE_SNAP_SPEED_MPS, MAX_DRIVE_S, ZONE_TOLERANCE_M
 from mobility.planning.tad import hop_stop_ends
+from mobility.timeaxis import TimeAxis
 
 MODES = ("transit", "transit+tad")
 DEFAULT_MODES = "transit+tad"
@@ -240,7 +240,7 @@ class TadLayer:
         self.drive = net.drive
         self.day, self.tz, self.opts, self.direction = day, tz, opts, direction
         self.slack = int(opts.min_transfer_s)
-        self.days = [(sd, service_day_shift_s(tz, day, sd)) for sd in (day - dt.timedelta(days=1), day)]
+        self.days = [(sd, TimeAxis(tz).shift_s(day, sd)) for sd in (day - dt.timedelta(days=1), day)]
         self._active: dict = {}
         self._walk_s = access.walk_s(opts.walk_speed_mps)
         self.stop_keys = net.stops["stop_key"].to_numpy()

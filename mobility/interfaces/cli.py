@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-from mobility.errors import MobilityError
+from mobility.errors import MobilityError, NoRouteError
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -100,14 +100,18 @@ def run_plan(args: argparse.Namespace) -> int:
                           allow_tad=not args.no_tad).validated()
     ctx = load_context(args.gtfs, args.osm, args.services)
     arrive_by = args.arrive is not None
-    trip = plan_trip(ctx, args.origin, args.destination, args.arrive if arrive_by else args.depart,
-                     arrive_by=arrive_by, options=options, return_after_min=args.return_after,
-                     margin_min=args.margin_min, lang=args.lang,
-                     **({"booked_at": args.booked_at} if args.booked_at is not None else {}))
+    try:
+        trip = plan_trip(ctx, args.origin, args.destination, args.arrive if arrive_by else args.depart,
+                         arrive_by=arrive_by, options=options, return_after_min=args.return_after,
+                         margin_min=args.margin_min, lang=args.lang,
+                         **({"booked_at": args.booked_at} if args.booked_at is not None else {}))
+    except NoRouteError as exc:  # a valid request that nothing satisfies: status 3, as documented
+        print(f"mobility: {exc}", file=sys.stderr)
+        return 3
     if args.json:
         print(json.dumps(trip.to_json(), ensure_ascii=False, indent=1))
     else:
-        print(format_trip(trip, args.lang))
+        print(format_trip(trip, args.lang), end="")
     return 0 if trip.itineraries else 3
 
 

@@ -1,33 +1,85 @@
-"""Readable text of a door-to-service answer for the command line (French by default)."""
+"""Readable text of a door-to-service answer for the command line (French by default).
+
+Every line is true of the itinerary it sits next to: what was understood, the travel date (and why it is
+not the requested one), the opening state at each arrival, long waits, and the choice of returns.
+"""
 
 from __future__ import annotations
 
-from mobility.planning.itinerary import format_plan
+import datetime as dt
+
+from mobility.domain.categories import category_label
+from mobility.planning.itinerary import duration_text, format_itinerary
+from mobility.planning.services import day_text, service_state
+
+_WORDS = {
+    "fr": {"asked": "Demande", "depart": "partir à", "arrive": "arriver avant", "understood": "Compris",
+           "from": "départ", "to": "destination", "corrected": "corrigé de « {text} »", "service": "Service",
+           "phone": "Tél.", "note": "Note", "why": "Choix", "alternatives": "Autres sites", "option": "Option",
+           "none": "Aucun itinéraire.", "return": "RETOUR", "first": "premier retour", "least_wait":
+           "le moins d'attente", "last": "dernier retour", "wait": "attente", "on_foot": "à pied",
+           "tag_after_opening": "arrive après l'ouverture", "tag_next_day": "jour suivant"},
+    "en": {"asked": "Request", "depart": "leave at", "arrive": "arrive by", "understood": "Understood",
+           "from": "from", "to": "to", "corrected": "corrected from \"{text}\"", "service": "Service",
+           "phone": "Phone", "note": "Note", "why": "Choice", "alternatives": "Other sites", "option": "Option",
+           "none": "No itinerary.", "return": "RETURN", "first": "first return", "least_wait": "least waiting",
+           "last": "last return", "wait": "wait", "on_foot": "on foot",
+           "tag_after_opening": "arrives after the opening", "tag_next_day": "next day"},
+}
+
+
+def _resolved_line(w: dict, sep: str, role: str, r: dict, lang: str) -> str:
+    extra = f" ({w['corrected'].format(text=r['corrected_from'])})" if r.get("corrected_from") else ""
+    category = f"{category_label(r['category'], lang)} → " if r.get("category") else ""
+    return f"  {w[role]}{sep}{category}{r['label']}{extra}"
 
 
 def format_trip(trip, lang: str = "fr") -> str:
-    """Service, opening hours, the itineraries, then the way back."""
-    fr = lang != "en"
-    lines: list[str] = []
+    """Request and understanding, day change, service and choice, the itineraries, then the way back."""
+    w = _WORDS.get(lang, _WORDS["fr"])
+    sep = " : " if lang != "en" else ": "
+    out = trip.to_json()
+    when = trip.when
+    lines = [f"{w['asked']}{sep}{day_text(when.date(), lang)}, {w['arrive' if trip.arrive_by else 'depart']} "
+             f"{when:%H:%M}",
+             f"{w['understood']}{sep.rstrip()}",
+             _resolved_line(w, sep, "from", out["resolved"]["from"], lang),
+             _resolved_line(w, sep, "to", out["resolved"]["to"], lang)]
+    if trip.day_changed:
+        lines += ["", f"!! {trip.day_changed['message']}"]
+    lines.append("")
     if trip.site is not None:
-        lines.append(f"Service : {trip.site.name}" if fr else f"Service: {trip.site.name}")
+        lines.append(f"{w['service']}{sep}{trip.site.name}")
         if trip.site.address:
             lines.append(f"  {trip.site.address}")
         if trip.site.phone:
-            lines.append(f"  {'Tél.' if fr else 'Phone'} {trip.site.phone}")
-    if trip.opening:
-        lines.append(f"  {trip.opening['message']}")
+            lines.append(f"  {w['phone']} {trip.site.phone}")
+    if trip.choice:
+        lines.append(f"{w['why']}{sep}{trip.choice['message']}")
+    for alt in trip.alternatives:
+        lines.append(f"  {w['alternatives']}{sep}{alt['name']} — {alt['reason']}")
     for note in trip.notes:
-        lines.append(f"Note : {note}" if fr else f"Note: {note}")
-    if lines:
+        lines.append(f"{w['note']}{sep}{note}")
+    if trip.site is not None or trip.notes:
         lines.append("")
-    lines.append(format_plan(trip.itineraries, lang))
+    if not trip.itineraries:
+        lines.append(w["none"])
+    for i, (it, js) in enumerate(zip(trip.itineraries, out["itineraries"]), 1):
+        tag = f" — {w['tag_' + it.tag]}" if it.tag and f"tag_{it.tag}" in w else ""
+        lines.append(f"{w['option']} {i} — {day_text(it.departure.date(), lang)}{tag}{sep}{format_itinerary(it, lang)}")
+        if "service_at_arrival" in js:
+            lines.append("  => " + service_state(trip.site, it.arrival, trip.stay_min, lang)["message"])
+        lines.append("")
     ret = trip.return_block
     if ret is not None:
-        lines.append("")
-        lines.append(("RETOUR : " if fr else "RETURN: ") + ret["message"])
-        for i, it in enumerate(ret.get("itineraries", [])[:3], 1):
-            legs = " + ".join((leg.get("route") or {}).get("short_name") or leg["mode"] for leg in it["legs"]
-                              if leg["mode"] != "walk") or ("à pied" if fr else "on foot")
-            lines.append(f"  {i}. {it['departure'][11:16]} → {it['arrival'][11:16]} ({legs})")
-    return "\n".join(lines)
+        lines.append(f"{w['return']}{sep}{ret['message']}")
+        for opt in ret.get("options", []):
+            rides = " + ".join((leg.get("route") or {}).get("short_name") or leg["mode"] for leg in opt["legs"]
+                               if leg["mode"] != "walk") or w["on_foot"]
+            kinds = ", ".join(w[k] for k in opt["kinds"])
+            wait = f", {w['wait']} {duration_text(opt['wait_s'])}" if opt["wait_s"] >= 60 else ""
+            dep, arr = dt.datetime.fromisoformat(opt["departure"]), dt.datetime.fromisoformat(opt["arrival"])
+            lines.append(f"  - {kinds}{sep}{dep:%H:%M} → {arr:%H:%M} ({rides}{wait})")
+            for lw in opt["long_waits"]:
+                lines.append(f"      {w['wait']} {duration_text(lw['minutes'] * 60)} — {lw['at']}")
+    return "\n".join(lines).rstrip() + "\n"

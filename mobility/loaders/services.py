@@ -20,11 +20,11 @@ from typing import NoReturn
 import pandas as pd
 
 from mobility.errors import DataError, NotFoundError
-from mobility.planning.categories import (
+from mobility.domain.categories import (
     find_category, known_categories, match_category, resolve_category, unknown_category_message,
 )
-from mobility.planning.opening_hours import OpeningHours, OpeningHoursError
-from mobility.planning.textnorm import tokens
+from mobility.domain.opening_hours import OpeningHours, OpeningHoursError
+from mobility.domain.textnorm import tokens
 
 COLUMNS = ("id", "name", "categories", "commune", "insee", "address", "lat", "lon", "coord_quality",
            "opening_hours", "wheelchair", "phone", "status", "source", "note")
@@ -35,6 +35,9 @@ WHEELCHAIR_VALUES = {"": "", "yes": "yes", "no": "no", "limited": "limited", "de
 #: ``status`` values meaning the site no longer receives the public
 CLOSED_STATUSES = frozenset({"closed", "permanently_closed", "ferme", "fermé", "fermee", "fermée", "inactive",
                              "disused"})
+#: words of a ``status`` meaning nobody knows whether the site receives the public today (a site open in
+#: 2011 and not heard of since, a project not confirmed open): such a site is not chosen for a category
+UNCERTAIN_STATUS_WORDS = ("historic", "unknown", "not confirmed", "inconnu", "non confirmé", "historique")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class ServiceSite:
     def is_active(self) -> bool:
         """False when ``status`` says the site is closed for good."""
         return self.status.strip().lower() not in CLOSED_STATUSES
+
+    @property
+    def status_uncertain(self) -> bool:
+        """True when ``status`` says the site may no longer (or not yet) receive the public."""
+        status = self.status.strip().lower()
+        return any(word in status for word in UNCERTAIN_STATUS_WORDS)
 
     def offers(self, category: str) -> bool:
         return category in self.categories

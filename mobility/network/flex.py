@@ -432,11 +432,3 @@ def _add_fixed_rules(svc: FlexService, feed, multi: bool, routable: set | None) 
         d = [(_key(feed, v, multi) if v else None) for v, ok in
              zip(g["drop_off_booking_rule_id"].fillna("").astype(str), keep) if ok]
         svc.fixed_rules[_key(feed, str(tid), multi)] = (tuple(p), tuple(d))
-
-
-def service_day_shift_s(tz, day: dt.date, other: dt.date) -> int:
-    """Seconds from the service-day origin of ``day`` to that of ``other`` (DST-exact)."""
-    def origin(d: dt.date) -> dt.datetime:
-        return dt.datetime(d.year, d.month, d.day, 12, tzinfo=tz) - dt.timedelta(hours=12)
-
-    return int((origin(other) - origin(day)).total_seconds())

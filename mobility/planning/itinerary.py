@@ -103,6 +103,8 @@ class Itinerary:
     """A door-to-door option; ``transfers`` counts changes of vehicle, ``walk_m`` all walking."""
 
     legs: list[Leg]
+    #: why the answer offers this option besides the best ones ("after_opening", "next_day"), else None
+    tag: str | None = None
 
     @property
     def departure(self) -> dt.datetime:
@@ -140,8 +142,15 @@ class Itinerary:
     def wait_s(self) -> int:
         return self.duration_s - self.walk_s - self.ride_s
 
+    def waits(self, min_s: int = 1) -> dict[int, int]:
+        """{index of the leg waited for: seconds} for each wait between two legs of at least ``min_s``
+        seconds (at a stop, for a pick-up...); the place is that leg's origin."""
+        return {i: gap for i, gap in ((i, int((self.legs[i].departure - self.legs[i - 1].arrival).total_seconds()))
+                                      for i in range(1, len(self.legs))) if gap >= max(1, min_s)}
+
     def to_json(self) -> dict:
-        return {
+        out = {
+            "date": self.departure.date().isoformat(),
             "departure": self.departure.isoformat(),
             "arrival": self.arrival.isoformat(),
             "duration_s": self.duration_s,
@@ -151,6 +160,9 @@ class Itinerary:
             "wait_s": self.wait_s,
             "legs": [leg.to_json() for leg in self.legs],
         }
+        if self.tag is not None:
+            out["tag"] = self.tag
+        return out
 
 
 # ------------------------------------------------------------------------------------------ readable text
@@ -159,11 +171,13 @@ _WORDS = {
     "fr": {"walk": "Marcher", "to": "jusqu'à", "take": "Prendre", "direction": "direction", "line": "ligne",
            "from": "à", "get_off": "descendre à", "arrive": "Arrivée", "leave": "Départ",
            "transfers": "correspondance(s)", "walking": "à pied", "duration": "durée", "option": "Option",
-           "stops": "arrêts", "stop": "arrêt", "headway": "service fréquent, attente moyenne comprise", "none": "Aucun itinéraire."},
+           "stops": "arrêts", "stop": "arrêt", "headway": "service fréquent, attente moyenne comprise", "none": "Aucun itinéraire.",
+           "long_wait": "Attente longue : {d} à {place}"},
     "en": {"walk": "Walk", "to": "to", "take": "Take", "direction": "towards", "line": "line",
            "from": "at", "get_off": "get off at", "arrive": "Arrive", "leave": "Leave",
            "transfers": "transfer(s)", "walking": "walking", "duration": "duration", "option": "Option",
-           "stops": "stops", "stop": "stop", "headway": "frequent service, average wait included", "none": "No itinerary."},
+           "stops": "stops", "stop": "stop", "headway": "frequent service, average wait included", "none": "No itinerary.",
+           "long_wait": "Long wait: {d} at {place}"},
 }
 
 _MODE_WORDS = {
@@ -178,7 +192,12 @@ def _hm(t: dt.datetime) -> str:
     return t.strftime("%H:%M")
 
 
-def _minutes(seconds: float) -> str:
+#: a wait at one place at least this long is flagged to the traveller (seconds)
+LONG_WAIT_S = 30 * 60
+
+
+def duration_text(seconds: float) -> str:
+    """'< 1 min', '25 min', '4 h 58'."""
     if seconds < 60:
         return "< 1 min"
     m = int(round(seconds / 60.0))
@@ -189,12 +208,15 @@ def format_itinerary(it: Itinerary, lang: str = "fr") -> str:
     """Step-by-step text of one itinerary, for a person (French by default)."""
     w = _WORDS.get(lang, _WORDS["fr"])
     lines = [f"{w['leave']} {_hm(it.departure)} — {w['arrive']} {_hm(it.arrival)} "
-             f"({w['duration']} {_minutes(it.duration_s)}, {it.transfers} {w['transfers']}, "
+             f"({w['duration']} {duration_text(it.duration_s)}, {it.transfers} {w['transfers']}, "
              f"{int(round(it.walk_m))} m {w['walking']})"]
-    for leg in it.legs:
+    waits = it.waits(LONG_WAIT_S)
+    for i, leg in enumerate(it.legs):
+        if i in waits:
+            lines.append("         " + w["long_wait"].format(d=duration_text(waits[i]), place=leg.origin.name))
         if leg.mode == "walk":
             lines.append(f"  {_hm(leg.departure)}  {w['walk']} {int(round(leg.distance_m))} m "
-                         f"({_minutes(leg.duration_s)}) {w['to']} {leg.destination.name}")
+                         f"({duration_text(leg.duration_s)}) {w['to']} {leg.destination.name}")
             continue
         mode_word = _MODE_WORDS.get(lang, _MODE_WORDS["fr"]).get(leg.mode, leg.mode)
         route = leg.route or {}

@@ -23,7 +23,6 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -32,6 +31,7 @@ from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
 from mobility.network.streets import Snap
 from mobility.network.timetable import Timetable
 from mobility.planning.itinerary import Itinerary, Leg, Place, mode_of_route_type
+from mobility.timeaxis import TimeAxis, after
 from mobility.routing.raptor import Journey, earliest_arrival, latest_departure, pareto_journeys
 from mobility.planning import tad as _tad
 
@@ -109,7 +109,8 @@ class Planner:
 
     def __init__(self, network: Network) -> None:
         self.network = network
-        self.tz = ZoneInfo(network.timezone)
+        self.axis = TimeAxis.of(network.timezone)
+        self.tz = self.axis.tz
         stops = network.stops
         self._stop_row = {k: i for i, k in enumerate(stops["stop_key"].tolist())}
         self._snaps = network.stop_snaps(False)
@@ -167,12 +168,11 @@ class Planner:
     # ------------------------------------------------------------------ time axis
     def service_day_origin(self, day: dt.date) -> dt.datetime:
         """'Noon minus 12 h' of ``day`` in the feed time zone: time 0 of the GTFS service day."""
-        return dt.datetime(day.year, day.month, day.day, 12, tzinfo=self.tz) - dt.timedelta(hours=12)
+        return self.axis.origin(day)
 
-    def _localize(self, when: dt.datetime) -> dt.datetime:
-        if when.tzinfo is None:
-            return when.replace(tzinfo=self.tz)
-        return when.astimezone(self.tz)
+    def localize(self, when: dt.datetime) -> dt.datetime:
+        """``when`` in the feed's time zone (a naive datetime is local wall time)."""
+        return self.axis.localize(when)
 
     def _check_date(self, day: dt.date) -> None:
         rng = self.network.service_range()
@@ -195,15 +195,15 @@ class Planner:
         """
         opts = (options or PlanOptions()).validated()
         o, d = self.place(origin), self.place(destination)
-        when = self._localize(when)
+        when = self.localize(when)
         day = when.date()
         self._check_date(day)
         step_free = opts.wheelchair
         so, sd = self._snap_door(o, step_free, "origin"), self._snap_door(d, step_free, "destination")
-        t_query = int(round((when - self.service_day_origin(day)).total_seconds()))
+        t_query = self.axis.seconds(when, day)
         tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m,
                                     min_transfer_s=opts.min_transfer_s, step_free=step_free)
-        booked = self._localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
+        booked = self.localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
         tt = _tad.bookable_timetable(self, tt, booked)  # lignes virtuelles: closed bookings removed
         access = self._stop_walks(so, tt, opts)
         egress = self._stop_walks(sd, tt, opts)
@@ -300,7 +300,7 @@ class Planner:
 
     def _itinerary(self, j: Journey, tt: Timetable, o: Place, d: Place, so: Snap, sd: Snap,
                    origin_day: dt.datetime, opts: PlanOptions, arrive_by: bool) -> Itinerary:
-        at = lambda secs: origin_day + dt.timedelta(seconds=int(secs))  # noqa: E731
+        at = lambda secs: after(origin_day, int(secs))  # noqa: E731
         legs: list[Leg] = []
         rides = [leg for leg in j.legs if leg.kind == "ride"]
         for leg in j.legs:

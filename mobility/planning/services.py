@@ -1,32 +1,41 @@
 """Door-to-service planning: resolve both ends, pick the best site of a category, respect opening hours,
-and plan the way back home the same day.
+plan the way back home, and say all of it truthfully (the day, the wait before opening, why this site).
 
 :func:`plan_trip` is the Python API behind ``mobility plan --to "caf"`` and the web pages::
 
     ctx = load_context()
     trip = plan_trip(ctx, "12 rue de l'Église, Thérouanne", "caf", dt.datetime(2026, 12, 2, 9, 30),
                      arrive_by=True, return_after_min=60)
-    trip.to_json()   # itineraries + "service", "opening" and "return" blocks
+    trip.to_json()   # itineraries + "service", "opening", "return", "day_changed", "resolved" blocks
 
 Rules (documented for operators):
 
 * an end is, in this order: a (lat, lon) pair or "LAT,LON" (must lie in the territory), "stop:ID", a service
   site id ("svc-001"), a category ("caf", "mairie", "France services", "town hall"...: every site offering it),
-  or free text resolved by the offline geocoder;
-* the best site of a category is the one where the resident is served earliest (depart-at) or allowing the
-  latest departure (arrive-by), comparing every site of the category (up to :data:`MAX_CANDIDATE_SITES`,
-  the nearest first; the answer says so if the cap applied);
-* opening hours: the site must be open on arrival and stay open ``margin_min`` minutes; otherwise the answer
-  says so and offers the nearest open slot (arrive by the next opening + margin);
-* round trip: leave the site ``return_after_min`` minutes after arriving and get home the same day, or say
-  plainly that no return is possible the same day; the last possible departure home is reported too.
+  or free text resolved by the offline geocoder (a corrected typo is reported in ``resolved``);
+* a category compares every site offering it whose status is known (a site recorded as historic or of
+  unknown status is chosen only when named, or when the category has no other site: the answer says so),
+  up to :data:`MAX_CANDIDATE_SITES`, the nearest first;
+* the best site is the one where the resident is served earliest (depart-at) or that allows the latest
+  departure while being served by the requested time (arrive-by); the answer gives the reason and the next
+  candidates (``alternatives``);
+* opening hours are evaluated at each itinerary's real arrival (``service_at_arrival``): open, opens later
+  (with the wait), closes before the stay ends, or closed that day. An option that arrives before the
+  opening says so, and the option arriving just after the opening is offered beside it;
+* the day is explicit: every itinerary carries its date, and when the answer is for another day than asked
+  (booking deadline passed, no service, site closed) ``day_changed`` says so with the reason. When nothing
+  reaches the destination within the search horizon, the first option of the next
+  :data:`NEXT_DAYS` days is given;
+* round trip: leave the site ``return_after_min`` minutes after being served; the returns offered are the
+  first one, the one with the least waiting and the last one of the day (``return.options``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -34,8 +43,8 @@ import numpy as np
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.geo import haversine_m
 from mobility.loaders.services import ServiceSite
-from mobility.planning.categories import category_label, match_category
-from mobility.planning.itinerary import Itinerary, Place
+from mobility.domain.categories import category_label, match_category
+from mobility.planning.itinerary import LONG_WAIT_S, Itinerary, Place, duration_text
 from mobility.planning.planner import PlanOptions, PlanResult, parse_latlon
 
 #: what a site id looks like ("svc-001"): such a text is never sent to the geocoder
@@ -47,16 +56,137 @@ MAX_CANDIDATE_SITES = 200
 DEFAULT_STAY_MIN = 60
 #: default time the desk must stay open after the arrival (minutes)
 DEFAULT_MARGIN_MIN = 10
+#: when nothing reaches the destination within the horizon, the next days tried for a first option
+NEXT_DAYS = 7
+#: searches at most made to find the option arriving just after the opening, and the returns between the
+#: first and the last one (each search moves one departure later)
+MAX_LATER_SEARCHES = 12
+#: a booking deadline is compared with this "booked at" time to tell "booking closed" from "no service"
+_BOOKING_FREE = dt.timedelta(days=60)
+
+_DAYS = {"fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+         "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}
+_MONTHS = {"fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+                  "octobre", "novembre", "décembre"],
+           "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December"]}
+
+#: the sentences of an answer, in both languages ({day} is a full date: "mercredi 2 décembre 2026")
+_TEXT = {
+    "fr": {
+        "open": "{site} est ouvert à l'arrivée ({hm}), jusqu'à {closes}",
+        "open_all_day": "{site} est ouvert à l'arrivée ({hm})",
+        "opens_later": "arrivée {hm} : {site} n'ouvre qu'à {opens} (attente {wait})",
+        "closes_before_stay_end": "{site} ferme à {closes}, avant la fin d'un séjour de {stay} min",
+        "closed_that_day": "{site} est fermé à l'arrivée ({hm}) et ne rouvre pas ce jour-là",
+        "unknown": "horaires d'ouverture de {site} inconnus",
+        "closed_at": "{site} est fermé le {weekday} à {hm} ; prochaine ouverture {next} ({hours})",
+        "proposed": "fermé à {hm} ; proposition : arriver pour {target} le {weekday}",
+        "no_open_reach": "aucun itinéraire n'atteint le site pendant ses heures d'ouverture ce jour-là",
+        "compared": "comparaison des {n} sites les plus proches sur {total}",
+        "day_booking_closed": "Pas de trajet possible le {asked} : le délai de réservation du transport à la "
+                              "demande est dépassé. Premier trajet proposé : le {day} à {hm}.",
+        "day_no_service": "Aucun transport ne permet ce trajet le {asked}{after}. Premier trajet proposé : "
+                          "le {day} à {hm}.",
+        "day_no_service_after": " après {hm}",
+        "day_site_closed": "{site} est fermé le {asked}. Premier trajet proposé : le {day} à {hm}.",
+        "day_moved": "Trajet proposé pour le {day} (demandé : le {asked}).",
+        "choice_earliest": "{site} choisi : c'est là que vous êtes servi le plus tôt ({hm}), parmi {n} sites",
+        "choice_latest": "{site} choisi : il permet de partir le plus tard ({hm}) en étant servi à temps, "
+                         "parmi {n} sites",
+        "choice_only": "{site} : le seul site connu de cette catégorie",
+        "choice_proposed": "{site} choisi : le site le plus proche ; aucun site n'est accessible à l'heure "
+                           "demandée",
+        "alt_later": "servi à {hm}, {delta} plus tard",
+        "alt_earlier": "départ à {hm}, {delta} plus tôt",
+        "alt_closed": "fermé à l'heure demandée ({hours})",
+        "alt_unreached": "aucun itinéraire ne l'atteint pendant ses heures d'ouverture",
+        "uncertain_skipped": "{n} site(s) dont l'activité actuelle n'est pas confirmée écarté(s) : {names}",
+        "uncertain_only": "attention : l'activité actuelle de {site} n'est pas confirmée ({status}) ; "
+                          "téléphonez avant de vous déplacer",
+        "after_opening": "option arrivant après l'ouverture : arrivée {hm}",
+        "after_requested": " (après l'heure demandée)",
+        "return_ok": "retour possible, première arrivée à domicile à {hm}",
+        "return_none": "aucun retour à domicile n'est possible le jour même après le rendez-vous",
+        "return_last": " ; dernier départ du site à {hm}",
+    },
+    "en": {
+        "open": "{site} is open on arrival ({hm}), until {closes}",
+        "open_all_day": "{site} is open on arrival ({hm})",
+        "opens_later": "arrival {hm}: {site} opens only at {opens} (wait {wait})",
+        "closes_before_stay_end": "{site} closes at {closes}, before the end of a {stay}-minute stay",
+        "closed_that_day": "{site} is closed on arrival ({hm}) and does not reopen that day",
+        "unknown": "opening hours of {site} unknown",
+        "closed_at": "{site} is closed on {weekday} at {hm}; next opening {next} ({hours})",
+        "proposed": "closed at {hm}; proposed: arrive by {target} on {weekday}",
+        "no_open_reach": "no itinerary reaches the site while it is open that day",
+        "compared": "{n} nearest of {total} sites compared",
+        "day_booking_closed": "No trip is possible on {asked}: the booking deadline of the on-demand transport "
+                              "has passed. First trip proposed: {day} at {hm}.",
+        "day_no_service": "No transport makes this trip on {asked}{after}. First trip proposed: {day} at {hm}.",
+        "day_no_service_after": " after {hm}",
+        "day_site_closed": "{site} is closed on {asked}. First trip proposed: {day} at {hm}.",
+        "day_moved": "Trip proposed for {day} (asked: {asked}).",
+        "choice_earliest": "{site} chosen: it serves you earliest ({hm}), of {n} sites",
+        "choice_latest": "{site} chosen: it lets you leave latest ({hm}) and be served in time, of {n} sites",
+        "choice_only": "{site}: the only known site of this category",
+        "choice_proposed": "{site} chosen: the nearest site; no site can be reached at the requested time",
+        "alt_later": "served at {hm}, {delta} later",
+        "alt_earlier": "leave at {hm}, {delta} earlier",
+        "alt_closed": "closed at the requested time ({hours})",
+        "alt_unreached": "no itinerary reaches it while it is open",
+        "uncertain_skipped": "{n} site(s) whose current activity is not confirmed left out: {names}",
+        "uncertain_only": "warning: the current activity of {site} is not confirmed ({status}); "
+                          "phone before you travel",
+        "after_opening": "option arriving after the opening: arrival {hm}",
+        "after_requested": " (after the requested time)",
+        "return_ok": "return possible, first arrival home at {hm}",
+        "return_none": "no return home is possible the same day after the visit",
+        "return_last": "; last departure from the site {hm}",
+    },
+}
+
+
+def _say(lang: str, key: str, **fmt: Any) -> str:
+    return _TEXT.get(lang, _TEXT["fr"])[key].format(**fmt)
+
+
+def _fmt(t: dt.datetime) -> str:
+    return t.strftime("%H:%M")
+
+
+def _weekday(t: dt.date, lang: str) -> str:
+    return _DAYS.get(lang, _DAYS["fr"])[t.weekday()]
+
+
+def day_text(day: dt.date, lang: str = "fr") -> str:
+    """'mercredi 2 décembre 2026' / 'Wednesday 2 December 2026'."""
+    lang = lang if lang in _DAYS else "fr"
+    return f"{_DAYS[lang][day.weekday()]} {day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
 
 
 @dataclass
 class Endpoint:
-    """A resolved end of a trip: a place, and the service sites it stands for (empty for an address)."""
+    """A resolved end of a trip: a place, and the service sites it stands for (empty for an address).
+
+    ``corrected_from`` is the text the user typed when the geocoder had to correct it (a typo)."""
 
     place: Place
     sites: list[ServiceSite] = field(default_factory=list)
     category: str | None = None
     kind: str = "point"
+    corrected_from: str | None = None
+    #: sites of the category left out because their current activity is not confirmed
+    uncertain: list[ServiceSite] = field(default_factory=list)
+
+    def resolved_json(self) -> dict:
+        out: dict[str, Any] = {"label": self.place.name, "lat": round(self.place.lat, 6),
+                               "lon": round(self.place.lon, 6), "kind": self.kind}
+        if self.category:
+            out["category"] = self.category
+        if self.corrected_from is not None:
+            out["corrected_from"] = self.corrected_from
+        return out
 
 
 @dataclass
@@ -74,21 +204,49 @@ class TripPlan:
     return_block: dict | None = None
     notes: list[str] = field(default_factory=list)
     lang: str = "fr"
+    margin_min: int = DEFAULT_MARGIN_MIN
+    stay_min: int | None = None
+    #: None, or {"reason": "booking_closed"|"no_service"|"site_closed", "message"}
+    day_changed: dict | None = None
+    #: why the site was chosen among several ({"reason", "message"}), and the next candidates
+    choice: dict | None = None
+    alternatives: list[dict] = field(default_factory=list)
+    #: the destination as requested (a category, before a site was chosen); ``destination`` when None
+    requested: Endpoint | None = None
 
     @property
     def itineraries(self) -> list[Itinerary]:
         return self.plan.itineraries if self.plan else []
 
+    @property
+    def date(self) -> dt.date | None:
+        """The travel date: the departure day of the first itinerary."""
+        return self.itineraries[0].departure.date() if self.itineraries else None
+
+    def itinerary_json(self, it: Itinerary) -> dict:
+        """An outbound itinerary with its waits and, for a service, the opening state at its arrival."""
+        out = summarised(it)
+        if self.site is not None:
+            out["service_at_arrival"] = service_state(self.site, it.arrival, self.stay_min, self.lang)
+        return out
+
     def to_json(self) -> dict:
+        date = self.date
         return {
             "request": {"from": self.origin.place.to_json(), "to": self.destination.place.to_json(),
                         ("arrive" if self.arrive_by else "depart"): self.when.isoformat(),
                         "options": dict(self.options.__dict__)},
+            "date": date.isoformat() if date else None,
+            "requested_date": self.when.date().isoformat(),
+            "day_changed": self.day_changed,
+            "resolved": {"from": self.origin.resolved_json(), "to": self.destination.resolved_json()},
             "origin": self.origin.place.to_json(),
             "destination": self.destination.place.to_json(),
             "service": site_json(self.site, self.lang) if self.site else None,
             "opening": self.opening,
-            "itineraries": [summarised(it) for it in self.itineraries],
+            "choice": self.choice,
+            "alternatives": self.alternatives,
+            "itineraries": [self.itinerary_json(it) for it in self.itineraries],
             "return": self.return_block,
             "notes": self.notes,
         }
@@ -103,14 +261,65 @@ def site_json(site: ServiceSite, lang: str = "fr") -> dict:
         "opening_hours": site.opening_hours_text,
         "opening_hours_text": site.opening_hours.describe(lang) if site.opening_hours else "",
         "phone": site.phone, "wheelchair": site.wheelchair, "status": site.status,
+        "status_confirmed": not site.status_uncertain,
     }
 
 
+def long_waits(it: Itinerary) -> list[dict]:
+    """The waits of at least :data:`~mobility.planning.itinerary.LONG_WAIT_S` at one place."""
+    return [{"at": it.legs[i].origin.name, "minutes": int(secs // 60)} for i, secs in it.waits(LONG_WAIT_S).items()]
+
+
 def summarised(it: Itinerary) -> dict:
-    """Itinerary JSON plus what an operator reads first: TAD bookings needed."""
+    """Itinerary JSON plus what an operator reads first: TAD bookings needed, long waits."""
     out = it.to_json()
     out["tad_bookings"] = sum(1 for leg in it.legs if leg.booking)
+    out["long_waits"] = long_waits(it)
     return out
+
+
+def service_state(site: ServiceSite, arrival: dt.datetime, stay_min: int | None = None,
+                  lang: str | None = None) -> dict:
+    """The opening state of ``site`` at ``arrival`` (and through a stay of ``stay_min`` minutes).
+
+    ``state`` is ``open``, ``opens_later`` (the resident waits ``wait_min`` minutes for ``opens_at``),
+    ``closes_before_stay_end``, ``closed_that_day`` or ``unknown`` (no hours); ``open`` is whether the site
+    is open at the arrival itself, ``closes_at`` when the open interval in question ends (null when open
+    round the clock). Times are HH:MM of the arrival's time zone.
+    """
+    hours = site.opening_hours
+    out: dict[str, Any] = {"state": "unknown", "open": None, "opens_at": None, "closes_at": None, "wait_min": 0}
+    if hours is None:
+        return _with_message(out, site, arrival, stay_min, lang)
+    is_open = hours.is_open(arrival)
+    slot = hours.next_open_interval(arrival)
+    out["open"] = is_open
+    if slot is not None and (is_open or slot[0].date() == arrival.date()):
+        start, end = slot
+        served = max(start, arrival)
+        if end - arrival < dt.timedelta(hours=24):
+            out["closes_at"] = _fmt(end)
+        if not is_open:
+            out["opens_at"] = _fmt(start)
+            out["wait_min"] = int(math.ceil((start - arrival).total_seconds() / 60))
+        out["state"] = "open" if is_open else "opens_later"
+        if stay_min is not None and served + dt.timedelta(minutes=stay_min) > end:
+            out["state"] = "closes_before_stay_end"
+    else:
+        out["state"] = "closed_that_day"
+    return _with_message(out, site, arrival, stay_min, lang)
+
+
+def _with_message(state: dict, site: ServiceSite, arrival: dt.datetime, stay_min: int | None,
+                  lang: str | None) -> dict:
+    if lang is None:
+        return state
+    key = state["state"]
+    if key == "open" and state["closes_at"] is None:
+        key = "open_all_day"
+    wait = duration_text(state["wait_min"] * 60)
+    return {**state, "message": _say(lang, key, site=site.name, hm=_fmt(arrival), closes=state["closes_at"],
+                                     opens=state["opens_at"], wait=wait, stay=stay_min)}
 
 
 # ------------------------------------------------------------------------------------------- endpoints
@@ -146,15 +355,19 @@ def resolve_endpoint(ctx, spec: Any, role: str) -> Endpoint:
         sites = ctx.catalogue.by_category(category)
         if not sites:
             raise NotFoundError(f"no site offers {category_label(category, 'en')} ({category}) in the loaded data")
-        return Endpoint(_site_place(sites[0]), sites, category, kind="category")
+        known = [s for s in sites if not s.status_uncertain]
+        uncertain = [s for s in sites if s.status_uncertain] if known else []
+        return Endpoint(_site_place((known or sites)[0]), known or sites, category, kind="category",
+                        uncertain=uncertain)
     hit = ctx.geocoder.resolve(text)
+    corrected = text if hit.score < 1.0 else None  # the geocoder repaired a typo: say what it understood
     if hit.kind == "service" and hit.id:
         try:
             site = ctx.catalogue.get(hit.id)
-            return Endpoint(_site_place(site), [site], kind="service")
+            return Endpoint(_site_place(site), [site], kind="service", corrected_from=corrected)
         except NotFoundError:
             pass
-    return Endpoint(Place(hit.label, hit.lat, hit.lon), kind=hit.kind)
+    return Endpoint(Place(hit.label, hit.lat, hit.lon), kind=hit.kind, corrected_from=corrected)
 
 
 def _point(ctx, lat: float, lon: float, role: str) -> Endpoint:
@@ -197,8 +410,12 @@ def _candidates(ctx, origin: Place, dest: Endpoint) -> list[ServiceSite]:
     sites = dest.sites or []
     if len(sites) <= MAX_CANDIDATE_SITES:
         return list(sites)
+    return _nearest_first(origin, sites)[:MAX_CANDIDATE_SITES]
+
+
+def _nearest_first(origin: Place, sites: list[ServiceSite]) -> list[ServiceSite]:
     d = haversine_m(origin.lat, origin.lon, np.array([s.lat for s in sites]), np.array([s.lon for s in sites]))
-    return [sites[i] for i in np.argsort(d, kind="stable")[:MAX_CANDIDATE_SITES]]
+    return [sites[i] for i in np.argsort(d, kind="stable")]
 
 
 def _plan(ctx, origin: Place, dest: Place, when: dt.datetime, arrive_by: bool, opts: PlanOptions,
@@ -209,30 +426,15 @@ def _plan(ctx, origin: Place, dest: Place, when: dt.datetime, arrive_by: bool, o
         return None
 
 
-def _better(a: Itinerary, b: Itinerary | None, arrive_by: bool) -> bool:
-    if b is None:
-        return True
-    return a.departure > b.departure if arrive_by else a.arrival < b.arrival
-
-
-def _fmt(t: dt.datetime) -> str:
-    return t.strftime("%H:%M")
-
-
-def _weekday(t: dt.datetime, lang: str) -> str:
-    names = {"fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-             "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}
-    return names.get(lang, names["fr"])[t.weekday()]
-
-
 def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_by: bool = False,
               options: PlanOptions | None = None, return_after_min: int | None = None,
               margin_min: int = DEFAULT_MARGIN_MIN, lang: str = "fr", **plan_extra) -> TripPlan:
     """Plan from ``origin`` to ``destination`` (see module docstring), optionally with the way back.
 
     ``plan_extra`` is passed on to :meth:`Planner.plan` (e.g. ``booked_at`` for on-demand transport).
-    Raises InputError / NotFoundError for bad ends; returns a TripPlan with no itinerary (and notes saying
-    why) rather than raising when nothing reaches an open site.
+    Raises InputError / NotFoundError for bad ends, NoRouteError when no itinerary exists on the requested
+    day nor the :data:`NEXT_DAYS` following ones between two addresses; for a service, returns a TripPlan
+    with no itinerary (and notes saying why) rather than raising.
     """
     opts = (options or PlanOptions()).validated()
     if not (0 <= margin_min <= 240):
@@ -241,115 +443,266 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
         raise InputError("return_after_min must be between 0 and 720 minutes")
     o = resolve_endpoint(ctx, origin, "origin")
     d = resolve_endpoint(ctx, destination, "destination")
-    when = ctx.planner._localize(when)
-    trip = TripPlan(o, d, when, arrive_by, opts, None, lang=lang)
+    when = ctx.planner.localize(when)
+    trip = TripPlan(o, d, when, arrive_by, opts, None, lang=lang, margin_min=margin_min,
+                    stay_min=return_after_min, requested=d)
+    if d.uncertain:
+        trip.notes.append(_say(lang, "uncertain_skipped", n=len(d.uncertain),
+                               names=", ".join(s.name for s in d.uncertain)))
 
     if not d.sites:  # an address or a stop: plain door-to-door
-        trip.plan = ctx.planner.plan(o.place, d.place, when, arrive_by=arrive_by, options=opts, **plan_extra)
+        trip.plan = _plan(ctx, o.place, d.place, when, arrive_by, opts, **plan_extra)
     else:
-        _plan_to_sites(ctx, trip, o.place, d, when, arrive_by, opts, margin_min, lang, plan_extra)
-    if trip.plan is None or not trip.plan.itineraries:
-        if not trip.notes:
-            raise NoRouteError("no itinerary found at that time within the walking limit")
+        _plan_to_sites(ctx, trip, when, plan_extra)
+    if not trip.itineraries:
+        _first_option_of_next_days(ctx, trip, plan_extra)
+    if not trip.itineraries:
+        if not d.sites:
+            raise NoRouteError(f"no itinerary found on {when.date().isoformat()} nor the {NEXT_DAYS} following "
+                               "days: no public transport connects these places within the walking limit, and "
+                               "they are too far apart to walk")
         return trip
+    first = trip.itineraries[0]
+    # an arrive-by answer that arrives on the requested day (having left the evening before) is that day's
+    if trip.day_changed is None and (first.arrival if arrive_by else first.departure).date() != when.date():
+        trip.day_changed = {"reason": "no_service", "message": _day_message(trip, "no_service", first)}
+    if trip.site is not None and trip.site.status_uncertain:
+        trip.notes.append(_say(lang, "uncertain_only", site=trip.site.name, status=trip.site.status))
     if return_after_min is not None:
-        trip.return_block = _return_trip(ctx, trip, o.place, return_after_min, opts, lang, plan_extra)
+        trip.return_block = _return_trip(ctx, trip, o.place, return_after_min, plan_extra)
     return trip
 
 
-def _plan_to_sites(ctx, trip: TripPlan, origin: Place, d: Endpoint, when: dt.datetime, arrive_by: bool,
-                   opts: PlanOptions, margin_min: int, lang: str, plan_extra: dict, retry: bool = True) -> None:
-    """Best site (and its itineraries) among the candidates; fills trip.plan, trip.site, trip.opening.
+def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime, opts: PlanOptions,
+                plan_extra: dict) -> tuple[list[tuple[float, ServiceSite, PlanResult, dt.datetime]], dict]:
+    """Each site that can be reached, best first: (rank key, site, plan, served-at of its first option);
+    and {site id: "closed" | "unreached"} for the others.
 
-    Depart-at ranks sites by the time the resident can be served (:func:`desk_time`: the arrival, or the
-    opening later that day). Arrive-by needs the site open at the requested time; if no candidate is,
-    the nearest open slot of the nearest site is proposed instead.
+    Depart-at ranks by the time the resident can be served (:func:`desk_time`: the arrival, or the opening
+    later that day). Arrive-by keeps the options served by the requested time (an arrival before the
+    opening counts, served at the opening) and ranks by the latest departure.
     """
+    origin, margin = trip.origin.place, trip.margin_min
+    ranked, failed = [], {}
+    for site in sites:
+        hours = site.opening_hours
+        if trip.arrive_by and hours is not None and not any(
+                start <= when for start, _ in hours.intervals_on(when.date(), when.tzinfo)):
+            failed[site.id] = "closed"  # no opening by the requested time that day: nothing to plan
+            continue
+        plan = _plan(ctx, origin, _site_place(site), when, trip.arrive_by, opts, **plan_extra)
+        served = [] if plan is None else [(desk_time(site, it.arrival, margin), it) for it in plan.itineraries]
+        served = [(t, it) for t, it in served if t is not None and (not trip.arrive_by or t <= when)]
+        if not served:
+            failed[site.id] = "unreached"
+            continue
+        if trip.arrive_by:
+            served.sort(key=lambda p: -p[1].departure.timestamp())
+            key = -served[0][1].departure.timestamp()
+        else:
+            served.sort(key=lambda p: (p[0], p[1].arrival))
+            key = served[0][0].timestamp()
+        plan.itineraries = [it for _, it in served]
+        ranked.append((key, site, plan, served[0][0]))
+    ranked.sort(key=lambda r: r[0])
+    return ranked, failed
+
+
+def _plan_to_sites(ctx, trip: TripPlan, when: dt.datetime, plan_extra: dict, fallback: bool = True) -> None:
+    """Best site (and its itineraries) among the candidates; fills trip.plan, site, opening, choice and
+    alternatives. Arrive-by with no site reachable in time: the nearest open slot of the nearest site."""
+    lang, d, opts = trip.lang, trip.destination, trip.options
+    origin = trip.origin.place
     sites = _candidates(ctx, origin, d)
     if d.category and len(d.sites) > len(sites):
-        trip.notes.append(f"{len(sites)} nearest of {len(d.sites)} sites compared" if lang == "en" else
-                          f"comparaison des {len(sites)} sites les plus proches sur {len(d.sites)}")
-    best = None  # (rank key, site, plan)
-    for site in sites:
-        if arrive_by:
-            if _open_ok(site, when, 0) is False:
-                continue
-            plan = _plan(ctx, origin, _site_place(site), when, True, opts, **plan_extra)
-            if plan is None:
-                continue
-            key = -max(it.departure for it in plan.itineraries).timestamp()
-        else:
-            plan = _plan(ctx, origin, _site_place(site), when, False, opts, **plan_extra)
-            if plan is None:
-                continue
-            served = [(desk_time(site, it.arrival, margin_min), it) for it in plan.itineraries]
-            served = [(t, it) for t, it in served if t is not None]
-            if not served:
-                continue
-            plan.itineraries = [it for _, it in sorted(served, key=lambda p: (p[0], p[1].arrival))]
-            key = min(t for t, _ in served).timestamp()
-        if best is None or key < best[0]:
-            best = (key, site, plan)
-    if best is not None:
-        _, site, plan = best
-        trip.plan, trip.site = plan, site
-        trip.destination = Endpoint(_site_place(site), [site], d.category, d.kind)
-        at = when if arrive_by else plan.itineraries[0].arrival
-        trip.opening = _opening_block(site, at, _open_ok(site, at, 0 if arrive_by else margin_min), lang)
-        served = None if arrive_by else desk_time(site, at, margin_min)
-        if served is not None and served > at:
-            wait = int((served - at).total_seconds() // 60)
+        trip.notes.append(_say(lang, "compared", n=len(sites), total=len(d.sites)))
+    ranked, failed = _rank_sites(ctx, trip, sites, when, opts, plan_extra)
+    if ranked:
+        _, site, plan, served = ranked[0]
+        _choose(trip, site, plan)
+        if d.category:
+            _explain_choice(trip, ranked, failed, sites)
+        trip.opening = _opening_block(site, plan.itineraries[0].arrival, trip.margin_min, lang)
+        if served > plan.itineraries[0].arrival:
             trip.opening["served_at"] = served.isoformat()
-            trip.opening["message"] = (
-                f"arrival {_fmt(at)}, {site.name} opens at {_fmt(served)} (wait {wait} min)" if lang == "en" else
-                f"arrivée {_fmt(at)}, {site.name} ouvre à {_fmt(served)} (attente {wait} min)")
+        _offer_arrival_after_opening(ctx, trip, plan_extra)
         return
-    site = sites[0] if sites else None
-    if site is None or not retry:
+    if not sites or not fallback:
         return
-    trip.site = site
-    trip.destination = Endpoint(_site_place(site), [site], d.category, d.kind)
-    if site.opening_hours is None or not arrive_by:
+    site = _nearest_first(origin, sites)[0]
+    _choose(trip, site, None)
+    if site.opening_hours is None or not trip.arrive_by:
         hours = site.opening_hours.describe(lang) if site.opening_hours else ""
         trip.opening = {"open_on_arrival": None, "next_open": None, "message": hours}
-        trip.notes.append("no itinerary reaches the site while it is open that day" if lang == "en"
-                          else "aucun itinéraire n'atteint le site pendant ses heures d'ouverture ce jour-là")
-        if not arrive_by:
-            _propose_next_days(ctx, trip, origin, d, when, opts, margin_min, lang, plan_extra)
+        trip.notes.append(_say(lang, "no_open_reach"))
         return
-    trip.opening = _opening_block(site, when, False, lang)
-    target = _nearest_open_time(site, when, margin_min)
+    trip.opening = _closed_block(site, when, lang)
+    target = _nearest_open_time(site, when, trip.margin_min)
     retry = _plan(ctx, origin, _site_place(site), target, True, opts, **plan_extra) if target else None
     if retry is not None and retry.itineraries:
         trip.plan = retry
-        trip.notes.append(f"closed at {_fmt(when)}; proposed: arrive by {_fmt(target)} on {_weekday(target, 'en')}"
-                          if lang == "en" else
-                          f"fermé à {_fmt(when)} ; proposition : arriver pour {_fmt(target)} le {_weekday(target, 'fr')}")
+        trip.notes.append(_say(lang, "proposed", hm=_fmt(when), target=_fmt(target),
+                               weekday=_weekday(target, lang)))
         trip.opening["proposed_arrival"] = target.isoformat()
+        if len(sites) > 1:
+            trip.choice = {"reason": "nearest_open_slot", "message": _say(lang, "choice_proposed", site=site.name)}
+        if target.date() != when.date():
+            trip.day_changed = {"reason": "site_closed",
+                                "message": _day_message(trip, "site_closed", retry.itineraries[0])}
 
 
-#: a depart-at request that finds nothing that day is retried on this many following days (from 05:00)
-NEXT_DAYS = 3
+def _choose(trip: TripPlan, site: ServiceSite, plan: PlanResult | None) -> None:
+    d = trip.destination
+    trip.plan, trip.site = plan, site
+    trip.destination = Endpoint(_site_place(site), [site], d.category, d.kind, d.corrected_from, d.uncertain)
 
 
-def _propose_next_days(ctx, trip: TripPlan, origin: Place, d: Endpoint, when: dt.datetime, opts: PlanOptions,
-                       margin_min: int, lang: str, plan_extra: dict) -> None:
-    """Nothing reaches an open site on the requested day: offer the first option of the next days."""
+def _explain_choice(trip: TripPlan, ranked: list, failed: dict, sites: list[ServiceSite]) -> None:
+    """Why the first of ``ranked`` was chosen, and up to two alternatives: the next ranked site, and the
+    nearest site when it was not chosen (with why), else the one after."""
+    lang = trip.lang
+    _, site, plan, served = ranked[0]
+    first = plan.itineraries[0]
+    if len(sites) == 1:
+        trip.choice = {"reason": "only_site", "message": _say(lang, "choice_only", site=site.name)}
+    elif trip.arrive_by:
+        trip.choice = {"reason": "latest_departure",
+                       "message": _say(lang, "choice_latest", site=site.name, hm=_fmt(first.departure), n=len(sites))}
+    else:
+        trip.choice = {"reason": "earliest_served",
+                       "message": _say(lang, "choice_earliest", site=site.name, hm=_fmt(served), n=len(sites))}
+
+    def ranked_alternative(other: ServiceSite, other_plan: PlanResult, other_served: dt.datetime) -> dict:
+        it = other_plan.itineraries[0]
+        if trip.arrive_by:
+            delta = duration_text((first.departure - it.departure).total_seconds())
+            reason = _say(lang, "alt_earlier", hm=_fmt(it.departure), delta=delta)
+        else:
+            delta = duration_text((other_served - served).total_seconds())
+            reason = _say(lang, "alt_later", hm=_fmt(other_served), delta=delta)
+        return {"site_id": other.id, "name": other.name, "arrival": it.arrival.isoformat(), "reason": reason}
+
+    alternatives = [ranked_alternative(o, p, t) for _, o, p, t in ranked[1:3]]
+    # the nearest site, when not chosen, is the one the resident asks about: always say why not
+    nearest = _nearest_first(trip.origin.place, sites)[0]
+    if nearest.id != site.id and all(a["site_id"] != nearest.id for a in alternatives):
+        entry = next((ranked_alternative(o, p, t) for _, o, p, t in ranked if o.id == nearest.id), None)
+        if entry is None:
+            hours = nearest.opening_hours.describe(lang) if nearest.opening_hours else ""
+            reason = (_say(lang, "alt_closed", hours=hours) if failed.get(nearest.id) == "closed"
+                      else _say(lang, "alt_unreached"))
+            entry = {"site_id": nearest.id, "name": nearest.name, "arrival": None, "reason": reason}
+        alternatives = alternatives[:1] + [entry]
+    trip.alternatives = alternatives
+
+
+def _offer_arrival_after_opening(ctx, trip: TripPlan, plan_extra: dict) -> None:
+    """The first option waits outside a closed door: offer beside it the one arriving just after opening."""
+    site, first = trip.site, trip.itineraries[0]
+    state = service_state(site, first.arrival)
+    if state["state"] != "opens_later":
+        return
+    opening = dt.datetime.combine(first.arrival.date(), dt.time.fromisoformat(state["opens_at"]),
+                                  tzinfo=first.arrival.tzinfo)
+    place = trip.destination.place
+    t = first.departure + dt.timedelta(minutes=1)
+    for _ in range(MAX_LATER_SEARCHES):
+        plan = _plan(ctx, trip.origin.place, place, t, False, trip.options, **plan_extra)
+        if plan is None:
+            return
+        after = [it for it in plan.itineraries
+                 if it.arrival >= opening and desk_time(site, it.arrival, trip.margin_min) == it.arrival]
+        if after:
+            best = min(after, key=lambda it: (it.arrival, -it.departure.timestamp()))
+            if best.arrival.date() == opening.date():
+                best.tag = "after_opening"
+                trip.plan.itineraries.append(best)
+                msg = _say(trip.lang, "after_opening", hm=_fmt(best.arrival))
+                if trip.arrive_by and best.arrival > trip.when:
+                    msg += _say(trip.lang, "after_requested")
+                trip.notes.append(msg)
+            return
+        earliest = min(plan.itineraries, key=lambda it: it.arrival)
+        if earliest.departure - t < dt.timedelta(minutes=1):
+            # it leaves as soon as asked (an on-demand ride, a walk): leaving later arrives as much later
+            t += max(opening - earliest.arrival, dt.timedelta(minutes=1))
+        else:
+            t = earliest.departure + dt.timedelta(minutes=1)
+
+
+def _first_option_of_next_days(ctx, trip: TripPlan, plan_extra: dict) -> None:
+    """Nothing on the requested day: the first option of the next :data:`NEXT_DAYS` days, with the reason.
+
+    Depart-at tries each day from midnight over 24 h; arrive-by keeps the requested time of day."""
     rng = ctx.planner.network.service_range()
+    when = trip.when
+    reason = _why_not_that_day(ctx, trip, plan_extra)
+    day_opts = trip.options if trip.arrive_by else replace(trip.options, max_hours=24.0)
     for days in range(1, NEXT_DAYS + 1):
-        start = dt.datetime.combine(when.date() + dt.timedelta(days=days), dt.time(5, 0), tzinfo=when.tzinfo)
-        if rng is None or start.date() > rng[1]:
+        day = when.date() + dt.timedelta(days=days)
+        if rng is None or day > rng[1]:
             return
-        probe = TripPlan(trip.origin, d, start, False, opts, None, lang=lang)
-        _plan_to_sites(ctx, probe, origin, d, start, False, opts, margin_min, lang, plan_extra, retry=False)
-        if probe.plan is not None and probe.plan.itineraries:
-            first = probe.plan.itineraries[0]
-            trip.plan, trip.site, trip.destination, trip.opening = probe.plan, probe.site, probe.destination, probe.opening
-            trip.notes.append(f"proposed: leave on {_weekday(first.departure, 'en')} {first.departure:%d/%m} at "
-                              f"{_fmt(first.departure)}" if lang == "en" else
-                              f"proposition : partir le {_weekday(first.departure, 'fr')} {first.departure:%d/%m} "
-                              f"à {_fmt(first.departure)}")
-            return
+        start = dt.datetime.combine(day, when.time() if trip.arrive_by else dt.time(0, 0), tzinfo=when.tzinfo)
+        if trip.requested.sites:
+            probe = replace(trip, when=start, plan=None, site=None, opening=None, notes=[], choice=None,
+                            alternatives=[], options=day_opts, destination=trip.requested)
+            _plan_to_sites(ctx, probe, start, plan_extra, fallback=False)
+            if not probe.itineraries:
+                continue
+            for name in ("plan", "site", "destination", "opening", "choice", "alternatives"):
+                setattr(trip, name, getattr(probe, name))
+            trip.notes.extend(n for n in probe.notes if n not in trip.notes)
+        else:
+            plan = _plan(ctx, trip.origin.place, trip.destination.place, start, trip.arrive_by, day_opts,
+                         **plan_extra)
+            if plan is None:
+                continue
+            trip.plan = plan
+        trip.plan.options = trip.options
+        for it in trip.plan.itineraries:
+            it.tag = it.tag or "next_day"
+        trip.day_changed = {"reason": reason, "message": _day_message(trip, reason, trip.itineraries[0])}
+        # the day change says why nothing ran on the requested day: no second, vaguer note about it
+        trip.notes = [n for n in trip.notes if n != _say(trip.lang, "no_open_reach")]
+        return
+
+
+def _why_not_that_day(ctx, trip: TripPlan, plan_extra: dict) -> str:
+    """site_closed (every candidate closed all day), booking_closed (something would have run had it been
+    booked in time) or no_service."""
+    dest = trip.requested
+    day = trip.when.date()
+    sites = dest.sites
+    if sites and all(s.opening_hours is not None and not s.opening_hours.intervals_on(day, trip.when.tzinfo)
+                     for s in sites):
+        return "site_closed"
+    flex = ctx.planner.network.flex
+    if flex or flex.rules:  # on-demand rides or must-book runs: would booking in time have helped?
+        early = {**plan_extra, "booked_at": trip.when - _BOOKING_FREE}
+        if sites:
+            probe = replace(trip, plan=None, site=None, opening=None, notes=[], choice=None, alternatives=[],
+                            destination=dest)
+            _plan_to_sites(ctx, probe, trip.when, early, fallback=False)
+            found = bool(probe.itineraries)
+        else:
+            found = _plan(ctx, trip.origin.place, dest.place, trip.when, trip.arrive_by, trip.options,
+                          **early) is not None
+        if found:
+            return "booking_closed"
+    return "no_service"
+
+
+def _day_message(trip: TripPlan, reason: str, first: Itinerary) -> str:
+    lang = trip.lang
+    asked, day = day_text(trip.when.date(), lang), day_text(first.departure.date(), lang)
+    hm = _fmt(first.departure)
+    if reason == "booking_closed":
+        return _say(lang, "day_booking_closed", asked=asked, day=day, hm=hm)
+    if reason == "site_closed":
+        name = trip.site.name if trip.site else ""
+        return _say(lang, "day_site_closed", site=name, asked=asked, day=day, hm=hm)
+    after = "" if trip.arrive_by else _say(lang, "day_no_service_after", hm=_fmt(trip.when))
+    return _say(lang, "day_no_service", asked=asked, after=after, day=day, hm=hm)
 
 
 def _nearest_open_time(site: ServiceSite, when: dt.datetime, margin_min: int) -> dt.datetime | None:
@@ -366,47 +719,97 @@ def _nearest_open_time(site: ServiceSite, when: dt.datetime, margin_min: int) ->
     return min(options, key=lambda t: abs((t - when).total_seconds()), default=None)
 
 
-def _opening_block(site: ServiceSite, at: dt.datetime, ok: bool | None, lang: str) -> dict:
-    if ok is None:
-        return {"open_on_arrival": None, "next_open": None,
-                "message": "opening hours unknown" if lang == "en" else "horaires d'ouverture inconnus"}
-    slot = site.opening_hours.next_open_interval(at)
-    hours = site.opening_hours.describe(lang)
-    if ok:
-        msg = (f"open on arrival ({hours})" if lang == "en" else f"ouvert à l'arrivée ({hours})")
-        return {"open_on_arrival": True, "next_open": None, "message": msg}
+def _opening_block(site: ServiceSite, arrival: dt.datetime, margin_min: int, lang: str) -> dict:
+    """The opening state at the first option's real arrival (``open_on_arrival``, ``message``)."""
+    if site.opening_hours is None:
+        return {"open_on_arrival": None, "next_open": None, "message": _say(lang, "unknown", site=site.name)}
+    state = service_state(site, arrival, None, lang)
+    slot = site.opening_hours.next_open_interval(arrival)
+    return {"open_on_arrival": bool(state["open"]), "state": state["state"],
+            "next_open": None if state["open"] or slot is None else slot[0].isoformat(),
+            "message": f"{state['message']} ({site.opening_hours.describe(lang)})"}
+
+
+def _closed_block(site: ServiceSite, when: dt.datetime, lang: str) -> dict:
+    """The site is closed at the requested arrive-by time."""
+    slot = site.opening_hours.next_open_interval(when)
     nxt = slot[0] if slot else None
-    when_txt = (f"{_weekday(nxt, lang)} {_fmt(nxt)}" if nxt else "")
-    msg = (f"{site.name} is closed on {_weekday(at, 'en')} at {_fmt(at)}; next opening {when_txt} ({hours})"
-           if lang == "en" else
-           f"{site.name} est fermé le {_weekday(at, 'fr')} à {_fmt(at)} ; prochaine ouverture {when_txt} ({hours})")
-    return {"open_on_arrival": False, "next_open": nxt.isoformat() if nxt else None, "message": msg}
+    msg = _say(lang, "closed_at", site=site.name, weekday=_weekday(when, lang), hm=_fmt(when),
+               next=f"{_weekday(nxt, lang)} {_fmt(nxt)}" if nxt else "", hours=site.opening_hours.describe(lang))
+    return {"open_on_arrival": False, "state": "closed", "next_open": nxt.isoformat() if nxt else None,
+            "message": msg}
 
 
-def _return_trip(ctx, trip: TripPlan, home: Place, stay_min: int, opts: PlanOptions, lang: str,
-                 plan_extra: dict) -> dict:
-    """The way back: leave the site ``stay_min`` after arriving, home the same day; plus the last return."""
+# ------------------------------------------------------------------------------------------- the way back
+
+def _return_trip(ctx, trip: TripPlan, home: Place, stay_min: int, plan_extra: dict) -> dict:
+    """The way back, leaving ``stay_min`` after being served (after the arrival when the site opens later):
+    the first return, the one with the least waiting and the last one of the day, when they differ."""
+    lang, opts = trip.lang, trip.options
     site_place = trip.destination.place
-    arrival = trip.itineraries[0].arrival
-    leave = arrival + dt.timedelta(minutes=stay_min)
-    end_of_day = dt.datetime.combine(arrival.date(), dt.time(23, 59), tzinfo=arrival.tzinfo)
-    back = _plan(ctx, site_place, home, leave, False, opts, **plan_extra) if leave < end_of_day else None
-    same_day = [it for it in (back.itineraries if back else []) if it.arrival <= end_of_day]
-    last = _plan(ctx, site_place, home, end_of_day, True, opts, **plan_extra)
-    last_departure = max((it.departure for it in last.itineraries), default=None) if last else None
-    block: dict = {"leave_after": leave.isoformat(), "stay_min": stay_min,
-                   "last_departure": last_departure.isoformat() if last_departure else None}
-    if same_day:
-        block["status"] = "ok"
-        block["itineraries"] = [summarised(it) for it in same_day]
-        block["message"] = (f"return possible, first option home at {_fmt(same_day[0].arrival)}" if lang == "en"
-                            else f"retour possible, première arrivée à domicile à {_fmt(same_day[0].arrival)}")
-    else:
-        block["status"] = "none_same_day"
-        block["itineraries"] = []
-        block["message"] = ("no return home is possible the same day after the visit" if lang == "en"
-                            else "aucun retour à domicile n'est possible le jour même après le rendez-vous")
-    if last_departure is not None:
-        block["message"] += (f"; last departure from the site {_fmt(last_departure)}" if lang == "en"
-                             else f" ; dernier départ du site à {_fmt(last_departure)}")
-    return block
+    first_out = trip.itineraries[0]
+    served = desk_time(trip.site, first_out.arrival, trip.margin_min) if trip.site else None
+    leave = (served or first_out.arrival) + dt.timedelta(minutes=stay_min)
+    end_of_day = dt.datetime.combine(first_out.arrival.date(), dt.time(23, 59), tzinfo=first_out.arrival.tzinfo)
+
+    def same_day(plan: PlanResult | None) -> list[Itinerary]:
+        return [it for it in (plan.itineraries if plan else []) if leave <= it.departure and it.arrival <= end_of_day]
+
+    first_back = same_day(_plan(ctx, site_place, home, leave, False, opts, **plan_extra)) if leave < end_of_day else []
+    latest_plan = _plan(ctx, site_place, home, end_of_day, True, opts, **plan_extra)
+    last = max((it for it in same_day(latest_plan) if it.rides), key=lambda it: (it.departure, -it.arrival.timestamp()),
+               default=None)  # walking home can be done at any time: no "last departure" to give
+    if not first_back and last is None:
+        # say when the last return of the day left, although it is too early for this stay
+        latest = max((it.departure for it in latest_plan.itineraries), default=None) if latest_plan else None
+        message = _say(lang, "return_none") + (_say(lang, "return_last", hm=_fmt(latest)) if latest else "")
+        return {"leave_after": leave.isoformat(), "stay_min": stay_min, "status": "none_same_day",
+                "last_departure": latest.isoformat() if latest else None, "itineraries": [], "options": [],
+                "message": message}
+    returns = list(first_back) + ([last] if last else [])
+    returns += _returns_between(ctx, site_place, home, returns, last, opts, plan_extra, same_day)
+    first = min(returns, key=lambda it: (it.arrival, -it.departure.timestamp()))
+    least = min(returns, key=lambda it: (it.wait_s, it.arrival))
+    options: list[dict] = []
+    for kind, it in (("first", first), ("least_wait", least), ("last", last)):
+        if it is None:
+            continue
+        same = next((o for o in options if o["_it"] is it or _same_times(o["_it"], it)), None)
+        if same is not None:
+            same["kinds"].append(kind)
+            continue
+        options.append({"_it": it, "kind": kind, "kinds": [kind]})
+    message = _say(lang, "return_ok", hm=_fmt(first.arrival))
+    if last is not None:
+        message += _say(lang, "return_last", hm=_fmt(last.departure))
+    return {"leave_after": leave.isoformat(), "stay_min": stay_min, "status": "ok",
+            "last_departure": last.departure.isoformat() if last else None,
+            "itineraries": [summarised(it) for it in first_back or [first]],
+            "options": [{**summarised(o["_it"]), "kind": o["kind"], "kinds": o["kinds"]} for o in options],
+            "message": message}
+
+
+def _same_times(a: Itinerary, b: Itinerary) -> bool:
+    return a.departure == b.departure and a.arrival == b.arrival and a.transfers == b.transfers
+
+
+def _returns_between(ctx, origin: Place, home: Place, found: list[Itinerary], last: Itinerary | None,
+                     opts: PlanOptions, plan_extra: dict, keep) -> list[Itinerary]:
+    """The returns leaving between the first one and the last one: one depart-at search after the other,
+    each a minute after the previous earliest option left (a profile of the evening)."""
+    if not found or last is None:
+        return []
+    out: list[Itinerary] = []
+    earliest = min(found, key=lambda it: it.arrival)
+    for _ in range(MAX_LATER_SEARCHES):
+        if not earliest.rides:
+            break
+        t = earliest.departure + dt.timedelta(minutes=1)
+        if t > last.departure:
+            break
+        its = keep(_plan(ctx, origin, home, t, False, opts, **plan_extra))
+        if not its:
+            break
+        out += its
+        earliest = min(its, key=lambda it: it.arrival)
+    return out

@@ -46,8 +46,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mobility.network.flex import DRIVE_SNAP_MAX_M, FlexService, service_day_shift_s
+from mobility.network.flex import DRIVE_SNAP_MAX_M, FlexService
 from mobility.planning import booking as bk
+from mobility.timeaxis import TimeAxis, after, elapsed_s
 from mobility.planning.itinerary import Itinerary, Leg, Place
 from mobility.routing.raptor import INF, earliest_arrival, latest_departure, pareto_journeys
 
@@ -103,7 +104,7 @@ class TadQuery:
         self._pmin: dict = {}
         # previous day: windows past midnight; next day (depart-at): tomorrow's first rides
         sdays = (day - dt.timedelta(days=1), day) + (() if arrive_by else (day + dt.timedelta(days=1),))
-        self.days = [(sd, service_day_shift_s(self.tz, day, sd)) for sd in sdays]
+        self.days = [(sd, TimeAxis(self.tz).shift_s(day, sd)) for sd in sdays]
         # board options at the origin side, alight options at the destination side: hop -> [(point, walk_s, walk_m)]
         self.board = self._ends(o, self.walk_o, self.flex.by_board_zone, self.flex.by_board_stop, "O")
         self.alight = self._ends(d, self.walk_d, self.flex.by_alight_zone, self.flex.by_alight_stop, "D")
@@ -174,10 +175,10 @@ class TadQuery:
         return out
 
     def _at(self, secs: float) -> dt.datetime:
-        return self.origin_day + dt.timedelta(seconds=int(secs))
+        return after(self.origin_day, int(secs))
 
     def _axis(self, t: dt.datetime) -> float:
-        return (t - self.origin_day).total_seconds()
+        return elapsed_s(self.origin_day, t)
 
     def _pickup_min(self, h: int, sday: dt.date) -> float | None:
         """Earliest bookable pickup (axis seconds) for hop h on service day sday; None: not bookable."""
@@ -591,7 +592,7 @@ def bookable_timetable(planner, tt, booked_at: dt.datetime):
                     when = int(times[base + i])
                     key = (rule.key, sday) if rule.booking_type == 2 else (rule.key, sday, when)
                     if key not in dl_memo:
-                        dl_memo[key] = bk.deadline(rule, origin + dt.timedelta(seconds=when), sday, tz,
+                        dl_memo[key] = bk.deadline(rule, after(origin, when), sday, tz,
                                                    _runs_on(net, fi, memo))
                     if booked_at > dl_memo[key]:
                         if side == 0:

@@ -7,8 +7,10 @@ again) are answered from an LRU cache of the JSON; errors are cached too.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 from mobility.errors import MobilityError
@@ -44,8 +46,19 @@ class AnswerCache:
                 self._data.popitem(last=False)
 
 
+def booked_now(tz) -> dt.datetime:
+    """"Now" for booking deadlines, rounded up to the next minute (local wall time of the feed): a deadline
+    at a whole minute compares the same with it as with the exact time, and the answer cache keys on it, so
+    an answer never outlives the booking state it was computed with."""
+    now = dt.datetime.now(tz).replace(tzinfo=None)
+    rounded = now.replace(second=0, microsecond=0)
+    return rounded if rounded == now else rounded + dt.timedelta(minutes=1)
+
+
 def plan_json(ctx, req: PlanRequest, cache: AnswerCache | None = None) -> dict:
     """The TripPlan JSON of ``req`` (raises MobilityError: 400/404/422)."""
+    if req.booked_at is None:  # "book now": the answer depends on the time, so the cache key must too
+        req = replace(req, booked_at=booked_now(ctx.planner.tz))
     key = req.key()
     if cache is not None:
         hit = cache.get(key)
