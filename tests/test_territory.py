@@ -156,3 +156,17 @@ def test_png_map_is_lambert93_with_names_tad_zones_and_source(ctx, surface, tmp_
     path = render_surface(ctx, surface, tmp_path / "map.png", lang="fr")
     meta = Image.open(path).text
     assert meta["Comment"] == "CRS EPSG:2154" and "IGN Admin Express" in meta["Source"]
+
+
+def test_isochrones_are_cut_along_the_outline(ctx, surface):
+    from mobility.analysis.isochrones import isochrone_polygons
+
+    territory = shapely.union_all(list(ctx.communes["geometry"]))
+    polys = isochrone_polygons(surface, (15, 30, 45, 60), "p50")
+    assert not polys[-1]["geometry"].is_empty
+    for p in polys:
+        assert p["geometry"].difference(territory).area <= 1e-9 * territory.area, p["time_min"]
+    # uncut, the union of the reached cells' squares would stick out of the outline
+    g = surface.grid
+    reached = np.nonzero(surface.stat_min("p50") <= 60)[0]
+    assert shapely.union_all(g.boxes(reached)).difference(territory).area > 0
