@@ -294,6 +294,15 @@ def test_planner_map_lambert93_real_outline_screenshot(server, page, tmp_path):
     page.wait_for_function("document.querySelectorAll('.commune-label').length === 89")
     assert page.locator(".commune-label:not(.label-hidden)").count() > 60
     assert not page.console_errors, page.console_errors
+    # in English: legend, caption and source line follow the page language
+    page.goto(f"{server}/planificateur/?to=france_services&date={DAY}&time=08:00&window=60&lang=en")
+    page.wait_for_selector("#map[data-ready='1']", timeout=60000)
+    assert "TAD zone (on-demand transport)" in page.inner_text(".planner-legend")
+    caption = page.inner_text("#map-caption")
+    assert "Tuesday" in caption and "1 December 2026" in caption and "median" in caption
+    assert page.inner_text("#map-source").startswith(
+        "Data: reconstructed network, IGN Admin Express boundaries, INSEE populations")
+    assert not page.console_errors, page.console_errors
 
 SATURDAY_ROUND_TRIP = ("from=Th%C3%A9rouanne&to=svc-001&date=2026-12-05&time=09%3A00&arrive_by=0&return_after_min=60"
                        "&booked_at=2026-11-30T10%3A00")
