@@ -21,12 +21,21 @@ import datetime as dt
 import math
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
 
 from mobility.analysis.tad import modes_label
 from mobility.analysis.territory import main_towns, route_paths, tad_zones
 from mobility.planning.planner import DOOR_SNAP_MAX_M
+
+if TYPE_CHECKING:  # heavy imports, done lazily at run time
+    import geopandas as gpd
+    from matplotlib.axes import Axes
+    from matplotlib.collections import QuadMesh
+    from matplotlib.figure import Figure
+    from matplotlib.patches import PathPatch
 
 CRS_L93 = "EPSG:2154"
 BANDS_MIN = (0, 15, 30, 45, 60, 90)
@@ -101,7 +110,7 @@ def _text(lang: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ projection
-def _to_l93(geoms):
+def _to_l93(geoms) -> "gpd.GeoSeries":
     """A GeoSeries of lon/lat shapely geometries reprojected to Lambert-93."""
     import geopandas as gpd
 
@@ -117,7 +126,7 @@ def _xy_l93(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return pts.x.to_numpy().reshape(lon.shape), pts.y.to_numpy().reshape(lon.shape)
 
 
-def _patch(geom, **kw):
+def _patch(geom, **kw) -> "PathPatch":
     """A matplotlib patch of a (multi)polygon, holes included."""
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MPath
@@ -129,7 +138,7 @@ def _patch(geom, **kw):
     return PathPatch(MPath.make_compound_path(*paths), **kw)
 
 
-def _halo(width: float = 2.5):
+def _halo(width: float = 2.5) -> list:
     import matplotlib.patheffects as pe
 
     return [pe.withStroke(linewidth=width, foreground="white")]
@@ -297,7 +306,7 @@ def _north_arrow(ax) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- figure
-def _figure(ctx, grid, size: str):
+def _figure(ctx, grid, size: str) -> tuple["Figure", "Axes"]:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -311,7 +320,7 @@ def _figure(ctx, grid, size: str):
     return fig, ax
 
 
-def _mesh(ax, grid, values, **kw):
+def _mesh(ax, grid, values, **kw) -> "QuadMesh":
     """Cells as a quadrilateral mesh in Lambert-93 (the grid's lon/lat rectangles, corners reprojected)."""
     lo, la = np.meshgrid(grid.lon_edges(), grid.lat_edges())
     X, Y = _xy_l93(lo, la)
@@ -388,7 +397,7 @@ def _place_labels(fig, ax, labels: list) -> None:
         placed.append(box)
 
 
-def surface_figure(ctx, surface, stat: str = "p50", *, lang: str = "en", size: str = "standard"):
+def surface_figure(ctx, surface, stat: str = "p50", *, lang: str = "en", size: str = "standard") -> "Figure":
     """The map of the surface's ``stat`` (minutes), as a matplotlib figure (see the module docstring)."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
@@ -412,7 +421,7 @@ def surface_figure(ctx, surface, stat: str = "p50", *, lang: str = "en", size: s
 
 
 def difference_figure(ctx, base, scen, stat: str = "p50", heading: str = "", *, lang: str = "en",
-                      size: str = "standard"):
+                      size: str = "standard") -> "Figure":
     """Scenario minus baseline (minutes; blue = faster); cells gaining / losing service flagged."""
     from matplotlib.colors import ListedColormap, TwoSlopeNorm
     from matplotlib.patches import Patch
