@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated cache folder, the embedded-data planner, and ../shared/realdata."""
+"""Shared fixtures: an isolated cache folder, the embedded-data planner and context, and ../shared/realdata."""
 
 from __future__ import annotations
 
@@ -51,3 +51,11 @@ def embedded_planner():
     from mobility.planning.planner import Planner
 
     return Planner.load()
+
+
+@pytest.fixture(scope="session")
+def embedded_context():
+    """Request context (planner, sites, geocoder, communes) over the embedded data."""
+    from mobility.planning.context import load_context
+
+    return load_context()

@@ -15,10 +15,8 @@ WINDOW = (dt.time(8, 0), dt.time(9, 0))
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    from mobility.planning.context import load_context
-
-    return load_context()
+def ctx(embedded_context):
+    return embedded_context
 
 
 @pytest.fixture(scope="module")
