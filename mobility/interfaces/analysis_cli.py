@@ -227,7 +227,8 @@ def run_access(args: argparse.Namespace) -> int:
 
 def run_scenario(args: argparse.Namespace) -> int:
     from mobility.analysis.maps import render_difference
-    from mobility.analysis.scenario import compare, load_scenario
+    from mobility.analysis.comparison import compare
+    from mobility.analysis.scenario import load_scenario
 
     import pandas as pd
 

@@ -12,26 +12,16 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from mobility import __version__
 from mobility.errors import InputError, MobilityError, NotFoundError
-from mobility.interfaces.web import holder_of
+from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.layers import LAYERS, layer_bytes
 from mobility.interfaces.web.params import MAX_TEXT, number, plan_request, text
-from mobility.interfaces.web.planning import AnswerCache, plan_json
+from mobility.interfaces.web.planning import answer_cache, plan_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _ctx():
     return holder_of(current_app).get()
-
-
-def answer_cache() -> AnswerCache:
-    holder = holder_of(current_app)
-    cache = holder.extras.get("plan_cache")
-    if cache is None:
-        with holder.extras_lock:
-            cache = holder.extras.setdefault("plan_cache",
-                                             AnswerCache(current_app.config["MOBILITY_PLAN_CACHE_SIZE"]))
-    return cache
 
 
 def _lang(values) -> str:
@@ -123,22 +113,19 @@ def isochrones():
     """Access-time areas (isochrones, GeoJSON) to a site or a category, from ``mobility.analysis``."""
     import datetime as dt
 
+    from mobility.analysis.isochrones import isochrones_geojson
     from mobility.interfaces.web.params import when_of
-    from mobility.interfaces.web.planner_pages import analysis_api
 
     target = text(request.args, "to", required=True)
     when = when_of(request.args)
     window = int(number(request.args, "window", 60, 15, 240, integer=True))
-    fn = analysis_api()
-    if fn is None:
-        raise NotFoundError("isochrones are not available in this version")
     ctx = _ctx()
     end = min(when + dt.timedelta(minutes=window), dt.datetime.combine(when.date(), dt.time(23, 59)))
     key = ("isochrones", target.casefold(), when, end)
     cache = answer_cache()
     hit = cache.get(key)
     if hit is None:
-        hit = fn(ctx, target, when.date(), (when.time(), end.time()))
+        hit = isochrones_geojson(ctx, target, when.date(), (when.time(), end.time()))
         cache.put(key, hit)
     return jsonify(hit)
 

@@ -23,7 +23,7 @@ from typing import Any, Mapping
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from mobility.errors import InputError, MobilityError
-from mobility.interfaces.web import error_response, holder_of
+from mobility.interfaces.web.state import error_response, holder_of
 from mobility.observatory import journal as jn
 from mobility.observatory import report
 from mobility.observatory.surveys import Survey, load_survey, record_answers
@@ -119,7 +119,7 @@ def journal_plan(channel: str, req=None, answer: Mapping[str, Any] | None = None
 
     Failures are logged, never raised: the resident gets the answer even when the database is down.
     """
-    from mobility.interfaces.web import LoadingError
+    from mobility.interfaces.web.state import LoadingError
 
     st = current_app.extensions.get("observatory")
     if st is None or not st.enabled or isinstance(error, LoadingError):  # not yet a planning service

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from mobility.interfaces.web import holder_of
+from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.i18n import translator
 from mobility.interfaces.web.pages import form_choices, form_values, loading_page, map_data, run_plan, trip_view
 

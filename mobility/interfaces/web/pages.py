@@ -12,10 +12,10 @@ from typing import Any, Mapping
 from flask import Blueprint, Response, current_app, g, render_template, request
 
 from mobility.errors import MobilityError
-from mobility.interfaces.web import LoadingError, holder_of
+from mobility.interfaces.web.state import LoadingError, holder_of
 from mobility.interfaces.web.i18n import label_itineraries, translator
 from mobility.interfaces.web.params import PlanRequest, plan_request
-from mobility.interfaces.web.planning import plan_json
+from mobility.interfaces.web.planning import answer_cache, plan_json
 
 bp = Blueprint("pages", __name__)
 
@@ -72,7 +72,6 @@ def run_plan(ctx, args: Mapping[str, str], lang: str,
              channel: str | None = None) -> tuple[PlanRequest | None, dict | None, str | None, int]:
     """(request, TripPlan JSON, error message, HTTP status): errors become a message shown next to the form.
     With a ``channel`` (resident, operator) the request is journaled for the observatory."""
-    from mobility.interfaces.web.api import answer_cache
     from mobility.interfaces.web.observatory import journal_plan
 
     req = None

@@ -15,7 +15,7 @@ from typing import Callable
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from mobility.interfaces.web import holder_of
+from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.pages import form_choices, form_values, loading_page
 
 bp = Blueprint("planner", __name__, url_prefix="/planificateur")
