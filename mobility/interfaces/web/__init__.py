@@ -80,6 +80,7 @@ class ContextHolder:
             self._ctx = load_context(**self._kwargs)
             self.load_seconds = time.time() - t0
             log.info("context loaded in %.1f s", self.load_seconds)
+            log_problems(getattr(self._ctx.planner.network, "problems", []))
         except BaseException as exc:  # reported by /api/health and every API call
             log.exception("context failed to load")
             self._error = exc
@@ -104,6 +105,16 @@ class ContextHolder:
         if self._error is not None:
             raise LoadingError("the data could not be loaded; see the server log")
         raise LoadingError("the data is still loading; retry in a few seconds")
+
+
+def log_problems(problems, most: int = 50) -> None:
+    """The validation warnings of the data, one log line each (the first ``most``), then a count."""
+    for p in problems[:most]:
+        log.warning("data validation: %s", p)
+    if len(problems) > most:
+        log.warning("data validation: ... and %d more (see /api/health or mobility info --json)", len(problems) - most)
+    elif not problems:
+        log.info("data validation: no warning")
 
 
 def wants_json() -> bool:
