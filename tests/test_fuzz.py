@@ -2,8 +2,8 @@
 
 Each mutant (see ``tests/feedfuzz.py``) runs in a forked child with a 30 s limit. The outcome must be a
 success whose required tables are not empty, or a ``DataError`` printed as one line (exit 2, as the CLI does);
-never a traceback, a hang or a crash. The default run loads and validates 64 mutants (the first step of every
-network build); the ``slow`` run sends 320 mutants through the whole of ``mobility info``.
+never a traceback, a hang or a crash. The default run loads and validates 128 mutants (64 without ../shared):
+the first step of every network build; the ``slow`` run sends 320 mutants through the whole of ``mobility info``.
 """
 
 from __future__ import annotations

@@ -292,7 +292,7 @@ class Geocoder:
         lat, lon = stops["lat"].to_numpy(), stops["lon"].to_numpy()
         communes = self._commune_of(lat, lon)
         for sid, name, la, lo, commune in zip(stops["stop_id"], stops["stop_name"], lat, lon, communes):
-            name = _text(name)
+            name = _text(name)[:MAX_TEXT_CHARS]
             label = f"{name} ({commune})" if commune and _key(commune) not in _key(name) else name
             docs.add("stop", label, la, lo, name, _text(sid), commune)
 
