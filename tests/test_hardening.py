@@ -548,3 +548,23 @@ def test_incomplete_request_is_dropped_after_the_deadline(server):
     took = time.monotonic() - t0
     s.close()
     assert took < 6.0, took
+
+
+# ------------------------------------------------------------------------------------------------ service sites
+@pytest.mark.parametrize("suffix, data", [
+    (".csv", "id,name\nsvc-1,Mairie d'Arques\n".encode("latin-1")),
+    (".csv", b"id,name,lat,lon\n\"" + b"x" * 200_000 + b"\",a,50,2\n"),
+    (".csv", b""),
+    (".geojson", b'{"type": "FeatureCollection", "features": ["x", 1]}'),
+    (".geojson", b'{"type": "FeatureCollection", "features": [{"properties": {}, "geometry": "x"}]}'),
+    (".geojson", b"[" * 50_000),
+    (".geojson", b'"a string"'),
+])
+def test_bad_service_catalogues_are_data_errors(tmp_path, suffix, data):
+    from mobility.loaders.services import load_services
+
+    path = tmp_path / f"sites{suffix}"
+    path.write_bytes(data)
+    with pytest.raises(DataError) as info:
+        load_services(path)
+    assert path.name in str(info.value)
