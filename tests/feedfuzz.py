@@ -283,15 +283,20 @@ def m_nul(files, rng):
     return f"NUL bytes in {name}"
 
 
-def m_quote(files, rng):
+def _edit_line(files, rng, change: Callable[[bytes], bytes], what: str):
+    """Apply ``change`` to one random data line (raw bytes) of a random CSV file."""
     name = rng.choice(_csv_names(files))
     lines = files[name].split(b"\n")
-    if len(lines) < 2:
+    if len(lines) < 3:
         return None
     i = rng.randrange(1, len(lines))
-    lines[i] = b'"' + lines[i]
+    lines[i] = change(lines[i])
     files[name] = b"\n".join(lines)
-    return f"unbalanced quote in {name}"
+    return f"{what} in {name}"
+
+
+def m_quote(files, rng):
+    return _edit_line(files, rng, lambda line: b'"' + line, "unbalanced quote")
 
 
 def m_junk_cells(files, rng):
@@ -309,14 +314,9 @@ def m_junk_cells(files, rng):
 
 
 def m_ragged(files, rng):
-    name = rng.choice(_csv_names(files))
-    lines = files[name].split(b"\n")
-    if len(lines) < 3:
-        return None
-    i = rng.randrange(1, len(lines))
-    lines[i] = lines[i] + b",extra,cells" if rng.random() < 0.5 else lines[i].split(b",")[0]
-    files[name] = b"\n".join(lines)
-    return f"ragged row in {name}"
+    longer = rng.random() < 0.5
+    return _edit_line(files, rng, lambda line: line + b",extra,cells" if longer else line.split(b",")[0],
+                      "ragged row")
 
 
 def m_flex_types(files, rng):

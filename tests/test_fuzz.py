@@ -83,11 +83,13 @@ def _fuzz(sources: list[tuple[Path, Path]], n: int, tmp_path: Path, full: bool) 
     _warm(sources, full)
     outcomes: Counter = Counter()
     failures = []
+    slowest = 0.0
     for seed in range(n):
         src, osm = sources[seed % len(sources)]
         path, what = feedfuzz.make_mutant(src, seed, tmp_path)
         status, err, took = feedfuzz.run_forked((lambda: _info(path, osm)) if full else
                                                 (lambda: _load_and_validate(path)), TIMEOUT_S)
+        slowest = max(slowest, took)
         lines = [line for line in err.splitlines() if line.strip()]
         ok = status is not None and (status == 0 or (status == 2 and len(lines) == 1
                                                      and lines[0].startswith("mobility: error: ")))
@@ -96,6 +98,7 @@ def _fuzz(sources: list[tuple[Path, Path]], n: int, tmp_path: Path, full: bool) 
             failures.append(f"seed {seed} ({src.name}: {what}): status {status} after {took:.1f} s: "
                             f"{err.strip()[-600:]}")
     assert not failures, "\n".join(failures)
+    print(f"fuzz: {n} mutants, {dict(outcomes)}, slowest {slowest:.1f} s")  # shown with pytest -s
     return outcomes
 
 
