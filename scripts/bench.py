@@ -77,7 +77,7 @@ def reference_query(planner: Planner, origin, destination, when: dt.datetime, op
     sd = planner._snap_door(planner.place(destination), False, "destination")
     acc = planner._stop_walks(so, tt, opts)
     egr = planner._stop_walks(sd, tt, opts)
-    t0 = int((planner._localize(when) - planner.service_day_origin(when.date())).total_seconds())
+    t0 = int((planner.localize(when) - planner.service_day_origin(when.date())).total_seconds())
     footpaths = net.footpath_frame(walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m)
     sources = [(tt.stop_ids[s], t0 + int(w), float(m)) for s, w, m in zip(*acc)]
     egress = [(tt.stop_ids[s], int(w), float(m)) for s, w, m in zip(*egr)]

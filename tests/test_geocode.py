@@ -8,7 +8,7 @@ from shapely.geometry import box
 
 from mobility.errors import InputError
 from mobility.planning.geocode import Geocoder, parse_coordinates
-from mobility.planning.textnorm import damerau_levenshtein, key, tokens
+from mobility.domain.textnorm import damerau_levenshtein, key, tokens
 
 # A toy territory: five square communes side by side (lon 2.20..2.30, lat 50.70..50.80).
 COMMUNES = [  # insee, name, lon_min, lat_min

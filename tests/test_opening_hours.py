@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mobility.planning.holidays import easter_sunday, holiday_name, is_public_holiday, public_holidays
-from mobility.planning.opening_hours import OpeningHours, OpeningHoursError
+from mobility.domain.holidays import easter_sunday, holiday_name, is_public_holiday, public_holidays
+from mobility.domain.opening_hours import OpeningHours, OpeningHoursError
 
 OFFICE = "Mo-Fr 08:30-12:00,13:30-17:00; PH off"
 

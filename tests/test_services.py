@@ -12,7 +12,7 @@ import pytest
 from mobility.config import DEFAULT_SERVICES_PATH
 from mobility.errors import DataError, NotFoundError
 from mobility.loaders.services import ServiceCatalogue, load_services
-from mobility.planning.categories import (
+from mobility.domain.categories import (
     CATEGORIES, category_label, find_category, known_categories, match_category, resolve_category,
 )
 

@@ -235,13 +235,13 @@ def test_ligne_virtuelle_is_booked_like_a_tad(synthetic_planner):
         assert not _ride_legs(late, "VL-1005")
     except NoRouteError:
         pass
-    from mobility.planning import tad as _tad
+    from mobility.planning.virtual_lines import bookable_timetable
 
     tt = p.network.timetable(DAY, walk_speed_mps=1.2, max_walk_m=2000.0, min_transfer_s=120)
-    closed = _tad.bookable_timetable(p, tt, p._localize(AFTER))
+    closed = bookable_timetable(p.network, p.axis, tt, p.localize(AFTER))
     assert closed is not tt and closed.n_trips == tt.n_trips
     # booked well ahead, nothing is closed (at BEFORE, Monday's own runs of the timetable already are)
-    assert _tad.bookable_timetable(p, tt, p._localize(dt.datetime(2026, 11, 20, 9))) is tt
+    assert bookable_timetable(p.network, p.axis, tt, p.localize(dt.datetime(2026, 11, 20, 9))) is tt
     # arrive-by uses the same restricted timetable
     res = p.plan(MSP_FAUQ, ARQUES_MAIRIE, dt.datetime.combine(DAY, dt.time(11)), arrive_by=True, booked_at=BEFORE)
     assert _ride_legs(res, "VL-1005")
@@ -371,3 +371,30 @@ def test_restrict_trips_splits_patterns_and_keeps_the_search_exact(embedded_plan
             closed[int(tb[p]) + i:int(tb[p + 1]):n] = 0
     res = earliest_arrival(restrict_trips(tt, closed, ones), src, 4)
     assert (res.arrival_s[-1][np.arange(tt.n_stops) != s0] >= INF).all()
+
+
+def test_trip_level_safe_duration_offset_is_in_seconds(embedded_planner, tmp_path):
+    """Adopted GTFS (trips.txt): safe_duration_offset in seconds; the 2021 stop-level draft: minutes."""
+    import csv
+    import shutil
+
+    from mobility.config import DEFAULT_GTFS_PATHS
+    from mobility.loaders.gtfs import load_feed
+
+    dst = tmp_path / "feed"
+    shutil.copytree(DEFAULT_GTFS_PATHS[0], dst)
+    with open(dst / "trips.txt", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        cols, rows = list(reader.fieldnames) + ["safe_duration_factor", "safe_duration_offset"], list(reader)
+    for r in rows:
+        if r["trip_id"] == "TAD-FAUQ-INTERNE":
+            r["safe_duration_factor"], r["safe_duration_offset"] = "1.3", "90"
+    with open(dst / "trips.txt", "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, cols, restval="")
+        w.writeheader()
+        w.writerows(rows)
+    net = embedded_planner.network
+    flex = build_flex([load_feed(dst).load_all()], net.stops, net.drive)
+    trip = next(t for t in flex.trips if t.trip_id == "TAD-FAUQ-INTERNE")
+    assert trip.duration_offset_s == 90.0
+    assert trip.ride_s(1000.0, 0, 1) == pytest.approx(1.3 * 1000 + 90)

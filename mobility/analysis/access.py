@@ -22,7 +22,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from mobility.planning.categories import category_label
+from mobility.domain.categories import category_label
 
 SHARE_THRESHOLDS_MIN = (15, 30, 45)
 

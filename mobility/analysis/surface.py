@@ -106,7 +106,7 @@ def resolve_target(ctx, spec: "str | Target | tuple[float, float]") -> Target:
         return Target(f"{lat:.5f}, {lon:.5f}", (TargetPoint(lat, lon, "", "point"),), "point")
     except InputError:
         pass
-    from mobility.planning.categories import category_label, resolve_category
+    from mobility.domain.categories import category_label, resolve_category
 
     key = resolve_category(text)  # NotFoundError listing the categories
     sites = ctx.catalogue.by_category(key, active_only=True)
@@ -139,11 +139,7 @@ def grid_for(ctx, cell_m: float = DEFAULT_CELL_M, weighting: str = "addresses") 
 
 def window_seconds(planner, day: dt.date, window: tuple[dt.time, dt.time]) -> tuple[int, int]:
     """Window bounds in seconds since the service-day origin of ``day``."""
-    origin = planner.service_day_origin(day)
-    out = []
-    for t in window:
-        local = dt.datetime.combine(day, t).replace(tzinfo=planner.tz)
-        out.append(int(round((local - origin).total_seconds())))
+    out = [planner.axis.seconds(dt.datetime.combine(day, t), day) for t in window]
     if out[1] < out[0]:
         raise InputError("the window ends before it starts")
     return out[0], out[1]

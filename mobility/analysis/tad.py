@@ -4,15 +4,14 @@ Modes of a surface (``modes=``): ``"transit"`` (public transport + walking, as `
 or ``"transit+tad"`` (default: + on-demand rides, as ``ctx.planner.plan`` with TAD allowed).  Booking:
 analytics assume *planned use* -- every TAD ride is booked in time ("réservé à l'avance"), i.e. the
 booking deadlines never remove a ride (the planner agrees with a request booked the day before at
-08:00 for the rules of the embedded data).  Everything else follows :mod:`mobility.planning.tad`:
+08:00 for the rules of the embedded data).  Everything else follows the planner (:mod:`mobility.planning.tad`):
 
 * at most one TAD leg per journey;
-* ride time ``ceil(factor * drive_s + offset_s)`` of the flex trip, ``drive_s`` the free-flow drive
-  time between the two points (cell centres and sites snapped to the drive network within
-  ``DRIVE_SNAP_MAX_M``, the gaps at ``DRIVE_SNAP_SPEED_MPS``) -- the planner's own formula;
-* windows: a pickup ``p`` is feasible in ``[lo, hi]`` with ``lo = max(pickup start, drop-off start - ride)``
-  and ``hi = min(pickup end, drop-off end - ride)``; the rider ready at ``r`` is picked up at
-  ``max(r, lo)``; trips of the service day and of the previous one, each only when its service runs;
+* ride times, windows, calendars and feasible pickups come from the planner's own ride model
+  (:class:`mobility.planning.rides.RideModel`, stop-level safe durations included), ``drive_s`` the
+  free-flow drive time between the two points (cell centres and sites snapped to the drive network within
+  ``DRIVE_SNAP_MAX_M``, the gaps at ``DRIVE_SNAP_SPEED_MPS``); the rider ready at ``r`` is picked up at
+  ``max(r, lo)`` of a feasible interval ``[lo, hi]``; trips of the service day and of the previous one;
 * a change between a bus and a TAD ride takes at least ``min_transfer_s``, at the TAD's own stop.
 
 Which options (direction "to": cell -> target; "from" is the mirror):
@@ -40,9 +39,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from mobility.errors import InputError
-from mobility.network.flex import (DRIVE_SNAP_MAX_M, DRIVE_SNAP_SPEED_MPS, MAX_DRIVE_S, ZONE_TOLERANCE_M,
-                                   service_day_shift_s)
+from mobility.network.flex import DRIVE_SNAP_MAX_M, DRIVE_SNAP_SPEED_MPS, MAX_DRIVE_S, ZONE_TOLERANCE_M
 from mobility.planning.tad import hop_stop_ends
+from mobility.planning.rides import RideModel
 
 MODES = ("transit", "transit+tad")
 DEFAULT_MODES = "transit+tad"
@@ -240,21 +239,11 @@ class TadLayer:
         self.drive = net.drive
         self.day, self.tz, self.opts, self.direction = day, tz, opts, direction
         self.slack = int(opts.min_transfer_s)
-        self.days = [(sd, service_day_shift_s(tz, day, sd)) for sd in (day - dt.timedelta(days=1), day)]
-        self._active: dict = {}
+        # the planner's ride model, every ride booked in time (planned use)
+        self.rides = RideModel(flex, net.feeds, day, tz, booked_at=None, next_day=False)
         self._walk_s = access.walk_s(opts.walk_speed_mps)
         self.stop_keys = net.stops["stop_key"].to_numpy()
         self.row_of = {k: i for i, k in enumerate(self.stop_keys.tolist())}
-
-    # -- calendar / windows
-    def _runs(self, trip, sday: dt.date) -> bool:
-        if trip.feed_index < 0:  # scenario trips: service_id "weekdays:0,1,2,3,4"
-            wd = trip.service_id.split(":", 1)[1] if ":" in trip.service_id else ""
-            return str(sday.weekday()) in wd.split(",")
-        key = (trip.feed_index, sday)
-        if key not in self._active:
-            self._active[key] = self.net.feeds[trip.feed_index].active_service_ids(sday)
-        return trip.service_id in self._active[key]
 
     # -- ends
     def _stop_ends(self, h: int, board_side: bool) -> list[str]:
@@ -383,40 +372,15 @@ class TadLayer:
         ok = np.isfinite(drv)
         if not ok.any():
             return
-        hop = self.flex.hops[h]
-        trip = self.flex.trips[hop.trip]
-        dur = np.ceil(trip.ride_s(drv[ok])).astype(np.int64)
+        dur = self.rides.duration_s(h, drv[ok])
         cells, pre, post, walk_m = cells[ok], pre[ok], post[ok], walk_m[ok]
-        for ps, pe, ds, de in self._windows(h):
-            lo = np.maximum(ps, ds - dur)
-            hi = np.minimum(pe, de - dur)
+        for lo, hi in self.rides.pickup_intervals(h, dur):
             f = lo <= hi
             if not f.any():
                 continue
             k = int(f.sum())
             rows.append((cells[f], np.full(k, kind), np.full(k, stop), pre[f], post[f], walk_m[f], dur[f], lo[f],
                          hi[f]))
-
-    def _windows(self, h: int) -> list[tuple[int, int, int, int]]:
-        """(pickup start, pickup end, drop-off start, drop-off end) of hop h per running service day."""
-        hop = self.flex.hops[h]
-        trip = self.flex.trips[hop.trip]
-        a, b = trip.rows[hop.board], trip.rows[hop.alight]
-        out = []
-        for sday, shift in self.days:
-            if not self._runs(trip, sday):
-                continue
-            out.append(((a.end_s if a.timed else a.start_s) + shift, a.end_s + shift, b.start_s + shift,
-                        (b.start_s if b.timed else b.end_s) + shift))
-        return out
-
-    def _intervals_for_dur(self, h: int, dur: int) -> list[tuple[int, int]]:
-        out = []
-        for ps, pe, ds, de in self._windows(h):
-            lo, hi = max(ps, ds - dur), min(pe, de - dur)
-            if lo <= hi:
-                out.append((int(lo), int(hi)))
-        return out
 
     # -- target side
     def target_seeds(self, targets: list) -> dict:
@@ -438,9 +402,11 @@ class TadLayer:
                         drv = self.drive_pts(s_key, tpoint) if to else self.drive_pts(tpoint, s_key)
                         if not math.isfinite(drv):
                             continue
-                        trip = flex.trips[flex.hops[h].trip]
-                        dur = int(math.ceil(trip.ride_s(drv)))
-                        for lo, hi in self._intervals_for_dur(h, dur):
+                        dur = self.rides.duration_s(h, drv)
+                        for lo, hi in self.rides.pickup_intervals(h, dur):
+                            lo, hi = int(lo), int(hi)
+                            if lo > hi:
+                                continue
                             if to:  # bus at s by A - off; pickup A - dur - tws in [lo, hi]
                                 rng = (lo + dur + tws, hi + dur + tws)
                                 off = self.slack + dur + tws

@@ -26,7 +26,7 @@ def register(sub) -> None:
 def run_services(args: argparse.Namespace) -> int:
     from mobility.config import DEFAULT_SERVICES_PATH
     from mobility.loaders.services import load_services
-    from mobility.planning.categories import category_label, resolve_category
+    from mobility.domain.categories import category_label, resolve_category
     from mobility.planning.services import site_json
 
     catalogue = load_services(args.services or DEFAULT_SERVICES_PATH)

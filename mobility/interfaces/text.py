@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mobility.planning.categories import category_label
+from mobility.domain.categories import category_label
 from mobility.planning.itinerary import duration_text, format_itinerary
 from mobility.planning.services import day_text, service_state
 

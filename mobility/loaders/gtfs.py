@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import DataError
+from mobility.geo import haversine_m
 from mobility.loaders.csvfile import FeedSource, Table, decode, drop_duplicates, read_table
 
 __all__ = ["Feed", "load_feed", "parse_gtfs_time"]
@@ -288,12 +289,6 @@ class _Typer:
                 if c not in known:
                     out[c] = self.t.df[c].reset_index(drop=True)
         return pd.DataFrame(out, index=pd.RangeIndex(len(self.t.df)))
-
-
-def _haversine(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    la1, lo1, la2, lo2 = map(np.radians, (lat1, lon1, lat2, lon2))
-    a = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
-    return 2 * 6371000.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 class Feed:
@@ -620,7 +615,7 @@ class Feed:
         lat = stops["stop_lat"].reindex(st["stop_id"]).to_numpy(dtype=float)
         lon = stops["stop_lon"].reindex(st["stop_id"]).to_numpy(dtype=float)
         seg = np.zeros(n)
-        seg[1:] = _haversine(lat[:-1], lon[:-1], lat[1:], lon[1:])
+        seg[1:] = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
         seg[start] = 0.0
         cum = np.cumsum(np.nan_to_num(seg, nan=0.0))
         geo = cum - cum[first]

@@ -20,11 +20,11 @@ from typing import NoReturn
 import pandas as pd
 
 from mobility.errors import DataError, NotFoundError
-from mobility.planning.categories import (
+from mobility.domain.categories import (
     find_category, known_categories, match_category, resolve_category, unknown_category_message,
 )
-from mobility.planning.opening_hours import OpeningHours, OpeningHoursError
-from mobility.planning.textnorm import tokens
+from mobility.domain.opening_hours import OpeningHours, OpeningHoursError
+from mobility.domain.textnorm import tokens
 
 COLUMNS = ("id", "name", "categories", "commune", "insee", "address", "lat", "lon", "coord_quality",
            "opening_hours", "wheelchair", "phone", "status", "source", "note")

@@ -14,11 +14,12 @@ Model
     zone -> zone, zone -> stop (hub), stop -> zone, group -> stop, timed stop -> zone (deviated route);
     a lone zone row allowing both pickup and drop-off is a ride inside that zone.
 
-    Ride time: ``factor * drive_s + offset_s``.  The factor / offset (minutes) are, in this order of
+    Ride time: ``factor * drive_s + offset_s``.  The factor / offset are, in this order of
     precedence: the stop-level ``safe_duration_factor`` / ``safe_duration_offset`` of the 2021 draft
-    (on stop_times: those of the drop-off row, else of the pickup row), the trip's values in
-    trips.txt, else the documented default :data:`DEFAULT_DURATION_FACTOR` x driving +
-    :data:`DEFAULT_DURATION_OFFSET_S`.  When only one of a pair is given the other is 1 / 0.
+    (on stop_times: those of the drop-off row, else of the pickup row; offset in *minutes*), the trip's
+    values in trips.txt (adopted GTFS: offset in *seconds*), else the documented default
+    :data:`DEFAULT_DURATION_FACTOR` x driving + :data:`DEFAULT_DURATION_OFFSET_S`.  When only one of a
+    pair is given the other is 1 / 0.
     Driving times come from the OSM drive network (``Network.drive``, free-flow).
 
 "Lignes virtuelles"
@@ -26,7 +27,7 @@ Model
     ``drop_off_type`` 2 with a ``pickup_booking_rule_id`` / ``drop_off_booking_rule_id`` run only if
     booked.  :attr:`FlexService.fixed_rules` keeps those rule keys per trip, aligned with the trip's
     positions in the timetable pattern (its rows at routable stops, in stop_sequence order); see
-    :func:`mobility.planning.tad.bookable_timetable` for how the planner uses them.
+    :func:`mobility.planning.virtual_lines.bookable_timetable` for how the planner uses them.
 
 Unsupported input never crashes: a feed with pre-standard (Trillium-era) flex columns such as
 ``min_arrival_time`` / ``start_service_area_id`` has its on-demand rows ignored with a warning naming
@@ -406,7 +407,7 @@ def _add_feed(svc: FlexService, fi: int, feed, multi: bool) -> None:
             factor, offset_s = DEFAULT_DURATION_FACTOR, DEFAULT_DURATION_OFFSET_S
         else:
             factor = 1.0 if math.isnan(f) else f
-            offset_s = 0.0 if math.isnan(o) else o * 60.0  # GTFS-Flex: offset in minutes
+            offset_s = 0.0 if math.isnan(o) else o  # adopted GTFS trips.txt: the offset is in seconds
         rows.sort(key=lambda x: x[0])
         svc.trips.append(FlexTrip(fi, tid, str(t["route_id"]), str(t["service_id"]), str(t.get("trip_headsign", "")),
                                   factor, offset_s, tuple(r for _, r in rows)))
@@ -432,11 +433,3 @@ def _add_fixed_rules(svc: FlexService, feed, multi: bool, routable: set | None) 
         d = [(_key(feed, v, multi) if v else None) for v, ok in
              zip(g["drop_off_booking_rule_id"].fillna("").astype(str), keep) if ok]
         svc.fixed_rules[_key(feed, str(tid), multi)] = (tuple(p), tuple(d))
-
-
-def service_day_shift_s(tz, day: dt.date, other: dt.date) -> int:
-    """Seconds from the service-day origin of ``day`` to that of ``other`` (DST-exact)."""
-    def origin(d: dt.date) -> dt.datetime:
-        return dt.datetime(d.year, d.month, d.day, 12, tzinfo=tz) - dt.timedelta(hours=12)
-
-    return int((origin(other) - origin(day)).total_seconds())

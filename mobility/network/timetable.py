@@ -78,12 +78,15 @@ import datetime as _dt
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from zoneinfo import ZoneInfo
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from mobility.errors import DataError, InputError
+from mobility.geo import haversine_m
+from mobility.timeaxis import TimeAxis
 
 __all__ = ["Timetable", "build_timetable", "day_shift_s", "restrict_trips"]
 
@@ -220,14 +223,11 @@ def day_shift_s(tz_name: str, ref_tz_name: str, service_date: _dt.date, delta_da
     """Seconds from "noon - 12h" of ``service_date`` in ``ref_tz`` to "noon - 12h" of
     ``service_date + delta_days`` in ``tz`` (86400 * delta normally, 23/25 h across DST changes)."""
     try:
-        from zoneinfo import ZoneInfo
-        tz, ref = ZoneInfo(tz_name), ZoneInfo(ref_tz_name)
+        axis = TimeAxis.of(ref_tz_name)
+        tz = ZoneInfo(tz_name)
     except Exception:  # unknown timezone / no tz database: fall back to plain days
         return 86400 * delta_days
-    d = service_date + _dt.timedelta(days=delta_days)
-    noon = _dt.datetime(d.year, d.month, d.day, 12, tzinfo=tz).timestamp()
-    ref_noon = _dt.datetime(service_date.year, service_date.month, service_date.day, 12, tzinfo=ref).timestamp()
-    return int(round(noon - ref_noon))
+    return axis.shift_s(service_date, service_date + _dt.timedelta(days=delta_days), tz)
 
 
 def _int_col(df: pd.DataFrame, col: str, default: int) -> np.ndarray:
@@ -672,13 +672,11 @@ def restrict_trips(tt: Timetable, board_ok: np.ndarray, alight_ok: np.ndarray) -
     )
 
 
-def _haversine_m(lat1, lon1, lat2, lon2) -> float:
-    if any(map(lambda v: v is None or not np.isfinite(v), (lat1, lon1, lat2, lon2))):
+def _walk_m(lat1, lon1, lat2, lon2) -> float:
+    """Straight walk between two stops of a feed transfer; 0 when a coordinate is missing."""
+    if any(v is None or not np.isfinite(v) for v in (lat1, lon1, lat2, lon2)):
         return 0.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371008.8 * math.asin(math.sqrt(min(1.0, h)))
+    return float(haversine_m(lat1, lon1, lat2, lon2))
 
 
 def _apply_feed_transfers(feeds, ns, stop_index, fp, lat, lon):
@@ -704,7 +702,7 @@ def _apply_feed_transfers(feeds, ns, stop_index, fp, lat, lon):
                     fr.append(a)
                     to.append(b)
                     dur.append(m)
-                    walk.append(_haversine_m(lat[a], lon[a], lat[b], lon[b]))
+                    walk.append(_walk_m(lat[a], lon[a], lat[b], lon[b]))
                 else:
                     dur[i] = max(dur[i], m)
     keep = [i for i, ab in enumerate(zip(fr, to)) if ab not in removed]

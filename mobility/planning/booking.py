@@ -20,6 +20,7 @@ import re
 from typing import Callable
 
 from mobility.network.flex import BookingRule
+from mobility.timeaxis import after, service_day_origin
 
 #: how far back business days are searched for a prior_notice_service_id count
 _MAX_LOOKBACK_DAYS = 60
@@ -30,11 +31,6 @@ _FR_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", 
 _EN_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December"]
-
-
-def _origin(day: dt.date, tz) -> dt.datetime:
-    """Service-day origin: noon minus 12 h (GTFS times count from it)."""
-    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=tz) - dt.timedelta(hours=12)
 
 
 def _days_before(day: dt.date, n: int, service_id: str, runs_on: Callable[[str, dt.date], bool] | None) -> dt.date:
@@ -58,7 +54,7 @@ def deadline(rule: BookingRule, pickup: dt.datetime, day: dt.date, tz,
         n = max(0, rule.prior_notice_last_day)
         last = _days_before(day, n, rule.prior_notice_service_id, runs_on) if n else day
         secs = rule.prior_notice_last_time_s if rule.prior_notice_last_time_s >= 0 else 0
-        return _origin(last, tz) + dt.timedelta(seconds=secs)
+        return after(service_day_origin(last, tz), secs)
     if rule.booking_type == 1:
         return pickup - dt.timedelta(minutes=max(0, rule.prior_notice_duration_min))
     return pickup
@@ -72,7 +68,7 @@ def opening(rule: BookingRule, pickup: dt.datetime, day: dt.date, tz,
     if rule.booking_type == 2 and rule.prior_notice_start_day >= 0:
         d = _days_before(day, rule.prior_notice_start_day, rule.prior_notice_service_id, runs_on)
         secs = rule.prior_notice_start_time_s if rule.prior_notice_start_time_s >= 0 else 0
-        return _origin(d, tz) + dt.timedelta(seconds=secs)
+        return after(service_day_origin(d, tz), secs)
     return None
 
 
@@ -85,7 +81,7 @@ def earliest_pickup(rule: BookingRule, booked_at: dt.datetime, day: dt.date, tz,
     if rule.booking_type == 2:
         if booked_at > deadline(rule, booked_at, day, tz, runs_on):
             return None
-        return _origin(day, tz) - dt.timedelta(days=1)  # no bound within the day
+        return service_day_origin(day, tz) - dt.timedelta(days=1)  # no bound within the day
     if rule.booking_type == 1:
         return booked_at + dt.timedelta(minutes=max(0, rule.prior_notice_duration_min))
     return booked_at

@@ -2,7 +2,7 @@
 
 Everything searchable becomes a *document* with name tokens (the street, commune, stop or service name) and
 context tokens (its commune, postcode). Addresses hang off their street document by house number, so the index
-stays at street granularity. A query is normalised (:mod:`mobility.planning.textnorm`), glued words are split
+stays at street granularity. A query is normalised (:mod:`mobility.domain.textnorm`), glued words are split
 ("saintomer"), each word is matched against the vocabulary exactly, by prefix (2+ letters) or within a small
 edit distance (a SymSpell deletion index), and documents are scored with numpy over inverted indexes:
 
@@ -30,7 +30,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from mobility.errors import DataError, InputError
-from mobility.planning.textnorm import STOP_WORDS, damerau_levenshtein, normalize, tokens
+from mobility.domain.textnorm import STOP_WORDS, damerau_levenshtein, normalize, tokens
 
 KINDS = ("address", "street", "commune", "stop", "service")
 _KIND_RANK = {"address": 0, "street": 1, "service": 2, "stop": 3, "commune": 4, "point": 5}

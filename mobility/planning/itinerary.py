@@ -61,6 +61,8 @@ class Leg:
     headway_based: bool = False
     booking: dict | None = None
     window: dict | None = None
+    #: when the ride must be booked by (the ``deadline`` of ``booking``), None when it needs no booking
+    deadline: dt.datetime | None = field(default=None, compare=False)
 
     @property
     def duration_s(self) -> int:

@@ -18,12 +18,10 @@ earliest possible; arrive-by the latest departure that still arrives in time.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,9 +29,12 @@ from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
 from mobility.network.streets import Snap
 from mobility.network.timetable import Timetable
-from mobility.planning.itinerary import Itinerary, Leg, Place, mode_of_route_type
+from mobility.planning.itinerary import Itinerary, Place
+from mobility.timeaxis import TimeAxis
 from mobility.routing.raptor import Journey, earliest_arrival, latest_departure, pareto_journeys
-from mobility.planning import tad as _tad
+from mobility.planning.legs import LegBuilder
+from mobility.planning.tad import TadQuery
+from mobility.planning.virtual_lines import bookable_timetable, booking_closed
 
 #: a door farther than this from any walkable way is outside the network
 DOOR_SNAP_MAX_M = STOP_SNAP_MAX_M
@@ -109,7 +110,8 @@ class Planner:
 
     def __init__(self, network: Network) -> None:
         self.network = network
-        self.tz = ZoneInfo(network.timezone)
+        self.axis = TimeAxis.of(network.timezone)
+        self.tz = self.axis.tz
         stops = network.stops
         self._stop_row = {k: i for i, k in enumerate(stops["stop_key"].tolist())}
         self._snaps = network.stop_snaps(False)
@@ -167,12 +169,11 @@ class Planner:
     # ------------------------------------------------------------------ time axis
     def service_day_origin(self, day: dt.date) -> dt.datetime:
         """'Noon minus 12 h' of ``day`` in the feed time zone: time 0 of the GTFS service day."""
-        return dt.datetime(day.year, day.month, day.day, 12, tzinfo=self.tz) - dt.timedelta(hours=12)
+        return self.axis.origin(day)
 
-    def _localize(self, when: dt.datetime) -> dt.datetime:
-        if when.tzinfo is None:
-            return when.replace(tzinfo=self.tz)
-        return when.astimezone(self.tz)
+    def localize(self, when: dt.datetime) -> dt.datetime:
+        """``when`` in the feed's time zone (a naive datetime is local wall time)."""
+        return self.axis.localize(when)
 
     def _check_date(self, day: dt.date) -> None:
         rng = self.network.service_range()
@@ -195,22 +196,23 @@ class Planner:
         """
         opts = (options or PlanOptions()).validated()
         o, d = self.place(origin), self.place(destination)
-        when = self._localize(when)
+        when = self.localize(when)
         day = when.date()
         self._check_date(day)
         step_free = opts.wheelchair
         so, sd = self._snap_door(o, step_free, "origin"), self._snap_door(d, step_free, "destination")
-        t_query = int(round((when - self.service_day_origin(day)).total_seconds()))
+        t_query = self.axis.seconds(when, day)
         tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m,
                                     min_transfer_s=opts.min_transfer_s, step_free=step_free)
-        booked = self._localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
-        tt = _tad.bookable_timetable(self, tt, booked)  # lignes virtuelles: closed bookings removed
+        booked = self.localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
+        tt = bookable_timetable(self.network, self.axis, tt, booked)  # lignes virtuelles: closed bookings removed
         access = self._stop_walks(so, tt, opts)
         egress = self._stop_walks(sd, tt, opts)
-        origin_day = self.service_day_origin(day)
+        legs = LegBuilder(self.network, self._stop_row, self._snaps_sf if step_free else self._snaps,
+                          self._snap_door, o, d, so, sd, self.service_day_origin(day), opts, arrive_by)
         tad = None
         if opts.allow_tad and self.network.flex and self.network.drive is not None:
-            tad = _tad.TadQuery(self, tt, o, d, day, origin_day, booked, opts, access, egress, arrive_by, t_query)
+            tad = TadQuery(legs, tt, booked, access, egress, t_query)
         itineraries: list[Itinerary] = []
         journeys: list[Journey] = []
         rounds = opts.max_transfers + 1
@@ -232,11 +234,11 @@ class Planner:
                 if tad:
                     itineraries += tad.attach_from_labels(res)
         journeys = _prefilter_journeys(journeys, arrive_by)  # before paying for street geometry
-        itineraries += [self._itinerary(j, tt, o, d, so, sd, origin_day, opts, arrive_by) for j in journeys]
+        itineraries += [legs.itinerary(j, tt) for j in journeys]
         if tad:
             itineraries += tad.seeded_search(rounds, kw)
             itineraries += tad.direct()
-        walk_only = self._walk_only(o, d, so, sd, when, opts, arrive_by)
+        walk_only = legs.walk_only(when)
         if walk_only is not None:
             itineraries.append(walk_only)
         # the horizon filter is exact: an option beyond it can only dominate options beyond it too
@@ -244,7 +246,7 @@ class Planner:
         itineraries = [it for it in itineraries
                        if (it.departure >= when - horizon if arrive_by else it.arrival <= when + horizon)]
         # exact booking check of must-book rides (drop-off rules are only bounded before the search)
-        itineraries = [it for it in itineraries if not _tad.booking_closed(it, booked)]
+        itineraries = [it for it in itineraries if not booking_closed(it, booked)]
         itineraries = _pareto_filter(itineraries, arrive_by)
         if not itineraries:
             raise NoRouteError(f"no itinerary found within {opts.max_hours:g} h: no public transport connects "
@@ -269,110 +271,6 @@ class Planner:
         walk_m = np.array([r[1] for r in rows], np.float64)
         walk_s = np.ceil(walk_m / opts.walk_speed_mps).astype(np.int64)
         return stops, walk_s, walk_m
-
-    def _walk_leg(self, a: Place, b: Place, sa: Snap, sb: Snap, start: dt.datetime | None,
-                  end: dt.datetime | None, opts: PlanOptions, dist_m: float | None = None) -> Leg:
-        # the leg's length is known from the search (its street part is at most that): bounding Dijkstra
-        # by it keeps the search local
-        limit = np.inf if dist_m is None else dist_m + 1.0
-        path = self.network.walk.path_coords(sa, sb, step_free_only=opts.wheelchair, max_cost=limit)
-        coords = [(a.lat, a.lon)]
-        length = sa.dist_m + sb.dist_m
-        if path is not None:
-            coords += list(path[0])
-            length += path[1]
-        coords.append((b.lat, b.lon))
-        if dist_m is not None:
-            length = dist_m
-        secs = dt.timedelta(seconds=math.ceil(length / opts.walk_speed_mps))
-        if start is None:
-            start = end - secs
-        if end is None:
-            end = start + secs
-        return Leg("walk", a, b, start, end, distance_m=length, geometry=coords)
-
-    def _stop_place(self, tt: Timetable, stop: int) -> Place:
-        return Place(tt.stop_names[stop], float(tt.stop_lat[stop]), float(tt.stop_lon[stop]), tt.stop_ids[stop])
-
-    def _stop_snap(self, tt: Timetable, stop: int, step_free: bool) -> Snap:
-        snaps = self._snaps_sf if step_free else self._snaps
-        return snaps[self._stop_row[tt.stop_ids[stop]]]
-
-    def _itinerary(self, j: Journey, tt: Timetable, o: Place, d: Place, so: Snap, sd: Snap,
-                   origin_day: dt.datetime, opts: PlanOptions, arrive_by: bool) -> Itinerary:
-        at = lambda secs: origin_day + dt.timedelta(seconds=int(secs))  # noqa: E731
-        legs: list[Leg] = []
-        rides = [leg for leg in j.legs if leg.kind == "ride"]
-        for leg in j.legs:
-            if leg.kind == "access":
-                first = rides[0]
-                stop = first.from_stop
-                legs.append(self._walk_leg(o, self._stop_place(tt, stop), so, self._stop_snap(tt, stop, opts.wheelchair),
-                                           None, at(first.start_s), opts, dist_m=leg.walk_m))
-            elif leg.kind == "egress":
-                last = rides[-1]
-                stop = last.to_stop
-                legs.append(self._walk_leg(self._stop_place(tt, stop), d, self._stop_snap(tt, stop, opts.wheelchair), sd,
-                                           at(last.end_s), None, opts, dist_m=leg.walk_m))
-            elif leg.kind == "transfer":
-                a, b = leg.from_stop, leg.to_stop
-                legs.append(self._walk_leg(self._stop_place(tt, a), self._stop_place(tt, b),
-                                           self._stop_snap(tt, a, opts.wheelchair), self._stop_snap(tt, b, opts.wheelchair),
-                                           at(leg.start_s), at(leg.end_s), opts, dist_m=leg.walk_m))
-            else:
-                legs.append(self._ride_leg(leg, tt, at))
-        return Itinerary(legs)
-
-    def _ride_leg(self, leg, tt: Timetable, at) -> Leg:
-        route = int(leg.route)
-        p = leg.pattern
-        stops = tt.pattern_stop_list(p)[leg.board_pos:leg.alight_pos + 1]
-        geometry = [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops]
-        feed = self.network.feeds[int(tt.route_feed[route])]
-        return Leg(
-            mode_of_route_type(int(tt.route_types[route])),
-            self._stop_place(tt, leg.from_stop), self._stop_place(tt, leg.to_stop),
-            at(leg.start_s), at(leg.end_s),
-            distance_m=_polyline_m(geometry),
-            route={"id": tt.route_orig_ids[route], "short_name": tt.route_short_names[route],
-                   "long_name": tt.route_long_names[route], "type": int(tt.route_types[route])},
-            trip_id=tt.trip_orig_ids[leg.trip], headsign=tt.trip_headsigns[leg.trip] or None,
-            agency=_agency_name(feed, tt.route_orig_ids[route]),
-            intermediate_stops=max(0, len(stops) - 2), geometry=geometry, headway_based=leg.headway_based,
-            booking=_tad.fixed_ride_booking(self, tt, leg, at),
-        )
-
-    def _walk_only(self, o: Place, d: Place, so: Snap, sd: Snap, when: dt.datetime, opts: PlanOptions,
-                   arrive_by: bool) -> Itinerary | None:
-        dist = self.network.walk.point_to_points_m(so, [sd], opts.max_walk_m, step_free_only=opts.wheelchair)[0]
-        dist = float(dist) + so.dist_m + sd.dist_m
-        if not math.isfinite(dist) or dist > opts.max_walk_m:
-            return None
-        leg = self._walk_leg(o, d, so, sd, None if arrive_by else when, when if arrive_by else None, opts, dist_m=dist)
-        return Itinerary([leg])
-
-
-def _polyline_m(coords: list[tuple[float, float]]) -> float:
-    from mobility.geo import haversine_m
-
-    if len(coords) < 2:
-        return 0.0
-    a = np.asarray(coords)
-    return float(np.sum(haversine_m(a[:-1, 0], a[:-1, 1], a[1:, 0], a[1:, 1])))
-
-
-def _agency_name(feed, route_id: str) -> str | None:
-    """Name of the agency running a route (memoised per feed: this runs for every ride leg)."""
-    names = feed.__dict__.get("_route_agency_names")
-    if names is None:
-        agencies = feed.agency
-        by_id = dict(zip(agencies["agency_id"].astype(str), agencies["agency_name"].astype(str)))
-        default = str(agencies["agency_name"].iloc[0]) if len(agencies) else None
-        names = {str(r): (by_id.get(str(a), default) if len(agencies) > 1 else default)
-                 for r, a in zip(feed.routes["route_id"], feed.routes["agency_id"])}
-        names[None] = default
-        feed.__dict__["_route_agency_names"] = names
-    return names.get(route_id, names[None])
 
 
 #: walking differences below this (metres, or this share of the walk) do not make an option worth offering

@@ -43,7 +43,7 @@ import numpy as np
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.geo import haversine_m
 from mobility.loaders.services import ServiceSite
-from mobility.planning.categories import category_label, match_category
+from mobility.domain.categories import category_label, match_category
 from mobility.planning.itinerary import LONG_WAIT_S, Itinerary, Place, duration_text
 from mobility.planning.planner import PlanOptions, PlanResult, parse_latlon
 
@@ -443,7 +443,7 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
         raise InputError("return_after_min must be between 0 and 720 minutes")
     o = resolve_endpoint(ctx, origin, "origin")
     d = resolve_endpoint(ctx, destination, "destination")
-    when = ctx.planner._localize(when)
+    when = ctx.planner.localize(when)
     trip = TripPlan(o, d, when, arrive_by, opts, None, lang=lang, margin_min=margin_min,
                     stay_min=return_after_min, requested=d)
     if d.uncertain:
@@ -462,8 +462,9 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
                                "days: no public transport connects these places within the walking limit, and "
                                "they are too far apart to walk")
         return trip
-    if trip.day_changed is None and trip.date != when.date():
-        first = trip.itineraries[0]
+    first = trip.itineraries[0]
+    # an arrive-by answer that arrives on the requested day (having left the evening before) is that day's
+    if trip.day_changed is None and (first.arrival if arrive_by else first.departure).date() != when.date():
         trip.day_changed = {"reason": "no_service", "message": _day_message(trip, "no_service", first)}
     if trip.site is not None and trip.site.status_uncertain:
         trip.notes.append(_say(lang, "uncertain_only", site=trip.site.name, status=trip.site.status))

@@ -26,28 +26,20 @@ that day; the planner's horizon (``PlanOptions.max_hours``) bounds how far ahead
 Within a window the earliest (depart-at) or latest (arrive-by) feasible pickup is taken; the booking
 rule can push the pickup later (same-day notice) or close the service day.
 
-Lignes virtuelles (fixed-schedule runs that run only if booked: timed stop_times rows with
-``pickup_type`` / ``drop_off_type`` 2 and a booking rule, see :attr:`FlexService.fixed_rules`):
-:func:`bookable_timetable` removes, *before* the search, the boardings (and alightings) whose booking
-deadline has passed at ``booked_at`` (the timetable patterns are split by
-:func:`mobility.network.timetable.restrict_trips`, so RAPTOR stays exact: no Pareto option is lost to
-an unbookable ride); :func:`fixed_ride_booking` gives such a ride its ``booking`` (phone, deadline,
-message, rule id, instructions) like a TAD leg.  A drop-off rule is checked before the search against
-the time at the drop-off stop (its deadline can only be later than the exact one, counted from the
-boarding); the planner then drops the rare itinerary whose exact deadline has passed (post-filter).
+Lignes virtuelles (must-book fixed runs) are in :mod:`mobility.planning.virtual_lines`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
-from dataclasses import dataclass
 
 import numpy as np
 
-from mobility.network.flex import DRIVE_SNAP_MAX_M, FlexService, service_day_shift_s
+from mobility.network.flex import DRIVE_SNAP_MAX_M, FlexService
 from mobility.planning import booking as bk
+from mobility.planning.legs import LegBuilder, agency_name
+from mobility.planning.rides import Ride, RideModel
 from mobility.planning.itinerary import Itinerary, Leg, Place
 from mobility.routing.raptor import INF, earliest_arrival, latest_departure, pareto_journeys
 
@@ -64,34 +56,23 @@ def hop_stop_ends(flex, tt, h: int, board_side: bool) -> list[str]:
     return [k for k in keys if k in idx and k in flex.stop_drive]
 
 
-@dataclass
-class _Ride:
-    """A feasible TAD ride on the query time axis."""
-
-    hop: int
-    sday: dt.date
-    shift_s: int
-    pickup_s: int
-    drop_s: int
-    drive_s: float
-    deadline: dt.datetime | None
-    opens: dt.datetime | None
-    rules: list
-
-
 class TadQuery:
     """The TAD part of one request; see the module docstring."""
 
-    def __init__(self, planner, tt, o: Place, d: Place, day: dt.date, origin_day: dt.datetime,
-                 booked_at: dt.datetime, opts, access, egress, arrive_by: bool, t_query: int) -> None:
-        self.p = planner
-        self.net = planner.network
+    def __init__(self, legs: LegBuilder, tt, booked_at: dt.datetime, access, egress, t_query: int) -> None:
+        """``legs``: the request's leg builder (doors, options, time axis); ``access``/``egress``: the stops
+        reached on foot from each door (tt index, walk seconds, walk metres); ``t_query``: the requested
+        time on the query axis."""
+        self.legs = legs
+        self.net = legs.network
         self.flex: FlexService = self.net.flex
         self.drive = self.net.drive
-        self.tt, self.o, self.d, self.day, self.origin_day = tt, o, d, day, origin_day
+        o, d, opts, arrive_by = legs.o, legs.d, legs.opts, legs.arrive_by
+        self.tt, self.o, self.d, self.origin_day = tt, o, d, legs.origin_day
         self.booked_at, self.opts, self.arrive_by, self.t_query = booked_at, opts, arrive_by, t_query
         self.slack_s = int(opts.min_transfer_s)
-        self.tz = planner.tz
+        self.tz = legs.tz
+        day = tt.service_date
         ids = tt.stop_ids
         self.walk_o = {ids[i]: (int(s), float(m)) for i, s, m in zip(*access)}
         self.walk_d = {ids[i]: (int(s), float(m)) for i, s, m in zip(*egress)}
@@ -99,11 +80,8 @@ class TadQuery:
         self.snap_d = self.drive.snap(d.lat, d.lon, DRIVE_SNAP_MAX_M)
         self._dist_o = None
         self._drive_memo: dict = {}
-        self._active: dict = {}
-        self._pmin: dict = {}
-        # previous day: windows past midnight; next day (depart-at): tomorrow's first rides
-        sdays = (day - dt.timedelta(days=1), day) + (() if arrive_by else (day + dt.timedelta(days=1),))
-        self.days = [(sd, service_day_shift_s(self.tz, day, sd)) for sd in sdays]
+        # the rides of the day before (windows past midnight), of the day, and (depart-at) of the next day
+        self.rides = RideModel(self.flex, self.net.feeds, day, self.tz, booked_at=booked_at, next_day=not arrive_by)
         # board options at the origin side, alight options at the destination side: hop -> [(point, walk_s, walk_m)]
         self.board = self._ends(o, self.walk_o, self.flex.by_board_zone, self.flex.by_board_stop, "O")
         self.alight = self._ends(d, self.walk_d, self.flex.by_alight_zone, self.flex.by_alight_stop, "D")
@@ -155,102 +133,13 @@ class TadQuery:
         self._drive_memo[key] = val
         return val
 
-    # ------------------------------------------------------------------ time / calendar / booking
-    def _runs(self, fi: int, service_id: str, day: dt.date) -> bool:
-        key = (fi, day)
-        if key not in self._active:
-            self._active[key] = self.net.feeds[fi].active_service_ids(day)
-        return service_id in self._active[key]
-
-    def _rules(self, h: int) -> list:
-        hop = self.flex.hops[h]
-        trip = self.flex.trips[hop.trip]
-        keys = [trip.rows[hop.board].pickup_rule, trip.rows[hop.alight].drop_off_rule]
-        out = []
-        for k in keys:
-            r = self.flex.rules.get(k) if k else None
-            if r is not None and r not in out:
-                out.append(r)
-        return out
-
     def _at(self, secs: float) -> dt.datetime:
-        return self.origin_day + dt.timedelta(seconds=int(secs))
+        return self.legs.at(secs)
 
-    def _axis(self, t: dt.datetime) -> float:
-        return (t - self.origin_day).total_seconds()
-
-    def _pickup_min(self, h: int, sday: dt.date) -> float | None:
-        """Earliest bookable pickup (axis seconds) for hop h on service day sday; None: not bookable."""
-        key = (h, sday)
-        if key in self._pmin:
-            return self._pmin[key]
-        fi = self.flex.trips[self.flex.hops[h].trip].feed_index
-        runs = lambda sid, dd: self._runs(fi, sid, dd)  # noqa: E731
-        val: float | None = -math.inf
-        for r in self._rules(h):
-            ep = bk.earliest_pickup(r, self.booked_at, sday, self.tz, runs)
-            if ep is None:
-                val = None
-                break
-            val = max(val, self._axis(ep))
-        self._pmin[key] = val
-        return val
-
-    def ride(self, h: int, drive_s: float, *, ready_s: float | None = None, latest_drop_s: float | None = None
-             ) -> _Ride | None:
-        """Best feasible ride of hop h: earliest drop-off when ready at ``ready_s`` (depart-at) or latest
-        pickup arriving by ``latest_drop_s`` (arrive-by), over the neighbouring service days."""
-        if not math.isfinite(drive_s):
-            return None
-        hop = self.flex.hops[h]
-        trip = self.flex.trips[hop.trip]
-        a, b = trip.rows[hop.board], trip.rows[hop.alight]
-        dur = int(math.ceil(trip.ride_s(drive_s, hop.board, hop.alight)))
-        best: _Ride | None = None
-        for sday, shift in self.days:
-            if not self._runs(trip.feed_index, trip.service_id, sday):
-                continue
-            pmin = self._pickup_min(h, sday)
-            if pmin is None:
-                continue
-            # timed rows: pickup at the departure, drop-off at the arrival; windows: anywhere inside
-            ps = (a.end_s if a.timed else a.start_s) + shift
-            pe = a.end_s + shift
-            ds = (b.start_s) + shift
-            de = (b.start_s if b.timed else b.end_s) + shift
-            if ready_s is not None:
-                p = max(ready_s, ps, ds - dur, pmin)
-                if p > pe:
-                    continue
-                d = max(p + dur, ds)
-                if d > de:
-                    continue
-                if best is None or d < best.drop_s:
-                    best = _Ride(h, sday, shift, int(p), int(d), drive_s, None, None, [])
-            else:
-                dmax = min(latest_drop_s, de)
-                p = min(pe, dmax - dur)
-                if p < max(ps, pmin):
-                    continue
-                d = max(p + dur, ds)
-                if d > dmax:
-                    continue
-                if best is None or p > best.pickup_s:
-                    best = _Ride(h, sday, shift, int(p), int(d), drive_s, None, None, [])
-        if best is not None:
-            self._book(best)
-        return best
-
-    def _book(self, r: _Ride) -> None:
-        fi = self.flex.trips[self.flex.hops[r.hop].trip].feed_index
-        runs = lambda sid, dd: self._runs(fi, sid, dd)  # noqa: E731
-        rules = self._rules(r.hop)
-        pickup = self._at(r.pickup_s)
-        dls = [bk.deadline(x, pickup, r.sday, self.tz, runs) for x in rules]
-        ops = [o for o in (bk.opening(x, pickup, r.sday, self.tz, runs) for x in rules) if o is not None]
-        r.rules = rules
-        r.deadline = min(dls) if dls else None
-        r.opens = max(ops) if ops else None
+    def ride(self, h: int, drive_s: float, **when) -> Ride | None:
+        """The best bookable ride of hop ``h`` (:meth:`RideModel.ride`), or None."""
+        r = self.rides.ride(h, drive_s, **when)
+        return r if r is not None and r.bookable(self.booked_at) else None
 
     # ------------------------------------------------------------------ kernel candidates
     def _lower_bound(self, ends: dict, pairs) -> tuple[float, float]:
@@ -303,13 +192,13 @@ class TadQuery:
                                 continue
                             if not self.arrive_by:
                                 r = self.ride(h, self.drive_s(key, point), ready_s=lt + self.slack_s)
-                                if r is None or not self._bookable(r):
+                                if r is None:
                                     continue
                                 found.append((r.drop_s + ws, k, lw + wm, s, slot, r, key, point, ws, wm))
                             else:
                                 ready = -lt
                                 r = self.ride(h, self.drive_s(point, key), latest_drop_s=ready - self.slack_s)
-                                if r is None or not self._bookable(r):
+                                if r is None:
                                     continue
                                 found.append((-(r.pickup_s - ws), k, lw + wm, s, slot, r, key, point, ws, wm))
         found.sort(key=lambda f: (f[0], f[1], f[2]))
@@ -322,22 +211,15 @@ class TadQuery:
         for t, k, w, s, slot, r, key, point, ws, wm in kept[:8]:
             if not self.arrive_by:
                 j = res._journey(k, s, slot, (s, r.drop_s + ws - int(res.L_t[k, s, slot]), wm, None))
-                it = self.p._itinerary(j, tt, self.o, self.d, *self._door_snaps(), self.origin_day, self.opts, False)
+                it = self.legs.itinerary(j, tt)
                 legs = it.legs[:-1] + self._tad_legs(r, key, point, ws, wm, egress=True)
             else:
                 ready = -int(res.L_t[k, s, slot])
                 j = res._journey(k, s, slot, (s, ready - (r.pickup_s - ws), wm, None))
-                it = self.p._itinerary(j, tt, self.o, self.d, *self._door_snaps(), self.origin_day, self.opts, True)
+                it = self.legs.itinerary(j, tt)
                 legs = self._tad_legs(r, point, key, ws, wm, egress=False) + it.legs[1:]
             out.append(Itinerary(legs))
         return out
-
-    def _bookable(self, r: _Ride) -> bool:
-        return r.deadline is None or self.booked_at <= r.deadline
-
-    def _door_snaps(self):
-        step_free = self.opts.wheelchair
-        return (self.p._snap_door(self.o, step_free, "origin"), self.p._snap_door(self.d, step_free, "destination"))
 
     def seeded_search(self, rounds: int, kw: dict) -> list[Itinerary]:
         """Depart-at: TAD access rides as sources; arrive-by: TAD egress rides as targets."""
@@ -351,7 +233,7 @@ class TadQuery:
                 for key in self.access_ends[h]:
                     for point, ws, wm in ends:
                         r = self.ride(h, self.drive_s(point, key), ready_s=self.t_query + ws)
-                        if r is None or not self._bookable(r):
+                        if r is None:
                             continue
                         seeds.append((tt.stop_index[key], r.drop_s + self.slack_s, wm, r, point, key, ws))
             if not seeds:
@@ -370,7 +252,7 @@ class TadQuery:
                 for key in self.egress_ends[h]:
                     for point, ws, wm in ends:
                         r = self.ride(h, self.drive_s(key, point), latest_drop_s=self.t_query - ws)
-                        if r is None or not self._bookable(r):
+                        if r is None:
                             continue
                         seeds.append((tt.stop_index[key], r.pickup_s - self.slack_s, wm, r, point, key, ws))
             if not seeds:
@@ -383,7 +265,6 @@ class TadQuery:
             journeys = pareto_journeys(res, walk_ac)
         by_seed = {(int(x[0]), int(x[1]), round(float(x[2]), 3)): x for x in seeds}
         out = []
-        so, sd = self._door_snaps()
         for j in journeys:
             end = j.legs[0] if not self.arrive_by else j.legs[-1]
             if not self.arrive_by:
@@ -400,13 +281,13 @@ class TadQuery:
             # re-time the TAD leg next to the fixed ride it serves (no needless wait at the hub)
             if not self.arrive_by:
                 r2 = self.ride(h, drive, latest_drop_s=rides[0].start_s - self.slack_s)
-                if r2 is not None and r2.pickup_s >= r.pickup_s and self._bookable(r2):
+                if r2 is not None and r2.pickup_s >= r.pickup_s:
                     r = r2
             else:
                 r2 = self.ride(h, drive, ready_s=rides[-1].end_s + self.slack_s)
-                if r2 is not None and r2.drop_s <= r.drop_s and self._bookable(r2):
+                if r2 is not None and r2.drop_s <= r.drop_s:
                     r = r2
-            it = self.p._itinerary(j, tt, self.o, self.d, so, sd, self.origin_day, self.opts, self.arrive_by)
+            it = self.legs.itinerary(j, tt)
             if not self.arrive_by:
                 legs = self._tad_legs(r, point, key, ws, wm, egress=False) + it.legs[1:]
             else:
@@ -439,7 +320,7 @@ class TadQuery:
                     else:
                         r = self.ride(h, dr, latest_drop_s=self.t_query - aws)
                         score = None if r is None else -(r.pickup_s - bws)
-                    if r is None or not self._bookable(r):
+                    if r is None:
                         continue
                     cand = (score, bwm + awm, r, bp, ap, bws, bwm, aws, awm)
                     if best is None or cand[:2] < best[:2]:
@@ -456,10 +337,9 @@ class TadQuery:
             return self.o
         if point == "D":
             return self.d
-        row = self.net.stops.iloc[self.p._stop_row[point]]
-        return Place(str(row["stop_name"]), float(row["lat"]), float(row["lon"]), point)
+        return self.legs.stop_place_of_key(point)
 
-    def _tad_legs(self, r: _Ride, a: str, b: str, ws: int, wm: float, *, egress: bool,
+    def _tad_legs(self, r: Ride, a: str, b: str, ws: int, wm: float, *, egress: bool,
                   walk_after: tuple[int, float] | None = None) -> list[Leg]:
         """[walk to the pickup stop] + TAD leg [+ walk from the drop-off stop].  For egress legs the
         walk (ws, wm) follows the ride; for access legs it precedes it."""
@@ -467,19 +347,14 @@ class TadQuery:
         pa, pb = self._place(a), self._place(b)
         pickup, drop = self._at(r.pickup_s), self._at(r.drop_s)
         if not egress and wm > 0 and a not in ("O", "D"):
-            legs.append(self._walk(self.o, pa, None, pickup, wm))
+            legs.append(self.legs.walk_between(self.o, pa, None, pickup, wm))
         legs.append(self._tad_leg(r, pa, pb, pickup, drop))
-        after = (ws, wm) if egress else walk_after
-        if after is not None and after[1] > 0 and b not in ("O", "D"):
-            legs.append(self._walk(pb, self.d, drop, None, after[1]))
+        walk = (ws, wm) if egress else walk_after
+        if walk is not None and walk[1] > 0 and b not in ("O", "D"):
+            legs.append(self.legs.walk_between(pb, self.d, drop, None, walk[1]))
         return legs
 
-    def _walk(self, a: Place, b: Place, start, end, dist_m: float) -> Leg:
-        sa = self.p._snap_door(a, self.opts.wheelchair, "origin")
-        sb = self.p._snap_door(b, self.opts.wheelchair, "destination")
-        return self.p._walk_leg(a, b, sa, sb, start, end, self.opts, dist_m=dist_m)
-
-    def _tad_leg(self, r: _Ride, pa: Place, pb: Place, pickup: dt.datetime, drop: dt.datetime) -> Leg:
+    def _tad_leg(self, r: Ride, pa: Place, pb: Place, pickup: dt.datetime, drop: dt.datetime) -> Leg:
         hop = self.flex.hops[r.hop]
         trip = self.flex.trips[hop.trip]
         feed = self.net.feeds[trip.feed_index]
@@ -488,15 +363,13 @@ class TadQuery:
         route = {"id": trip.route_id, "short_name": str(row["route_short_name"].iloc[0]) if len(row) else "",
                  "long_name": str(row["route_long_name"].iloc[0]) if len(row) else "",
                  "type": int(row["route_type"].iloc[0]) if len(row) else 3}
-        from mobility.planning.planner import _agency_name
-
-        agency = _agency_name(feed, trip.route_id)
+        agency = agency_name(feed, trip.route_id)
         phone = ""
         if len(feed.agency) and "agency_phone" in feed.agency:
             phone = str(feed.agency["agency_phone"].iloc[0] or "")
-        booking = None
+        booking, deadline = None, None
         if r.rules and r.deadline is not None:
-            booking = bk.booking_json(r.rules, r.deadline, r.opens, phone)
+            booking, deadline = bk.booking_json(r.rules, r.deadline, r.opens, phone), r.deadline
         elif trip.rows[hop.board].pickup_booking or trip.rows[hop.alight].drop_off_booking:
             booking = {"phone": phone, "deadline": None, "message": "", "rule_id": None,
                        "instructions": f"Réservation obligatoire{(' au ' + bk.phone_display(phone)) if phone else ''}"}
@@ -517,7 +390,8 @@ class TadQuery:
                 dist_m = float(path[1])
         geometry.append((pb.lat, pb.lon))
         return Leg("tad", pa, pb, pickup, drop, distance_m=dist_m, route=route, trip_id=trip.trip_id,
-                   headsign=trip.headsign or None, agency=agency, geometry=geometry, booking=booking, window=window)
+                   headsign=trip.headsign or None, agency=agency, geometry=geometry, booking=booking, window=window,
+                   deadline=deadline)
 
 
 def _best_seeds(seeds: list, later_is_better: bool) -> list:
@@ -528,139 +402,3 @@ def _best_seeds(seeds: list, later_is_better: bool) -> list:
         if key not in best or (x[1] > best[key][1] if later_is_better else x[1] < best[key][1]):
             best[key] = x
     return list(best.values())
-
-
-# ------------------------------------------------------------------------------------ lignes virtuelles
-
-_MASKED: dict = {}  # (id(tt), restricted entries) -> (tt, restricted tt): a few recent ones
-_MASKED_LOCK = threading.Lock()
-
-
-def _fixed_rules_of(net) -> dict:
-    flex = getattr(net, "flex", None)
-    return getattr(flex, "fixed_rules", None) or {}
-
-
-def _runs_on(net, fi: int, memo: dict):
-    def runs(service_id: str, day: dt.date) -> bool:
-        key = (fi, day)
-        if key not in memo:
-            memo[key] = net.feeds[fi].active_service_ids(day)
-        return service_id in memo[key]
-    return runs
-
-
-def bookable_timetable(planner, tt, booked_at: dt.datetime):
-    """``tt`` without the must-book boardings / alightings of lignes virtuelles whose booking deadline
-    has passed at ``booked_at`` (see the module docstring); ``tt`` itself when none is closed."""
-    net = planner.network
-    rules_by_trip = _fixed_rules_of(net)
-    if not rules_by_trip or tt.is_reversed:
-        return tt
-    bflag = (tt.pattern_board_booking == 1) & (tt.pattern_can_board == 1)
-    aflag = (tt.pattern_alight_booking == 1) & (tt.pattern_can_alight == 1)
-    if not (bflag.any() or aflag.any()):
-        return tt
-    rules = net.flex.rules
-    tz = planner.tz
-    origin = planner.service_day_origin(tt.service_date)
-    memo: dict = {}
-    dl_memo: dict = {}
-    board_ok = None
-    alight_ok = None
-    sp, tp, tb = tt.pattern_stop_ptr, tt.pattern_trip_ptr, tt.trip_times_ptr
-    pats = np.unique(np.searchsorted(sp, np.flatnonzero(bflag | aflag), side="right") - 1)
-    for p in pats.tolist():
-        if tt.pattern_is_freq[p]:
-            continue  # headway windows: checked on the itinerary (post-filter)
-        n = int(sp[p + 1] - sp[p])
-        bpos = np.flatnonzero(bflag[sp[p]:sp[p + 1]]).tolist()
-        apos = np.flatnonzero(aflag[sp[p]:sp[p + 1]]).tolist()
-        for j, t in enumerate(range(int(tp[p]), int(tp[p + 1]))):
-            r = rules_by_trip.get(tt.trip_ids[t])
-            if r is None or len(r[0]) != n:
-                continue
-            sday = tt.service_date + dt.timedelta(days=int(tt.trip_day_offset[t]))
-            fi = int(tt.trip_feed[t])
-            base = int(tb[p]) + j * n
-            for side, positions, keys, times in ((0, bpos, r[0], tt.trip_dep), (1, apos, r[1], tt.trip_arr)):
-                for i in positions:
-                    rule = rules.get(keys[i]) if keys[i] else None
-                    if rule is None:
-                        continue
-                    when = int(times[base + i])
-                    key = (rule.key, sday) if rule.booking_type == 2 else (rule.key, sday, when)
-                    if key not in dl_memo:
-                        dl_memo[key] = bk.deadline(rule, origin + dt.timedelta(seconds=when), sday, tz,
-                                                   _runs_on(net, fi, memo))
-                    if booked_at > dl_memo[key]:
-                        if side == 0:
-                            if board_ok is None:
-                                board_ok = np.ones(len(tt.trip_dep), np.uint8)
-                            board_ok[base + i] = 0
-                        else:
-                            if alight_ok is None:
-                                alight_ok = np.ones(len(tt.trip_dep), np.uint8)
-                            alight_ok[base + i] = 0
-    if board_ok is None and alight_ok is None:
-        return tt
-    from mobility.network.timetable import restrict_trips
-
-    ones = np.ones(len(tt.trip_dep), np.uint8)
-    b = ones if board_ok is None else board_ok
-    a = ones if alight_ok is None else alight_ok
-    key = (id(tt), np.flatnonzero(b == 0).tobytes(), np.flatnonzero(a == 0).tobytes())
-    with _MASKED_LOCK:
-        hit = _MASKED.get(key)
-    if hit is not None and hit[0] is tt:
-        return hit[1]
-    out = restrict_trips(tt, b, a)
-    with _MASKED_LOCK:
-        _MASKED[key] = (tt, out)
-        while len(_MASKED) > 8:
-            _MASKED.pop(next(iter(_MASKED)))
-    return out
-
-
-def fixed_ride_booking(planner, tt, leg, at) -> dict | None:
-    """The ``booking`` of a ride (RAPTOR leg) that boards or alights at a must-book position of a ligne
-    virtuelle with a booking rule (deadline counted from the boarding), else None."""
-    if not (leg.board_booking or leg.alight_booking):
-        return None
-    net = planner.network
-    r = _fixed_rules_of(net).get(tt.trip_ids[leg.trip])
-    if r is None:
-        return None
-    keys = []
-    if leg.board_booking and leg.board_pos < len(r[0]) and r[0][leg.board_pos]:
-        keys.append(r[0][leg.board_pos])
-    if leg.alight_booking and leg.alight_pos < len(r[1]) and r[1][leg.alight_pos]:
-        keys.append(r[1][leg.alight_pos])
-    rules = []
-    for k in keys:
-        rule = net.flex.rules.get(k)
-        if rule is not None and rule not in rules:
-            rules.append(rule)
-    if not rules:
-        return None
-    fi = int(tt.trip_feed[leg.trip])
-    runs = _runs_on(net, fi, {})
-    sday = tt.service_date + dt.timedelta(days=int(tt.trip_day_offset[leg.trip]))
-    pickup = at(leg.start_s)
-    dls = [bk.deadline(x, pickup, sday, planner.tz, runs) for x in rules]
-    ops = [o for o in (bk.opening(x, pickup, sday, planner.tz, runs) for x in rules) if o is not None]
-    feed = net.feeds[fi]
-    phone = ""
-    if len(feed.agency) and "agency_phone" in feed.agency:
-        phone = str(feed.agency["agency_phone"].iloc[0] or "")
-    return bk.booking_json(rules, min(dls), max(ops) if ops else None, phone)
-
-
-def booking_closed(it: Itinerary, booked_at: dt.datetime) -> bool:
-    """True when a leg of ``it`` has a booking deadline before ``booked_at``."""
-    for leg in it.legs:
-        b = leg.booking
-        if b and b.get("deadline"):
-            if booked_at > dt.datetime.fromisoformat(b["deadline"]):
-                return True
-    return False

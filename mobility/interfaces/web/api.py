@@ -79,7 +79,7 @@ def services():
     category = text(request.args, "category")
     ctx = _ctx()
     sites = ctx.catalogue.by_category(category) if category else ctx.catalogue.sites
-    from mobility.planning.categories import category_label
+    from mobility.domain.categories import category_label
 
     return jsonify({"category": category or None,
                     "categories": [{"key": c, "label": category_label(c, lang)} for c in ctx.catalogue.categories()],

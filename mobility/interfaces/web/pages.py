@@ -22,7 +22,7 @@ bp = Blueprint("pages", __name__)
 
 def form_choices(ctx, lang: str) -> dict[str, Any]:
     """Categories and sites for the destination select (mairies apart: there is one per commune)."""
-    from mobility.planning.categories import category_label
+    from mobility.domain.categories import category_label
 
     cats = [(c, category_label(c, lang)) for c in ctx.catalogue.categories()]
     sites = sorted(ctx.catalogue.sites, key=lambda s: (s.commune, s.name))

@@ -5,7 +5,7 @@ after ``,`` instead of ``;`` is an *additional* rule that adds to them):
 
 * ``24/7``;
 * weekdays ``Mo Tu We Th Fr Sa Su``, ranges (``Mo-Fr``, wrapping ``Fr-Mo``), lists (``Mo,We,Fr``), ``PH``
-  (French public holidays, see :mod:`mobility.planning.holidays`), combined (``Sa,PH``);
+  (French public holidays, see :mod:`mobility.domain.holidays`), combined (``Sa,PH``);
 * months and dates before the weekdays: ``Jan-Jun``, ``Dec 25``, ``Dec 24-26``, ``Dec 24-Jan 02``, lists;
 * time ranges ``08:30-12:00,13:30-17:00``; an end before the start or past ``24:00`` runs past midnight
   (``22:00-02:00`` == ``22:00-26:00``: the two hours after midnight belong to the day the range starts on);
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import NoReturn
 
-from mobility.planning.holidays import is_public_holiday
+from mobility.domain.holidays import is_public_holiday
 
 WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mobility.errors import NotFoundError
-from mobility.planning.textnorm import key as text_key
+from mobility.domain.textnorm import key as text_key
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""Itinerary legs of one request: search results (RAPTOR journeys, on-demand rides) turned into walks and rides
+with times, places, geometry, agencies and booking terms.
+
+:class:`LegBuilder` is what the planner hands to the on-demand (TAD) code: the request's doors and their
+snaps on the walk network, its options and its time axis, with public methods to build each kind of leg.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Callable
+
+import numpy as np
+
+from mobility.geo import haversine_m
+from mobility.network.streets import Snap
+from mobility.network.timetable import Timetable
+from mobility.planning.itinerary import Itinerary, Leg, Place, mode_of_route_type
+from mobility.planning.virtual_lines import fixed_ride_booking
+from mobility.routing.raptor import Journey
+from mobility.timeaxis import after
+
+
+class LegBuilder:
+    """Legs for the request from ``o`` to ``d`` on the service day whose time 0 is ``origin_day``.
+
+    ``snap_place(place, step_free, role)`` snaps any place onto the walk network (the planner's door
+    snapping); ``stop_row`` maps a stop key to its row in ``network.stops`` and ``stop_snaps`` holds the
+    stops' snaps (step-free ones for a wheelchair request)."""
+
+    def __init__(self, network, stop_row: dict, stop_snaps, snap_place: Callable[[Place, bool, str], Snap],
+                 o: Place, d: Place, so: Snap, sd: Snap, origin_day: dt.datetime, opts, arrive_by: bool) -> None:
+        self.network, self.stop_row, self.stop_snaps, self.snap_place = network, stop_row, stop_snaps, snap_place
+        self.o, self.d, self.so, self.sd = o, d, so, sd
+        self.origin_day, self.opts, self.arrive_by = origin_day, opts, arrive_by
+        self.tz = origin_day.tzinfo
+
+    def at(self, secs: float) -> dt.datetime:
+        """The datetime of ``secs`` on the request's time axis."""
+        return after(self.origin_day, int(secs))
+
+    # ------------------------------------------------------------------ places
+    def stop_place(self, tt: Timetable, stop: int) -> Place:
+        return Place(tt.stop_names[stop], float(tt.stop_lat[stop]), float(tt.stop_lon[stop]), tt.stop_ids[stop])
+
+    def stop_place_of_key(self, key: str) -> Place:
+        row = self.network.stops.iloc[self.stop_row[key]]
+        return Place(str(row["stop_name"]), float(row["lat"]), float(row["lon"]), key)
+
+    def _stop_snap(self, tt: Timetable, stop: int) -> Snap:
+        return self.stop_snaps[self.stop_row[tt.stop_ids[stop]]]
+
+    # ------------------------------------------------------------------ walks
+    def walk_leg(self, a: Place, b: Place, sa: Snap, sb: Snap, start: dt.datetime | None, end: dt.datetime | None,
+                 dist_m: float | None = None) -> Leg:
+        """A walk from ``a`` to ``b`` starting at ``start`` or ending at ``end``; ``dist_m`` when the search
+        already knows its length (the street search is then bounded by it)."""
+        opts = self.opts
+        limit = np.inf if dist_m is None else dist_m + 1.0
+        path = self.network.walk.path_coords(sa, sb, step_free_only=opts.wheelchair, max_cost=limit)
+        coords = [(a.lat, a.lon)]
+        length = sa.dist_m + sb.dist_m
+        if path is not None:
+            coords += list(path[0])
+            length += path[1]
+        coords.append((b.lat, b.lon))
+        if dist_m is not None:
+            length = dist_m
+        secs = dt.timedelta(seconds=math.ceil(length / opts.walk_speed_mps))
+        if start is None:
+            start = end - secs
+        if end is None:
+            end = start + secs
+        return Leg("walk", a, b, start, end, distance_m=length, geometry=coords)
+
+    def walk_between(self, a: Place, b: Place, start: dt.datetime | None, end: dt.datetime | None,
+                     dist_m: float) -> Leg:
+        """A walk between two places snapped here (the ends of an on-demand ride)."""
+        step_free = self.opts.wheelchair
+        return self.walk_leg(a, b, self.snap_place(a, step_free, "origin"), self.snap_place(b, step_free, "destination"),
+                             start, end, dist_m=dist_m)
+
+    def walk_only(self, when: dt.datetime) -> Itinerary | None:
+        """Walking all the way, when within the walking limit."""
+        opts, so, sd = self.opts, self.so, self.sd
+        dist = self.network.walk.point_to_points_m(so, [sd], opts.max_walk_m, step_free_only=opts.wheelchair)[0]
+        dist = float(dist) + so.dist_m + sd.dist_m
+        if not math.isfinite(dist) or dist > opts.max_walk_m:
+            return None
+        start, end = (None, when) if self.arrive_by else (when, None)
+        return Itinerary([self.walk_leg(self.o, self.d, so, sd, start, end, dist_m=dist)])
+
+    # ------------------------------------------------------------------ journeys
+    def itinerary(self, j: Journey, tt: Timetable) -> Itinerary:
+        """The legs of a RAPTOR journey, door to door."""
+        legs: list[Leg] = []
+        rides = [leg for leg in j.legs if leg.kind == "ride"]
+        for leg in j.legs:
+            if leg.kind == "access":
+                stop = rides[0].from_stop
+                legs.append(self.walk_leg(self.o, self.stop_place(tt, stop), self.so, self._stop_snap(tt, stop),
+                                          None, self.at(rides[0].start_s), dist_m=leg.walk_m))
+            elif leg.kind == "egress":
+                stop = rides[-1].to_stop
+                legs.append(self.walk_leg(self.stop_place(tt, stop), self.d, self._stop_snap(tt, stop), self.sd,
+                                          self.at(rides[-1].end_s), None, dist_m=leg.walk_m))
+            elif leg.kind == "transfer":
+                a, b = leg.from_stop, leg.to_stop
+                legs.append(self.walk_leg(self.stop_place(tt, a), self.stop_place(tt, b), self._stop_snap(tt, a),
+                                          self._stop_snap(tt, b), self.at(leg.start_s), self.at(leg.end_s),
+                                          dist_m=leg.walk_m))
+            else:
+                legs.append(self.ride_leg(leg, tt))
+        return Itinerary(legs)
+
+    def ride_leg(self, leg, tt: Timetable) -> Leg:
+        """A ride on a scheduled trip (with its booking terms when it is a ligne virtuelle)."""
+        route = int(leg.route)
+        stops = tt.pattern_stop_list(leg.pattern)[leg.board_pos:leg.alight_pos + 1]
+        geometry = [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops]
+        feed = self.network.feeds[int(tt.route_feed[route])]
+        booking = fixed_ride_booking(self.network, self.tz, tt, leg, self.at)
+        return Leg(
+            mode_of_route_type(int(tt.route_types[route])),
+            self.stop_place(tt, leg.from_stop), self.stop_place(tt, leg.to_stop),
+            self.at(leg.start_s), self.at(leg.end_s),
+            distance_m=polyline_m(geometry),
+            route={"id": tt.route_orig_ids[route], "short_name": tt.route_short_names[route],
+                   "long_name": tt.route_long_names[route], "type": int(tt.route_types[route])},
+            trip_id=tt.trip_orig_ids[leg.trip], headsign=tt.trip_headsigns[leg.trip] or None,
+            agency=agency_name(feed, tt.route_orig_ids[route]),
+            intermediate_stops=max(0, len(stops) - 2), geometry=geometry, headway_based=leg.headway_based,
+            booking=booking[0] if booking else None, deadline=booking[1] if booking else None,
+        )
+
+
+def polyline_m(coords: list[tuple[float, float]]) -> float:
+    """Length of a (lat, lon) polyline in metres."""
+    if len(coords) < 2:
+        return 0.0
+    a = np.asarray(coords)
+    return float(np.sum(haversine_m(a[:-1, 0], a[:-1, 1], a[1:, 0], a[1:, 1])))
+
+
+def agency_name(feed, route_id: str) -> str | None:
+    """Name of the agency running a route (memoised per feed: this runs for every ride leg)."""
+    names = feed.__dict__.get("_route_agency_names")
+    if names is None:
+        agencies = feed.agency
+        by_id = dict(zip(agencies["agency_id"].astype(str), agencies["agency_name"].astype(str)))
+        default = str(agencies["agency_name"].iloc[0]) if len(agencies) else None
+        names = {str(r): (by_id.get(str(a), default) if len(agencies) > 1 else default)
+                 for r, a in zip(feed.routes["route_id"], feed.routes["agency_id"])}
+        names[None] = default
+        feed.__dict__["_route_agency_names"] = names
+    return names.get(route_id, names[None])
