@@ -24,9 +24,9 @@ import pandas as pd
 
 from mobility.errors import DataError
 
-#: largest feed file read (bytes, uncompressed): far above any real feed table, far below a zip bomb
+#: largest feed file read (bytes, uncompressed): above any regional feed table; bounds a zip bomb
 MAX_FILE_BYTES = 2 * 1024 ** 3
-#: longest physical line of a CSV file (characters): real GTFS lines are under 2,000
+#: longest physical line of a CSV file (characters): real GTFS lines are rarely over 1,000
 MAX_LINE_CHARS = 65536
 #: most columns in a CSV header (GTFS tables have fewer than 40, extended ones fewer than 100)
 MAX_COLUMNS = 500

@@ -29,8 +29,6 @@ Severity = Literal["error", "warning"]
 MAX_PER_KIND = 20
 #: service dates outside these years are errors (a "forever" 99991231 would make day loops run for ages)
 MIN_YEAR, MAX_YEAR = 1970, 2199
-#: files that must hold at least one data row (MobilityData: empty_file / missing_required_file)
-REQUIRED_ROWS = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
 
 
 @dataclass(frozen=True)
@@ -94,6 +92,9 @@ def validate_feed(feed: Feed) -> list[Problem]:
     except DataError as exc:
         c.add("error", exc.path or "locations.geojson", exc.line, exc.field, str(exc))
         locations = {}
+    # the most basic problems first: check_feed reports the first error
+    _check_required_rows(c, names, stops, routes, trips, st, fst, locations)
+    _check_timezones(c, agency, stops)
 
     if agency is not None:
         if len(agency) == 0:
@@ -199,8 +200,6 @@ def validate_feed(feed: Feed) -> list[Problem]:
                 c.add("error", "calendar.txt", None, None, "no service is active on any date")
         except DataError as exc:
             c.add("error", exc.path or "calendar.txt", exc.line, exc.field, str(exc))
-    _check_required_rows(c, names, stops, routes, trips, st, fst, locations)
-    _check_timezones(c, agency, stops)
     _check_calendars(c, cal, cd)
     if routes is not None:
         c.rows("error", "routes.txt", routes["route_id"].duplicated().to_numpy(), "route_id",
@@ -336,9 +335,11 @@ def _check_booking_rules(c: _Collector, rules: pd.DataFrame) -> None:
     start_day, start_time = rules["prior_notice_start_day"].to_numpy(), rules["prior_notice_start_time"].to_numpy()
     c.rows("error", f, (bt == 1) & (dmin < 0), "prior_notice_duration_min",
            lambda r: "booking_type 1 (same day) needs prior_notice_duration_min")
-    # a real feed (Lincoln County) gives type 2 with only prior_notice_duration_min: read as the same day
+    # a real feed (Lincoln County) gives type 2 with only prior_notice_duration_min: a warning, and the
+    # planner's reading (mobility.planning.booking.deadline) is stated
     c.rows("warning", f, (bt == 2) & (last_day < 0), "prior_notice_last_day",
-           lambda r: "booking_type 2 (prior days) needs prior_notice_last_day; read as 0 (the service day)")
+           lambda r: "booking_type 2 (prior days) needs prior_notice_last_day; read as: book before the "
+                     "start of the service day")
     c.rows("error", f, (last_day >= 0) & (last_time < 0), "prior_notice_last_time",
            lambda r: "prior_notice_last_day needs prior_notice_last_time")
     c.rows("error", f, (start_day >= 0) & (start_time < 0), "prior_notice_start_time",
