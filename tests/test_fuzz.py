@@ -54,8 +54,12 @@ def _load_and_validate(path: Path) -> int:
 
 def _info(path: Path, osm: Path) -> int:
     from mobility.interfaces.cli import main
+    from mobility.network.build import load_feeds
 
-    return main(["info", "--gtfs", str(path), "--osm", str(osm)])
+    status = main(["info", "--gtfs", str(path), "--osm", str(osm)])
+    if status == 0:
+        _assert_not_empty(load_feeds([path])[0][0])
+    return status
 
 
 def _assert_not_empty(feed) -> None:
