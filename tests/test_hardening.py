@@ -568,3 +568,19 @@ def test_bad_service_catalogues_are_data_errors(tmp_path, suffix, data):
     with pytest.raises(DataError) as info:
         load_services(path)
     assert path.name in str(info.value)
+
+
+def test_placeholder_beside_a_decimal_integer_in_an_integer_column(feed):
+    """Found by the fuzzer: '2.0' and '-999' in one integer column wrote into a read-only array (ValueError)."""
+    data = rows(feed / "stops.txt")
+    if "wheelchair_boarding" not in data[0]:
+        data[0].append("wheelchair_boarding")
+        for r in data[1:]:
+            r.append("")
+    col = data[0].index("wheelchair_boarding")
+    data[1][col], data[2][col] = "2.0", "-999"
+    write_rows(feed / "stops.txt", data)
+    feeds, problems = load_feeds([feed])
+    wb = feeds[0].stops["wheelchair_boarding"].to_numpy()
+    assert wb[0] == 2 and wb[1] == 0
+    assert any("placeholder" in p.message for p in problems)

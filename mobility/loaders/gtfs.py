@@ -193,7 +193,8 @@ class _Typer:
         out[empty] = default
         if slow.any():
             idx = np.flatnonzero(slow)
-            num = pd.to_numeric(pd.Series(raw[idx], dtype=object), errors="coerce").to_numpy(dtype=float)
+            # a copy: a float result is returned as a read-only view under pandas copy-on-write
+            num = pd.to_numeric(pd.Series(raw[idx], dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
             bad = ~np.isfinite(num) | (num != np.round(num))
             if bad.any():
                 pos = int(idx[np.argmax(bad)])
