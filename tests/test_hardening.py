@@ -584,3 +584,18 @@ def test_placeholder_beside_a_decimal_integer_in_an_integer_column(feed):
     wb = feeds[0].stops["wheelchair_boarding"].to_numpy()
     assert wb[0] == 2 and wb[1] == 0
     assert any("placeholder" in p.message for p in problems)
+
+
+def test_health_names_the_data_error_that_stopped_the_load(feed, caplog):
+    from mobility.interfaces.web import create_app, holder_of
+
+    set_cell(feed / "agency.txt", "agency_timezone", "Mars/Olympus_Mons")
+    with caplog.at_level(logging.ERROR, logger="mobility.interfaces.web"):
+        app = create_app({"MOBILITY_GTFS": [str(feed)], "MOBILITY_OSM": str(DEFAULT_OSM_PATH)})
+        assert not holder_of(app).wait(60)
+    resp = app.test_client().get("/api/health")
+    assert resp.status_code == 503
+    body = resp.get_json()
+    assert body["status"] == "error" and "agency_timezone" in body["message"] and "Mars" in body["message"]
+    logged = [r for r in caplog.records if "could not be loaded" in r.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is None  # one line, no traceback

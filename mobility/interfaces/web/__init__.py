@@ -81,6 +81,9 @@ class ContextHolder:
             self.load_seconds = time.time() - t0
             log.info("context loaded in %.1f s", self.load_seconds)
             log_problems(getattr(self._ctx.planner.network, "problems", []))
+        except MobilityError as exc:  # bad data: its one-line message says what and where, no traceback
+            log.error("data could not be loaded: %s", exc)
+            self._error = exc
         except BaseException as exc:  # reported by /api/health and every API call
             log.exception("context failed to load")
             self._error = exc
@@ -91,6 +94,11 @@ class ContextHolder:
         """Block until loaded (or failed); True when a context is available."""
         self._ready.wait(timeout)
         return self._ctx is not None
+
+    @property
+    def error_message(self) -> str | None:
+        """The one-line message of a data error that stopped the load (None otherwise)."""
+        return str(self._error) if isinstance(self._error, MobilityError) else None
 
     @property
     def status(self) -> str:

@@ -146,6 +146,8 @@ def health():
         problems = getattr(ctx.planner.network, "problems", [])
         body["validation"] = {"warnings": sum(p.severity == "warning" for p in problems),
                               "problems": [p.to_dict() for p in problems[:MAX_HEALTH_PROBLEMS]]}
+    elif status == "error" and holder.error_message:
+        body["message"] = holder.error_message  # e.g. "trips.txt, line 4, field 'trip_id': ... repeated"
     resp = jsonify(body)
     resp.status_code = 200 if status == "ok" else 503
     if status != "ok":

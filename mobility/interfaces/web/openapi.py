@@ -189,6 +189,7 @@ def openapi_document() -> dict[str, Any]:
     health = {"type": "object", "required": ["status", "version"],
               "properties": {"status": {"type": "string", "enum": ["ok", "loading", "error"]},
                              "version": {"type": "string"}, "uptime_s": {"type": "number"},
+                             "message": {"type": "string", "description": "why the data failed to load"},
                              "load_seconds": {"type": "number"}, "sites": {"type": "integer"},
                              "stops": {"type": "integer"},
                              "service_dates": {"type": "array", "items": {"type": "string", "format": "date"},
