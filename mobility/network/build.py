@@ -309,7 +309,7 @@ def load_feeds(gtfs_paths: Sequence[Path]) -> tuple[list[Feed], list[Problem]]:
 
 def extent_problems(stops: pd.DataFrame, walk: StreetNetwork, osm_path: Path) -> list[Problem]:
     """Stops and streets must describe the same place: none linked is an error (an extract of another region,
-    swapped latitude/longitude), most unlinked a warning (an extract that covers part of the network)."""
+    swapped latitude/longitude), some unlinked a warning (an extract that covers part of the network)."""
     n = len(stops)
     linked = int((stops["snap_edge"].to_numpy() >= 0).sum()) if n else 0
     if n and linked == 0:
