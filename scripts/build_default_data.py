@@ -4,8 +4,10 @@
 The official Mouvéo GTFS and an OpenStreetMap extract cannot be downloaded, so the project ships a
 *deterministic reconstruction*:
 
-* ``communes.geojson``  approximate commune areas: Voronoi cells of the fact centroids, each clipped to
-  a disc whose radius makes the cell area match the fact area, small gaps closed.  NOT official boundaries.
+* ``communes.geojson``  the real commune boundaries: IGN Admin Express COG 2018 (simplified by
+  france-geojson), Licence Ouverte / Etalab, read from ``../shared/audomarois/communes.geojson`` (resolved
+  next to the repository, ``--shared`` to change it).  The territory outline is their union.  Regeneration
+  needs that folder and says so (exit status 2) when it is absent; the generated files are committed.
 * ``osm/audomarois.osm.pbf``  a synthetic road network in real OSM tagging (towns as street grids sized
   by population, departmental roads between towns, the A26, footways/steps, address nodes).
 * ``gtfs/audomarois/``  a GTFS + GTFS-Flex v2 feed (Mouvéo lines 1/3/4/5, regional coaches, TER at
@@ -15,10 +17,14 @@ The official Mouvéo GTFS and an OpenStreetMap extract cannot be downloaded, so 
   from the road distance (one-way streets used by a line get ``oneway:bus=no``).
 * ``services.csv``  public-service sites placed on generated addresses.
 
+Everything generated lies inside the real commune it is named after: the street grid of a town, its
+addresses, its named streets (a "Route de X" keeps its name only while it stays in the town) and the stops
+(named after the commune whose polygon holds them).  TAD zones are unions of whole commune polygons.
+
 Everything is derived from the facts with fixed rules (no randomness; pseudo-variation comes from
 SHA-256 hashes of stable keys), outputs are sorted and carry no timestamp, so two runs are byte-identical.
 
-Usage: ``python scripts/build_default_data.py [--out DIR] [--facts DIR]``
+Usage: ``python scripts/build_default_data.py [--out DIR] [--facts DIR] [--shared DIR]``
 """
 
 from __future__ import annotations
@@ -39,19 +45,24 @@ import numpy as np
 import osmium
 import shapely
 from osmium.osm.mutable import Node, Way
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from scipy.spatial import Delaunay
-from shapely.geometry import MultiPoint, Point, Polygon, mapping
+from shapely.geometry import LineString, Point, mapping, shape
 from shapely.ops import unary_union
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "audomarois"
 TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
 TO_WGS = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
 
 SAINT_OMER = "62765"
 FEED_START, FEED_END = dt.date(2026, 8, 31), dt.date(2027, 8, 31)
 OSM_TIMESTAMP = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-GAP_CLOSING_M = 700.0
+#: address points and town streets keep this far inside their commune's boundary (metres)
+ADDRESS_INSET_M = 3.0
+BOUNDARY_ATTRIBUTION = "IGN Admin Express, Licence Ouverte"
+BOUNDARY_SOURCE = ("IGN Admin Express COG 2018, simplified by github gregoiredavid/france-geojson (mapshaper), "
+                   "Licence Ouverte / Etalab; via ../shared/audomarois/communes.geojson")
 
 #: town-centre points printed in Wikipedia infoboxes (see the shared facts, services.csv coord_method
 #: 'wikipedia-town-centre'); nearer the built-up centre than the area centroid.  Other communes use the centroid.
@@ -162,82 +173,39 @@ def parse_hm(text: str) -> int:
     return int(h) * 3600 + int(m) * 60
 
 
-def geom_to_wgs(geom, nd: int = 7):
-    """Reproject a Lambert-93 geometry to WGS84 lon/lat rounded to ``nd`` decimals (1e-7 deg ≈ 1 cm)."""
-    def fn(xy):
-        lon, lat = TO_WGS.transform(xy[:, 0], xy[:, 1])
-        return np.round(np.column_stack([lon, lat]), nd)
-    return shapely.transform(geom, fn)
+def round_geom(geom, nd: int = 7):
+    """Coordinates rounded to ``nd`` decimals (the published polygons have 5: rounding changes nothing there)."""
+    return shapely.transform(geom, lambda xy: np.round(xy, nd))
 
 
 # ---------------------------------------------------------------------------------------------- communes
-def clip_convex(poly: list[tuple], nx: float, ny: float, c: float) -> list[tuple]:
-    """Sutherland–Hodgman: keep the part of a convex polygon where nx*x + ny*y <= c."""
-    out = []
-    for k in range(len(poly)):
-        p, q = poly[k], poly[(k + 1) % len(poly)]
-        fp, fq = nx * p[0] + ny * p[1] - c, nx * q[0] + ny * q[1] - c
-        if fp <= 0:
-            out.append(p)
-        if (fp < 0 < fq) or (fq < 0 < fp):
-            t = fp / (fp - fq)
-            out.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
-    return out
+class SharedDataMissing(Exception):
+    """The shared reference data (real commune boundaries) is not where the generator looks for it."""
 
 
-def power_cells(pts: np.ndarray, weights: np.ndarray, region) -> list:
-    """Power diagram (weighted Voronoi) cells of the seeds, intersected with the region."""
-    x0, y0, x1, y1 = region.bounds
-    box = [(x0 - 1, y0 - 1), (x1 + 1, y0 - 1), (x1 + 1, y1 + 1), (x0 - 1, y1 + 1)]
-    sq = (pts ** 2).sum(axis=1)
-    cells = []
-    for i in range(len(pts)):
-        poly = box
-        for j in np.argsort(((pts - pts[i]) ** 2).sum(axis=1), kind="stable")[1:17]:
-            nx, ny = 2 * (pts[j] - pts[i])
-            poly = clip_convex(poly, nx, ny, sq[j] - sq[i] - weights[j] + weights[i])
-            if len(poly) < 3:
-                break
-        cells.append(Polygon(poly).intersection(region) if len(poly) >= 3 else Polygon())
-    return cells
+def load_boundaries(shared: Path, communes: list[dict]) -> tuple[dict, dict]:
+    """The real commune polygons: (insee -> lon/lat geometry as published, insee -> Lambert-93 geometry)."""
+    path = shared / "communes.geojson"
+    if not path.is_file():
+        raise SharedDataMissing(f"{path} not found: regenerating the default data needs the shared reference data "
+                                "(real commune boundaries); the generated files in data/ are committed and need "
+                                "no regeneration")
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    wgs = {str(f["properties"]["insee"]): shape(f["geometry"]) for f in features}
+    missing = sorted({c["insee"] for c in communes} - set(wgs))
+    if missing:
+        raise SystemExit(f"{path}: no boundary for the communes {', '.join(missing)}")
+    wgs = {c["insee"]: wgs[c["insee"]] for c in communes}
+
+    def fn(xy):
+        x, y = TO_L93.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+    return wgs, {k: shapely.transform(g, fn) for k, g in wgs.items()}
 
 
-def commune_areas(communes: list[dict]) -> dict[str, Polygon]:
-    """Approximate commune areas: a territory made of discs sized by the fact areas (gaps closed, total area
-    = sum of fact areas), partitioned by a power diagram of the seeds whose weights are tuned so that each
-    cell area ≈ the fact area.  Deterministic (fixed iteration counts)."""
-    seeds = {}
-    for c in communes:
-        x, y = to_l93(float(c["lon"]), float(c["lat"]))
-        if c["insee"] == SAINT_OMER:  # the area centroid lies in the marsh, 2 km north of the town
-            tx, ty = to_l93(*TOWN_CENTRES[SAINT_OMER][:2])
-            x, y = 0.35 * x + 0.65 * tx, 0.35 * y + 0.65 * ty
-        seeds[c["insee"]] = (x, y)
-    codes = [c["insee"] for c in communes]
-    target = np.array([float(c["area_km2"]) * 1e6 for c in communes])
-    pts = np.array([seeds[k] for k in codes])
-
-    def region_for(scale: float):
-        discs = unary_union([Point(p).buffer(scale * math.sqrt(a / math.pi), 32) for p, a in zip(pts, target)])
-        closed = discs.buffer(GAP_CLOSING_M, 16).buffer(-GAP_CLOSING_M, 16)
-        return unary_union([Polygon(g.exterior) for g in shapely.get_parts(closed)])  # no holes
-
-    lo, hi = 0.8, 1.6
-    for _ in range(14):  # bisection: territory area = sum of the fact areas
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if region_for(mid).area < target.sum() else (lo, mid)
-    region = region_for(hi)
-    weights = np.zeros(len(pts))
-    for _ in range(24):  # weight update: a larger weight pushes the cell boundaries outwards
-        areas = np.array([c.area for c in power_cells(pts, weights, region)])
-        weights += 0.5 * 2 * (target - areas) / math.pi
-    cells = power_cells(pts, weights, region)
-    out = {}
-    for k, geom in zip(codes, cells):
-        parts = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon"
-                 and (g.area > 20000 or g.contains(Point(seeds[k])))]
-        out[k] = shapely.make_valid(unary_union(parts))
-    return out
+def geodesic_area_km2(geom) -> float:
+    """Area on the WGS84 ellipsoid of a lon/lat polygon (the shared file's own measure)."""
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(geom)[0]) / 1e6
 
 
 def town_centre(c: dict, cell) -> tuple[float, float]:
@@ -286,6 +254,10 @@ class Town:
     used_names: set = field(default_factory=set)
     perimeter: list = field(default_factory=list)
     centre_node: int = 0
+    area: object = None  # the commune polygon (Lambert-93) shrunk by ADDRESS_INSET_M: addresses stay inside
+
+    def holds(self, x: float, y: float) -> bool:
+        return bool(shapely.contains_xy(self.area, x, y))
 
 
 def street_names(c: dict, count: int) -> list[str]:
@@ -325,10 +297,13 @@ def add_addresses(net: Net, town: Town, street: str, runs: list[list[int]]) -> N
             dx, dy = (x1 - x0) / seg, (y1 - y0) / seg
             x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
             for side, number in ((1, 2 * k + 1), (-1, 2 * k + 2)):
+                ax, ay = x - side * 8 * dy, y + side * 8 * dx
+                if not town.holds(ax, ay):  # the street runs along the commune boundary: no house across it
+                    continue
                 tags = {"addr:housenumber": str(number), "addr:street": street, "addr:city": town.name}
                 if town.insee in POSTCODES:
                     tags["addr:postcode"] = POSTCODES[town.insee]
-                nid = net.node(x - side * 8 * dy, y + side * 8 * dx, tags)
+                nid = net.node(ax, ay, tags)
                 net.addresses.append((nid, town.insee, street, number))
             k += 1
             d += spacing
@@ -338,16 +313,20 @@ REQUIRED_NUMBERS: dict[str, list[tuple[str, int]]] = {}
 
 
 def build_town(net: Net, c: dict, cell) -> Town:
-    """Street grid (rotated, clipped to the commune area) with tertiary axes and residential streets."""
+    """Street grid (rotated, clipped to the commune polygon: nodes and street segments inside it) with
+    tertiary axes and residential streets."""
     pop = int(c["population"])
     cx, cy = town_centre(c, cell)
     town = Town(c["insee"], c["name"], pop, (cx, cy))
+    town.area = cell.buffer(-ADDRESS_INSET_M)
+    shapely.prepare(town.area)
     n, block = grid_size(pop)
     town.n = n
     angle = math.radians(-15 + 30 * hval("angle", c["insee"]))
     ca, sa = math.cos(angle), math.sin(angle)
     half = n / 2.0
     inner = cell.buffer(-15)
+    shapely.prepare(inner)
     for i in range(n + 1):
         for j in range(n + 1):
             u, v = (i - half) * block, (j - half) * block
@@ -357,7 +336,11 @@ def build_town(net: Net, c: dict, cell) -> Town:
             x, y = cx + u * ca - v * sa, cy + u * sa + v * ca
             if inner.contains(Point(x, y)) or (i, j) == (n // 2, n // 2):
                 town.grid[(i, j)] = net.node(x, y)
-    town.grid = keep_connected(town.grid, (n // 2, n // 2))
+
+    def inside(a, b) -> bool:  # a street segment between two grid nodes stays in the commune
+        return town.area.contains(LineString([net.xy(town.grid[a]), net.xy(town.grid[b])]))
+
+    town.grid = keep_connected(town.grid, (n // 2, n // 2), inside)
     town.centre_node = town.grid[(n // 2, n // 2)]
     names = street_names(c, 2 * (n + 1))
     centre_idx = n // 2
@@ -370,13 +353,17 @@ def build_town(net: Net, c: dict, cell) -> Town:
     big = pop >= 3000
     for (orient, idx), name in zip(lines, names):
         keys = [(k, idx) for k in range(n + 1)] if orient == "ew" else [(idx, k) for k in range(n + 1)]
-        runs, run = [], []
+        runs, run, prev = [], [], None
         for key in keys:
-            if key in town.grid:
+            if key in town.grid and (not run or inside(prev, key)):
                 run.append(town.grid[key])
+            elif key in town.grid:  # the segment from prev leaves the commune: a new run starts here
+                runs.append(run)
+                run = [town.grid[key]]
             elif run:
                 runs.append(run)
                 run = []
+            prev = key
         if run:
             runs.append(run)
         runs = [r for r in runs if len(r) >= 2]
@@ -408,14 +395,14 @@ def urban_speed(insee: str, name: str, central: bool) -> dict:
     return {"maxspeed": "FR:urban"} if hval("implicit", insee, name) < 0.5 else {"maxspeed": "50"}
 
 
-def keep_connected(grid: dict, start) -> dict:
-    """Keep the grid nodes 4-connected to the centre node."""
+def keep_connected(grid: dict, start, linked) -> dict:
+    """Keep the grid nodes 4-connected to the centre node through segments accepted by ``linked(a, b)``."""
     seen, todo = {start}, [start]
     while todo:
         i, j = todo.pop()
         for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
             k = (i + di, j + dj)
-            if k in grid and k not in seen:
+            if k in grid and k not in seen and linked((i, j), k):
                 seen.add(k)
                 todo.append(k)
     return {k: v for k, v in grid.items() if k in seen}
@@ -430,6 +417,8 @@ def add_footpaths(net: Net, town: Town) -> None:
         if a not in town.grid or b not in town.grid:
             continue
         (x0, y0), (x1, y1) = net.xy(town.grid[a]), net.xy(town.grid[b])
+        if not town.area.contains(LineString([(x0, y0), (x1, y1)])):
+            continue
         m1 = net.node(x0 + (x1 - x0) * 0.4, y0 + (y1 - y0) * 0.4)
         m2 = net.node(x0 + (x1 - x0) * 0.6, y0 + (y1 - y0) * 0.6)
         name = f"Passage {town.name}" if k == 0 else None
@@ -474,7 +463,9 @@ def connect_towns(net: Net, a: Town, b: Town, cls: str, ref: str | None, towns: 
     refs = [pa] + [net.node(x, y) for x, y in pts] + [pb]
     total = len(refs) - 1
     n_in = min(2, max(1, total // 4))
-    pieces = [(refs[: n_in + 1], a, b), (refs[n_in: total - n_in + 1], None, None), (refs[total - n_in:], b, a)]
+    k_a = named_prefix(net, a, refs, n_in)
+    k_b = named_prefix(net, b, refs[::-1], n_in)
+    pieces = [(refs[: k_a + 1], a, b), (refs[k_a: total - k_b + 1], None, None), (refs[total - k_b:], b, a)]
     if total < 3:
         pieces = [(refs, None, None)]
     for seg, town, other in pieces:
@@ -494,6 +485,15 @@ def connect_towns(net: Net, a: Town, b: Town, cls: str, ref: str | None, towns: 
                 town.street_nodes[name] = seg
                 add_addresses(net, town, name, [seg])
         net.way(seg, tags)
+
+
+def named_prefix(net: Net, town: Town, refs: list[int], most: int) -> int:
+    """How many of the first ``most`` segments of a road leaving ``town`` stay inside its commune (they carry
+    the town's street name and addresses; the rest of the road is rural and unnamed)."""
+    k = 0
+    while k < most and k + 1 < len(refs) and town.area.contains(LineString([net.xy(refs[k]), net.xy(refs[k + 1])])):
+        k += 1
+    return k
 
 
 def road_links(towns: dict) -> dict[tuple, tuple]:
@@ -994,11 +994,12 @@ def densify_line(line: dict, keys: list[Stop], g: BusGraph, net: Net, towns: dic
 
 def whole_minute_offsets(seconds: list[float]) -> list[int]:
     """Cumulative running times rounded to whole minutes; between consecutive stops at least one minute and at
-    least the segment time rounded down to whole minutes (rounding never makes a segment much too fast)."""
+    least the segment time rounded to the nearest minute (rounding never makes a segment much too fast: a
+    110 s run between two far-apart stops gets 2 minutes, not 1)."""
     out, acc = [0], 0.0
     for s in seconds:
         acc += s
-        out.append(max(out[-1] + max(60, int(s // 60) * 60), int(round(acc / 60.0)) * 60))
+        out.append(max(out[-1] + max(60, int(round(s / 60.0)) * 60), int(round(acc / 60.0)) * 60))
     return out
 
 
@@ -1079,7 +1080,7 @@ def calendar_files(cal: dict) -> tuple[list, list]:
     return cal_rows, sorted(dates)
 
 
-def build_gtfs(out: Path, lines: list[dict], stops: dict, patterns: dict, net: Net, towns: dict, cells: dict,
+def build_gtfs(out: Path, lines: list[dict], stops: dict, patterns: dict, net: Net, boundaries: dict,
                communes: list[dict], calendar_rows: list[dict]) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*"):
@@ -1148,7 +1149,7 @@ def build_gtfs(out: Path, lines: list[dict], stops: dict, patterns: dict, net: N
                         stop_times.append([trip_id, hms(arr), hms(dep), st.stop_id, "", k + 1, 0, 0, 1,
                                            "", "", "", ""])
     # TAD (GTFS-Flex v2)
-    zones = tad_zones(communes, cells, stops)
+    zones = tad_zones(communes, boundaries, stops)
     booking = [["RES_J2H", 1, 120, "", "", "",
                 "Réservation au plus tard 2 h avant le trajet au " + FICTION_PHONE.replace("+33 ", "0") +
                 " (numéro fictif : reconstitution, le vrai numéro de réservation n'est pas connu)", FICTION_PHONE, ""],
@@ -1192,8 +1193,9 @@ def build_gtfs(out: Path, lines: list[dict], stops: dict, patterns: dict, net: N
     for zid, (name, geom, members) in sorted(zones.items()):
         features.append({"type": "Feature", "id": zid,
                          "properties": {"stop_name": name, "stop_desc": "Communes: " + ", ".join(members) +
-                                        " (zone reconstructed: communes without a fixed-line stop)"},
-                         "geometry": mapping(geom_to_wgs(geom))})
+                                        " (zone reconstructed: the communes without a fixed-line stop; "
+                                        "union of their IGN Admin Express boundaries)"},
+                         "geometry": mapping(round_geom(geom))})
     write_json(out / "locations.geojson", {"type": "FeatureCollection", "features": features})
     return {"stops": len(stops), "trips": len(trips), "stop_times": len(stop_times), "zones": len(zones)}
 
@@ -1217,7 +1219,9 @@ def backbone_starts(spec: str, ter_calls: list | None, direction: int, offsets: 
     return [(t, False) for t in kept]
 
 
-def tad_zones(communes: list[dict], cells: dict, stops: dict) -> dict:
+def tad_zones(communes: list[dict], boundaries: dict, stops: dict) -> dict:
+    """Zone id -> (name, union of the member communes' lon/lat polygons, member names): whole communes, as
+    French TAD zones are defined, so the communes a zone serves are exactly its members."""
     served = {s.insee for s in stops.values() if s.insee}
     groups = {k: [] for k in TAD_RULES}
     for c in sorted(communes, key=lambda c: c["name"]):
@@ -1233,7 +1237,7 @@ def tad_zones(communes: list[dict], cells: dict, stops: dict) -> dict:
         else:
             zid = "TAD-EPER"
         groups[zid].append(c)
-    return {zid: (TAD_RULES[zid], unary_union([cells[c["insee"]] for c in members]),
+    return {zid: (TAD_RULES[zid], unary_union([boundaries[c["insee"]] for c in members]),
                   [c["name"] for c in members]) for zid, members in groups.items() if members}
 
 
@@ -1243,13 +1247,13 @@ def write_json(path: Path, obj) -> None:
 
 
 # -------------------------------------------------------------------------------------------------- main
-def build(out: Path, facts: Path) -> dict:
+def build(out: Path, facts: Path, shared: Path = SHARED) -> dict:
     communes = sorted(read_csv(facts / "communes.csv"), key=lambda c: c["insee"])
+    boundaries, cells = load_boundaries(shared, communes)
     services = read_csv(facts / "services.csv")
     lines = read_csv(facts / "network.csv")
     calendar_rows = read_csv(facts / "calendar.csv")
     collect_required_numbers(services)
-    cells = commune_areas(communes)
 
     net = Net()
     towns = {c["insee"]: build_town(net, c, cells[c["insee"]]) for c in communes}
@@ -1272,13 +1276,15 @@ def build(out: Path, facts: Path) -> dict:
 
     out.mkdir(parents=True, exist_ok=True)
     write_osm(net, out / "osm" / "audomarois.osm.pbf")
-    summary = build_gtfs(out / "gtfs" / "audomarois", lines, stops, patterns, net, towns, cells, communes, calendar_rows)
+    summary = build_gtfs(out / "gtfs" / "audomarois", lines, stops, patterns, net, boundaries, communes,
+                         calendar_rows)
     header = ["id", "name", "categories", "commune", "insee", "address", "lat", "lon", "coord_quality",
               "opening_hours", "wheelchair", "phone", "status", "source", "note"]
     write_csv(out / "services.csv", header, svc_rows)
-    write_communes(out / "communes.geojson", communes, cells)
+    write_communes(out / "communes.geojson", communes, boundaries)
     summary.update(nodes=len(net.nodes), ways=len(net.ways), addresses=len(net.addresses), services=len(svc_rows),
-                   communes=len(communes), territory_km2=round(unary_union(list(cells.values())).area / 1e6, 1))
+                   communes=len(communes),
+                   territory_km2=round(sum(geodesic_area_km2(g) for g in boundaries.values()), 1))
     return summary
 
 
@@ -1290,28 +1296,37 @@ def ensure_required_addresses(net: Net, towns: dict) -> None:
                 raise SystemExit(f"required address {number} {street} ({insee}) was not generated")
 
 
-def write_communes(path: Path, communes: list[dict], cells: dict) -> None:
+def write_communes(path: Path, communes: list[dict], boundaries: dict) -> None:
+    """The real boundaries as published (IGN Admin Express), with the attributes of the fact table."""
     features = []
     for c in communes:
-        geom = cells[c["insee"]]
+        geom = boundaries[c["insee"]]
         features.append({"type": "Feature", "properties": {
             "insee": c["insee"], "name": c["name"], "epci": c["epci"], "population": int(c["population"]),
-            "area_km2": round(geom.area / 1e6, 2),
-            "source": "reconstructed: Voronoi cell of the area centroid (Saint-Omer: seed moved towards the town "
-                      "centre) clipped to a disc sized to the fact area, gaps closed; NOT the official boundary; "
+            "population_year": int(c["population_year"]), "area_km2": round(geodesic_area_km2(geom), 2),
+            "source": "boundary: " + BOUNDARY_SOURCE + "; population: INSEE (population municipale); "
                       "attributes from data/facts/communes.csv"},
-            "geometry": mapping(geom_to_wgs(geom))})
-    write_json(path, {"type": "FeatureCollection", "features": features})
+            "geometry": mapping(round_geom(geom))})
+    write_json(path, {"type": "FeatureCollection", "attribution": BOUNDARY_ATTRIBUTION,
+                      "licence": "Licence Ouverte / Etalab 2.0", "source": BOUNDARY_SOURCE,
+                      "features": features})
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=ROOT / "data", help="output folder (default: the repo's data/)")
     ap.add_argument("--facts", type=Path, default=ROOT / "data" / "facts", help="fact tables folder")
+    ap.add_argument("--shared", type=Path, default=SHARED,
+                    help="shared reference data with the real commune boundaries (default: ../shared/audomarois "
+                         "next to the repository)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     REQUIRED_NUMBERS.clear()
-    summary = build(args.out, args.facts)
+    try:
+        summary = build(args.out, args.facts, args.shared)
+    except SharedDataMissing as exc:
+        print(f"build_default_data: {exc}", file=sys.stderr)
+        return 2
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     print("build_default_data: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
     return 0

@@ -15,10 +15,8 @@ WINDOW = (dt.time(8, 0), dt.time(9, 0))
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    from mobility.planning.context import load_context
-
-    return load_context()
+def ctx(embedded_context):
+    return embedded_context
 
 
 @pytest.fixture(scope="module")
@@ -329,7 +327,8 @@ def test_adding_a_line_never_worsens_and_improves_near_it(ctx):
 
 
 def test_adding_a_tad_zone_never_worsens_and_improves_near_it(ctx):
-    from mobility.analysis.scenario import compare, load_scenario
+    from mobility.analysis.comparison import compare
+    from mobility.analysis.scenario import load_scenario
 
     zone = load_scenario(EXAMPLE)[1]
     [r] = compare(ctx, (zone,), DAY, WINDOW, categories=["france_services"], step_min=20)

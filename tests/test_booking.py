@@ -58,3 +58,15 @@ def test_same_day_notice_moves_the_earliest_pickup_and_type2_closes_the_day():
 def test_phone_display():
     assert bk.phone_display("+33 3 53 48 00 00") == "03 53 48 00 00"
     assert bk.phone_display("(770) 528-1053") == "(770) 528-1053"
+
+
+def test_same_day_rule_with_a_start_day_opens_on_that_day():
+    """booking_type 1 without prior_notice_duration_max may give prior_notice_start_day/time (GTFS)."""
+    rule = _rule(booking_type=1, prior_notice_duration_min=60, prior_notice_start_day=7,
+                 prior_notice_start_time_s=8 * 3600)
+    pickup = dt.datetime(2026, 12, 10, 9, 0, tzinfo=TZ)
+    assert bk.opening(rule, pickup, dt.date(2026, 12, 10), TZ) == dt.datetime(2026, 12, 3, 8, 0, tzinfo=TZ)
+    assert bk.deadline(rule, pickup, dt.date(2026, 12, 10), TZ) == dt.datetime(2026, 12, 10, 8, 0, tzinfo=TZ)
+    # with a maximum duration, the start day does not apply
+    capped = _rule(booking_type=1, prior_notice_duration_min=60, prior_notice_duration_max=24 * 60)
+    assert bk.opening(capped, pickup, dt.date(2026, 12, 10), TZ) == dt.datetime(2026, 12, 9, 9, 0, tzinfo=TZ)

@@ -458,6 +458,11 @@ def test_hostile_json_bodies_are_400(app, body):
     assert resp.get_json()["error"]["code"] == "bad_request"
 
 
+def test_nested_survey_body_is_400(app):
+    resp = app.test_client().post("/api/survey", data="[" * 8000 + "]" * 8000, content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "bad_request"
+
+
 def test_oversized_json_body_is_413(app):
     resp = app.test_client().post("/api/plan", data="[" * 100_000, content_type="application/json")
     assert resp.status_code == 413

@@ -191,6 +191,7 @@ def test_english_switch(server, page):
     "/operateur/",
     f"/operateur/?from=Delettes&to=svc-001&date={DAY}&time=08%3A00",
     f"/operateur/imprimer?from=Delettes&to=svc-001&date={DAY}&time=08%3A00",
+    f"/planificateur/?to=france_services&date={DAY}&time=08%3A00&window=60",
 ])
 def test_axe_no_serious_violation(server, browser, path):
     source = _axe_source()
@@ -210,6 +211,98 @@ def test_axe_no_serious_violation(server, browser, path):
     finally:
         context.close()
 
+
+def _outline_probes(offset_m: float = 500.0, n: int = 24) -> tuple[list, list]:
+    """Points ``offset_m`` inside and outside the real territory outline (union of data/communes.geojson),
+    evenly spread along it, as [lat, lon]."""
+    import json
+
+    import numpy as np
+    import shapely
+    from pyproj import Transformer
+    from shapely.geometry import shape
+
+    root = Path(__file__).resolve().parent.parent
+    feats = json.loads((root / "data" / "communes.geojson").read_text(encoding="utf-8"))["features"]
+    to_l93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    to_wgs = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+    union = shapely.union_all([shape(f["geometry"]) for f in feats])
+    outline = shapely.transform(union, lambda xy: np.column_stack(to_l93.transform(xy[:, 0], xy[:, 1])))
+    inner = max(shapely.get_parts(outline.buffer(-offset_m)), key=lambda g: g.area).exterior
+    outer = outline.buffer(offset_m).exterior
+    probes_in, probes_out = [], []
+    for k in range(n):
+        v = outline.exterior.interpolate(k / n, normalized=True)
+        for ring, acc in ((inner, probes_in), (outer, probes_out)):
+            p = ring.interpolate(ring.project(v))
+            lon, lat = to_wgs.transform(p.x, p.y)
+            acc.append([lat, lon])
+    return probes_in, probes_out
+
+
+def test_planner_map_lambert93_real_outline_screenshot(server, page, tmp_path):
+    """The planner page draws the real commune boundaries in Lambert-93 with names, TAD zones, numbered lines,
+    legend, scale, north arrow, caption and source line; the screenshot is kept (MOBILITY_SCREENSHOT_DIR)."""
+    from pyproj import Transformer
+
+    page.goto(f"{server}/planificateur/?to=france_services&date={DAY}&time=08:00&window=60&lang=fr")
+    page.wait_for_selector("#map[data-ready='1']", timeout=60000)
+    assert page.get_attribute("#map", "data-crs") == "EPSG:2154"
+    # the page's projection is Lambert-93: same metres as pyproj for the Saint-Omer station
+    xy = page.evaluate("(() => { const p = window.mobilityL93.project(L.latLng(50.75389, 2.26694));"
+                       " return [p.x, p.y]; })()")
+    ref = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(2.26694, 50.75389)
+    assert abs(xy[0] - ref[0]) < 0.01 and abs(xy[1] - ref[1]) < 0.01, (xy, ref)
+    assert page.locator("path.commune").count() == 89
+    # the drawn outline is the real one: points 500 m inside it are on a commune, points 500 m outside are not
+    page.locator("#map").scroll_into_view_if_needed()
+    probes_in, probes_out = _outline_probes()
+    hits = page.evaluate("""(probes) => {
+        const map = window.mobilityPlannerMap, box = map.getContainer().getBoundingClientRect();
+        return probes.map(([lat, lon]) => {
+          const p = map.latLngToContainerPoint([lat, lon]);
+          return document.elementsFromPoint(box.left + p.x, box.top + p.y)
+            .some(e => e.classList && e.classList.contains('commune'));
+        });
+    }""", probes_in + probes_out)
+    assert all(hits[:len(probes_in)]), hits[:len(probes_in)]
+    assert not any(hits[len(probes_in):]), hits[len(probes_in):]
+    import json
+
+    feats = json.loads((Path(__file__).resolve().parent.parent / "data" / "communes.geojson").read_text("utf-8"))
+    towns = {f["properties"]["name"] for f in feats["features"] if f["properties"]["population"] >= 2000}
+    assert set(page.locator(".commune-label.main-town").all_text_contents()) == towns  # 2,000 residents or more
+    shown = set(page.locator(".commune-label.main-town:not(.label-hidden)").all_inner_texts())
+    assert shown == towns  # none hidden at the overview: a clashing name moves a little instead
+    assert page.locator("path.tad-zone").count() == 4
+    assert page.get_attribute("path.tad-zone >> nth=0", "fill") == "url(#tad-hatch)"
+    assert set(page.locator(".tad-label").all_inner_texts()) >= {"TAD Pays de Lumbres", "TAD Pays de Fauquembergues"}
+    assert {"1", "3", "4", "5", "R1", "R2", "R3", "R4"} <= set(page.locator(".line-number").all_text_contents())
+    assert {"R1", "R2", "R3", "R4"} <= set(page.locator(".line-number:not(.label-hidden)").all_text_contents())
+    legend = page.inner_text(".planner-legend")
+    assert "Zone TAD" in legend and "France services" in legend and "Limite communale" in legend
+    assert page.locator(".leaflet-control-scale-line").count() == 1 and page.locator(".north-arrow").count() == 1
+    caption = page.inner_text("#map-caption")
+    assert "1 décembre 2026" in caption and "08:00" in caption and "médiane" in caption and "TAD" in caption
+    assert page.inner_text("#map-source").startswith(
+        "Données : réseau reconstruit, limites IGN Admin Express, populations INSEE")
+    out = Path(os.environ.get("MOBILITY_SCREENSHOT_DIR") or tmp_path) / "planner_map.png"
+    page.locator("#map").screenshot(path=str(out))
+    assert out.stat().st_size > 30_000
+    # zoomed in, every commune is named
+    page.evaluate("window.mobilityPlannerMap.setZoom(6)")
+    page.wait_for_function("document.querySelectorAll('.commune-label').length === 89")
+    assert page.locator(".commune-label:not(.label-hidden)").count() > 60
+    assert not page.console_errors, page.console_errors
+    # in English: legend, caption and source line follow the page language
+    page.goto(f"{server}/planificateur/?to=france_services&date={DAY}&time=08:00&window=60&lang=en")
+    page.wait_for_selector("#map[data-ready='1']", timeout=60000)
+    assert "TAD zone (on-demand transport)" in page.inner_text(".planner-legend")
+    caption = page.inner_text("#map-caption")
+    assert "Tuesday" in caption and "1 December 2026" in caption and "median" in caption
+    assert page.inner_text("#map-source").startswith(
+        "Data: reconstructed network, IGN Admin Express boundaries, INSEE populations")
+    assert not page.console_errors, page.console_errors
 
 SATURDAY_ROUND_TRIP = ("from=Th%C3%A9rouanne&to=svc-001&date=2026-12-05&time=09%3A00&arrive_by=0&return_after_min=60"
                        "&booked_at=2026-11-30T10%3A00")

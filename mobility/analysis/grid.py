@@ -4,17 +4,23 @@ Cells
     Squares of ``cell_m`` metres (default 200) in a local equirectangular frame centred on the territory
     (:class:`mobility.geo.LocalProjection`, accurate to ~0.5 % over the Audomarois).  That frame is an
     affine map of longitude/latitude, so a cell is also an exact lon/lat rectangle: unions of cells
-    (isochrones) are computed directly in degrees and stay exactly nested.  Kept cells: those
-    intersecting at least one commune area.  A cell is *evaluated at its centre*, like a door: the
+    (isochrones) are computed directly in degrees and stay exactly nested.  The grid is clipped to the
+    territory outline (the union of the commune polygons, ``Grid.outline``): kept cells are those whose
+    centre lies inside a commune, so every kept cell belongs to exactly one commune, and isochrone
+    polygons are cut along the outline.  A cell is *evaluated at its centre*, like a door: the
     centre is snapped to the nearest walkable edge (at most :data:`DOOR_SNAP_MAX_M`, the planner's own
     rule); a centre farther than that is "outside the network" (``snapped == False``).
 
 Population
     Each commune's population is spread over its cells in proportion to the OSM address points of the
-    commune inside each cell (``weighting="addresses"``, default), or uniformly over the cells whose
-    centre lies in the commune (``"uniform"``, also the fallback for a commune without address
-    points).  ``pop_cell / pop_commune / pop_value`` is the sparse (cell, commune, inhabitants) table;
-    per commune the values add up to the commune's population exactly (up to float rounding).
+    commune inside each cell (``weighting="addresses"``, default: the built-up cells), or uniformly over
+    the cells whose centre lies in the commune (``"uniform"``, also the fallback for a commune without
+    address points).  A cell holds the residents of its own commune only: an address point whose square
+    is not kept (its centre lies outside the territory) or belongs to a neighbouring commune (a square
+    across the boundary) counts in the nearest cell of its own commune, so no resident is dropped or
+    evaluated in another commune.
+    ``pop_cell / pop_commune / pop_value`` is the sparse (cell, commune, inhabitants) table; per commune
+    the values add up to the commune's population exactly (up to float rounding).
 
 Walking links
     ``access(...)`` gives, for every cell, the stops within ``max_walk_m`` along the streets (CSR by
@@ -73,6 +79,7 @@ class Grid:
     pop_commune: np.ndarray
     pop_value: np.ndarray
     weighting: str
+    outline: object = None  # union of the commune polygons (shapely, lon/lat)
     _access: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -182,22 +189,36 @@ def build_grid(communes: pd.DataFrame, network, cell_m: float = DEFAULT_CELL_M, 
     lat_e = proj.to_latlon(0.0, y0 + cell_m * np.arange(ny + 1))[0]
     gx, gy = np.meshgrid(np.arange(nx), np.arange(ny))
     gx, gy = gx.ravel(), gy.ravel()
-    boxes = shapely.box(lon_e[gx], lat_e[gy], lon_e[gx + 1], lat_e[gy + 1])
     tree = shapely.STRtree(geoms)
-    hit_box, _ = tree.query(boxes, predicate="intersects")
-    keep = np.unique(hit_box)
-    ix, iy = gx[keep], gy[keep]
+    centres = shapely.points((lon_e[gx] + lon_e[gx + 1]) / 2, (lat_e[gy] + lat_e[gy + 1]) / 2)
+    src, dst = tree.query(centres, predicate="within")
+    src, first = np.unique(src, return_index=True)  # a centre on a shared boundary: one commune
+    ix, iy = gx[src], gy[src]
+    commune = dst[first].astype(np.int64)
     lat = (lat_e[iy] + lat_e[iy + 1]) / 2
     lon = (lon_e[ix] + lon_e[ix + 1]) / 2
-    centres = shapely.points(lon, lat)
-    src, dst = tree.query(centres, predicate="within")
-    commune = np.full(len(ix), -1, np.int64)
-    commune[src] = dst
     snaps = network.walk.snap_many(lat, lon, DOOR_SNAP_MAX_M)
     grid = Grid(cell_m, proj, x0, y0, nx, ny, ix, iy, lat, lon, snaps, commune, np.zeros(len(ix)),
-                np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), weighting)
+                np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), weighting, shapely.union_all(geoms))
     _distribute_population(grid, communes, network, geoms, tree, weighting)
     return grid
+
+
+def _nearest_cell_of_commune(grid: Grid, lat: np.ndarray, lon: np.ndarray, commune: np.ndarray) -> np.ndarray:
+    """The cell of each point's own commune with the nearest centre (-1 for a commune without cells)."""
+    from scipy.spatial import cKDTree
+
+    out = np.full(len(lat), -1, np.int64)
+    x, y = grid.proj.to_xy(lat, lon)
+    cx, cy = grid.proj.to_xy(grid.lat, grid.lon)
+    for c in np.unique(commune):
+        cells = np.nonzero(grid.commune == c)[0]
+        if len(cells) == 0:
+            continue
+        pts = np.nonzero(commune == c)[0]
+        _, k = cKDTree(np.column_stack([cx[cells], cy[cells]])).query(np.column_stack([x[pts], y[pts]]))
+        out[pts] = cells[k]
+    return out
 
 
 def _distribute_population(grid: Grid, communes: pd.DataFrame, network, geoms, tree, weighting: str) -> None:
@@ -208,7 +229,12 @@ def _distribute_population(grid: Grid, communes: pd.DataFrame, network, geoms, t
         a = network.addresses
         alat, alon = a["lat"].to_numpy(float), a["lon"].to_numpy(float)
         src, dst = tree.query(shapely.points(alon, alat), predicate="within")
+        src, first = np.unique(src, return_index=True)
+        dst = dst[first]
         cell = grid.cell_of(alat[src], alon[src])
+        stray = np.nonzero((cell < 0) | (grid.commune[cell] != dst))[0]
+        if len(stray):
+            cell[stray] = _nearest_cell_of_commune(grid, alat[src][stray], alon[src][stray], dst[stray])
         ok = cell >= 0
         pairs = pd.DataFrame({"com": dst[ok], "cell": cell[ok]}).value_counts().reset_index(name="n")
         for com, g in pairs.groupby("com"):

@@ -3,7 +3,8 @@
 The polygon of threshold ``t`` is the union of the grid cells whose statistic (default: the median over
 the departures of the window) is ``<= t`` minutes.  Cells are exact lon/lat rectangles sharing corner
 coordinates (see :mod:`mobility.analysis.grid`), and each polygon is built as the union of the previous
-one and the cells of the new band, so the polygons are valid and nested (15 ⊂ 30 ⊂ 45 ⊂ 60).
+one and the cells of the new band, so the polygons are valid and nested (15 ⊂ 30 ⊂ 45 ⊂ 60); each is then
+cut along the territory outline (``Grid.outline``), which keeps them nested.
 Properties: ``time_min`` (the threshold), ``band`` ("15-30"), ``area_km2``, ``population`` (inhabitants
 of the cells inside), ``statistic``.
 """
@@ -37,8 +38,9 @@ def isochrone_polygons(surface: Surface, thresholds_min=DEFAULT_THRESHOLDS_MIN, 
         geom = shapely.union_all(parts)
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
+        clipped = geom.intersection(g.outline) if g.outline is not None else geom
         inside = np.nonzero(values <= t)[0]
-        out.append({"time_min": t, "band": f"{prev_t}-{t}", "geometry": geom,
+        out.append({"time_min": t, "band": f"{prev_t}-{t}", "geometry": clipped,
                     "area_km2": round(len(inside) * (g.cell_m / 1000.0) ** 2, 3),
                     "population": round(float(g.population[inside].sum()), 1)})
         prev_geom, prev_t = geom, t

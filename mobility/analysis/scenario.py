@@ -652,14 +652,6 @@ def without_routes(tt, route_ids: set[str]):
     return replace(tt, pattern_can_board=board, pattern_can_alight=alight)
 
 
-@dataclass
-class ScenarioResult:
-    category: str
-    baseline: object  # Surface
-    scenario: object  # Surface
-    table: pd.DataFrame  # per threshold: population gaining / losing access
-
-
 def difference_table(base, scen, thresholds_min=(15, 30, 45, 60), stat: str = "p50") -> pd.DataFrame:
     pop = base.grid.population
     a, b = base.stat_min(stat), scen.stat_min(stat)
@@ -672,30 +664,3 @@ def difference_table(base, scen, thresholds_min=(15, 30, 45, 60), stat: str = "p
                      "population_gaining": round(float(pop[inb & ~ina].sum())),
                      "population_losing": round(float(pop[ina & ~inb].sum()))})
     return pd.DataFrame(rows)
-
-
-def compare(ctx, changes, date: dt.date, window, *, categories=None, step_min: int = 5, cell_m: float = 200.0,
-            limit_min: int = 90, percentile: int = 50, thresholds_min=(15, 30, 45, 60), options=None,
-            executor=None, progress: bool = False, modes: str = "transit+tad") -> list[ScenarioResult]:
-    """Baseline vs scenario for each category (default: the categories of the changed sites)."""
-    from mobility.analysis.executors import SurfaceJob, register_context, run_jobs
-    from mobility.planning.planner import PlanOptions
-
-    cats = list(categories or affected_categories(ctx, changes))
-    if not cats:
-        raise InputError("the scenario changes no site: name the categories to compare (--category, e.g. "
-                         "france_services)")
-    key = register_context(ctx)
-    opts = options or PlanOptions()
-    jobs = []
-    for cat in cats:
-        for scen in ((), tuple(changes)):
-            jobs.append(SurfaceJob(key, cat, date, tuple(window), step_min, "to", cell_m, limit_min, (int(percentile),),
-                                   opts, scen, cat, modes))
-    res = run_jobs(jobs, executor, progress=progress, desc="scenario surfaces")
-    out = []
-    stat = f"p{int(percentile)}"
-    for i, cat in enumerate(cats):
-        base, scen = res[2 * i].surface(ctx), res[2 * i + 1].surface(ctx)
-        out.append(ScenarioResult(cat, base, scen, difference_table(base, scen, thresholds_min, stat)))
-    return out

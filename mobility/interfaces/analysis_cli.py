@@ -3,6 +3,7 @@
 Examples::
 
     mobility isochrone --to france_services --date 2026-12-01 --window 08:00-10:00 --out map.png
+    mobility isochrone --to france_services --out map.png --lang en --map-size large   # every commune named
     mobility isochrone --from 50.7500,2.2520 --date 2026-12-01 --window 08:00-10:00 --step-min 1 --out iso.gpkg
     mobility access --category france_services --date 2026-12-01 --window 08:00-10:00 --out table.csv
     mobility access --category france_services --no-tad          # public transport only (default: + TAD)
@@ -88,6 +89,12 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "booked in advance)")
 
 
+def _map_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the map's text (fr)")
+    p.add_argument("--map-size", choices=["standard", "large"], default="standard",
+                   help="PNG map size: standard (names of the main towns) or large (every commune named)")
+
+
 def _executor_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--dask", metavar="ADDRESS", help="run the batch on a Dask scheduler (tcp://host:8786)")
@@ -131,7 +138,8 @@ def register(sub) -> None:
                         "largest --percentiles value)")
     p.add_argument("--thresholds", type=_ints, default=(15, 30, 45, 60), help="isochrone minutes (15,30,45,60)")
     p.add_argument("--out", action="append", required=True, metavar="PATH",
-                   help="map.png, isochrones .geojson/.gpkg or cells .csv; repeatable")
+                   help="map.png (Lambert-93), isochrones .geojson/.gpkg or cells .csv; repeatable")
+    _map_args(p)
     p.set_defaults(handler=run_isochrone)
 
     a = sub.add_parser("access", help="accessibility table: per commune and category, time to the nearest site")
@@ -151,7 +159,8 @@ def register(sub) -> None:
     _common(s)
     s.add_argument("--percentile", type=int, default=50, help="statistic over departures (50 = median)")
     s.add_argument("--thresholds", type=_ints, default=(15, 30, 45, 60), help="minutes (15,30,45,60)")
-    s.add_argument("--out", metavar="PATH", help="difference map PNG (one per category: suffixed)")
+    s.add_argument("--out", metavar="PATH", help="difference map PNG, Lambert-93 (one per category: suffixed)")
+    _map_args(s)
     s.add_argument("--csv", metavar="PATH", help="table of population gaining/losing access")
     _executor_args(s)
     s.set_defaults(handler=run_scenario)
@@ -172,7 +181,7 @@ def run_isochrone(args: argparse.Namespace) -> int:
     for out in args.out:
         suffix = Path(out).suffix.lower()
         if suffix == ".png":
-            render_surface(ctx, s, out, stat)
+            render_surface(ctx, s, out, stat, lang=args.lang, size=args.map_size)
         elif suffix in (".geojson", ".json", ".gpkg"):
             write_isochrones(s, out, args.thresholds, stat)
         elif suffix == ".csv":
@@ -218,7 +227,8 @@ def run_access(args: argparse.Namespace) -> int:
 
 def run_scenario(args: argparse.Namespace) -> int:
     from mobility.analysis.maps import render_difference
-    from mobility.analysis.scenario import compare, load_scenario
+    from mobility.analysis.comparison import compare
+    from mobility.analysis.scenario import load_scenario
 
     import pandas as pd
 
@@ -240,8 +250,7 @@ def run_scenario(args: argparse.Namespace) -> int:
             out = Path(args.out)
             if len(results) > 1:
                 out = out.with_name(f"{out.stem}_{r.category}{out.suffix}")
-            render_difference(ctx, r.baseline, r.scenario, out, stat,
-                              f"Scenario: {'; '.join(c.describe() for c in changes)}\n{r.baseline.describe(stat)}")
+            render_difference(ctx, r.baseline, r.scenario, out, stat, lang=args.lang, size=args.map_size)
             print(f"wrote {out}")
     if args.csv:
         pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)

@@ -62,10 +62,14 @@ def deadline(rule: BookingRule, pickup: dt.datetime, day: dt.date, tz,
 
 def opening(rule: BookingRule, pickup: dt.datetime, day: dt.date, tz,
             runs_on: Callable[[str, dt.date], bool] | None = None) -> dt.datetime | None:
-    """First moment bookings are taken, or None when open any time before the deadline."""
+    """First moment bookings are taken, or None when open any time before the deadline.
+
+    Same-day rules (type 1) open ``prior_notice_duration_max`` minutes before the pickup or, when that is not
+    given, on ``prior_notice_start_day`` like prior-day rules (type 2) -- GTFS allows the start day for type 1
+    when no maximum duration is set."""
     if rule.booking_type == 1 and rule.prior_notice_duration_max >= 0:
         return pickup - dt.timedelta(minutes=rule.prior_notice_duration_max)
-    if rule.booking_type == 2 and rule.prior_notice_start_day >= 0:
+    if rule.booking_type in (1, 2) and rule.prior_notice_start_day >= 0:
         d = _days_before(day, rule.prior_notice_start_day, rule.prior_notice_service_id, runs_on)
         secs = rule.prior_notice_start_time_s if rule.prior_notice_start_time_s >= 0 else 0
         return after(service_day_origin(d, tz), secs)

@@ -8,7 +8,10 @@ earlier (he waits).  A run therefore only propagates the labels it improves.
 Labels are the same as in :mod:`mobility.routing.raptor`: per round ``k`` (= vehicles boarded) and stop, a
 bag of (time, walk_m) labels (``pareto=True``; the walking budget ``max_walk_m`` bounds access +
 transfers + egress exactly like the planner), or a single time label (``pareto=False``, plain RAPTOR with
-per-round arrays).  The bag insertion rule is the planner kernel's own (:func:`raptor._bag_slot`).
+per-round arrays).  The round's steps are the planner kernel's own, shared as compiled functions of
+:mod:`mobility.routing.raptor`: the patterns to scan (``_patterns_to_scan``), the boarding rule (``_first_trip``,
+``_first_run``), the alighting time (``_alighting_s``), a change of vehicle (``_change``) and the bag insertion
+(``_bag_slot``); only the pruning and what a round records differ.
 
 Output: a :class:`StopProfile` -- for every stop, the list of labels that were *created* during the runs,
 each tagged with the run it was created in.  Every entry is a real journey; together they contain, for
@@ -43,7 +46,8 @@ from numba import njit
 
 from mobility.errors import InputError
 from mobility.network.timetable import Timetable
-from mobility.routing.raptor import INF, _bag_slot, _dom
+from mobility.routing.raptor import (INF, _alighting_s, _bag_slot, _change, _dom, _first_run, _first_trip,
+                                     _patterns_to_scan)
 
 __all__ = ["StopProfile", "run_times", "profile_from", "profile_to", "merge_profiles"]
 
@@ -118,21 +122,8 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
         for k in range(1, K1):
             if r_cnt == 0:
                 break
-            q_cnt = 0
-            for i in range(r_cnt):
-                s = r_list[i]
-                r_marked[s] = 0
-                for e in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
-                    p = stop_patterns[e]
-                    pos = stop_pattern_pos[e]
-                    if can_board[pattern_stop_ptr[p] + pos] == 0:
-                        continue
-                    if first_pos[p] < 0:
-                        q_pat[q_cnt] = p
-                        q_cnt += 1
-                        first_pos[p] = pos
-                    elif pos < first_pos[p]:
-                        first_pos[p] = pos
+            q_cnt = _patterns_to_scan(r_list, r_cnt, r_marked, stop_pattern_ptr, stop_patterns, stop_pattern_pos,
+                                      can_board, pattern_stop_ptr, first_pos, q_pat)
             r_cnt = 0
             l_cnt = 0
             for qi in range(q_cnt):
@@ -153,10 +144,7 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                         for b in range(rb_n):
                             if rb_t[b] >= INF:
                                 continue
-                            if freq:
-                                t = rb_t[b] + trip_arr[tb + pos] + alight_wait[p]
-                            else:
-                                t = trip_arr[tb + rb_t[b] * n + pos]
+                            t = _alighting_s(rb_t[b], p, pos, n, tb, freq, trip_arr, alight_wait)
                             w = rb_w[b]
                             if t > bound or w > max_walk:
                                 continue
@@ -203,22 +191,12 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                             if t >= INF:
                                 continue
                             if freq:
-                                run = max(freq_start[p], t + board_wait[p] - trip_dep[tb + pos])
+                                run = _first_run(freq_start, board_wait, trip_dep, p, tb, pos, t)
                                 if run >= freq_end[p]:
                                     continue
                                 tv = run
                             else:
-                                lo = 0
-                                hi = T
-                                while lo < hi:
-                                    mid = (lo + hi) >> 1
-                                    if trip_dep[tb + mid * n + pos] < t:
-                                        lo = mid + 1
-                                    else:
-                                        hi = mid
-                                if wheelchair:
-                                    while lo < T and trip_wch[tp0 + lo] != 1:
-                                        lo += 1
+                                lo = _first_trip(trip_dep, tb, n, pos, T, t, wheelchair, trip_wch, tp0)
                                 if lo >= T:
                                     continue
                                 tv = lo
@@ -242,14 +220,7 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                         continue
                     w0 = L_w[k, q, b]
                     for f in range(fp_ptr[q] - 1, fp_ptr[q + 1]):
-                        if f < fp_ptr[q]:
-                            s = q
-                            t = t0 + slack
-                            w = w0
-                        else:
-                            s = fp_to[f]
-                            t = t0 + fp_dur[f] + slack
-                            w = w0 + fp_walk[f]
+                        s, t, w, _ = _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack)
                         if t > bound or w > max_walk:
                             continue
                         if _dominated_earlier(t, w, R_t, R_w, R_n, k, s, use_walk):

@@ -137,6 +137,73 @@ def _pruned(t, w, k_stop_bags_t, k_stop_bags_w, k_stop_n, k, stop, tg_t, tg_w, t
 
 
 @njit(cache=True)
+def _patterns_to_scan(r_list, r_cnt, r_marked, stop_pattern_ptr, stop_patterns, stop_pattern_pos, can_board,
+                      pattern_stop_ptr, first_pos, q_pat):
+    """The patterns through the marked stops, each from its first boardable marked position (``first_pos``);
+    clears the marks. Returns how many patterns were put in ``q_pat``."""
+    q_cnt = 0
+    for ri in range(r_cnt):
+        s = r_list[ri]
+        r_marked[s] = 0
+        for e in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
+            p = stop_patterns[e]
+            pos = stop_pattern_pos[e]
+            if can_board[pattern_stop_ptr[p] + pos] == 0:
+                continue
+            if first_pos[p] < 0:
+                q_pat[q_cnt] = p
+                q_cnt += 1
+                first_pos[p] = pos
+            elif pos < first_pos[p]:
+                first_pos[p] = pos
+    return q_cnt
+
+
+@njit(cache=True)
+def _first_run(freq_start, board_wait, trip_dep, p, tb, pos, t):
+    """Start of the run of headway-based pattern ``p`` that a rider ready at ``t`` boards at ``pos`` (the
+    expected wait included, see the timetable docstring); ``freq_end[p]`` or later when none is left."""
+    return max(freq_start[p], t + board_wait[p] - trip_dep[tb + pos])
+
+
+@njit(cache=True)
+def _first_trip(trip_dep, tb, n, pos, T, t, wheelchair, trip_wch, tp0):
+    """Offset in its pattern of the first trip leaving position ``pos`` at or after ``t`` (step-free trips
+    only for a wheelchair request): the boarding rule of RAPTOR, shared by the single and range kernels;
+    ``T`` when there is none."""
+    lo = 0
+    hi = T
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if trip_dep[tb + mid * n + pos] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    if wheelchair:
+        while lo < T and trip_wch[tp0 + lo] != 1:
+            lo += 1
+    return lo
+
+
+@njit(cache=True)
+def _alighting_s(tv, p, pos, n, tb, freq, trip_arr, alight_wait):
+    """Arrival at position ``pos`` of the vehicle boarded as ``tv`` (a trip's offset in its pattern, or the
+    start of a run of a headway-based pattern)."""
+    if freq:
+        return tv + trip_arr[tb + pos] + alight_wait[p]
+    return trip_arr[tb + tv * n + pos]
+
+
+@njit(cache=True)
+def _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack):
+    """Change ``f`` after alighting at stop ``q`` at ``t0`` having walked ``w0``: ``f = fp_ptr[q] - 1`` is
+    staying at ``q``, else footpath ``f``. Returns (stop, ready time, walk, footpath or -1)."""
+    if f < fp_ptr[q]:
+        return q, t0 + slack, w0, -1
+    return fp_to[f], t0 + fp_dur[f] + slack, w0 + fp_walk[f], f
+
+
+@njit(cache=True)
 def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, pattern_trip_ptr, trip_times_ptr,
                    trip_arr, trip_dep, is_freq, freq_start, freq_end, board_wait, alight_wait,
                    stop_pattern_ptr, stop_patterns, stop_pattern_pos,
@@ -228,21 +295,8 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
             break
         rounds_done = k
         # collect patterns through stops with new ready labels
-        q_cnt = 0
-        for ri in range(r_cnt):
-            s = r_list[ri]
-            r_marked[s] = 0
-            for e in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
-                p = stop_patterns[e]
-                pos = stop_pattern_pos[e]
-                if can_board[pattern_stop_ptr[p] + pos] == 0:
-                    continue
-                if first_pos[p] < 0:
-                    q_pat[q_cnt] = p
-                    q_cnt += 1
-                    first_pos[p] = pos
-                elif pos < first_pos[p]:
-                    first_pos[p] = pos
+        q_cnt = _patterns_to_scan(r_list, r_cnt, r_marked, stop_pattern_ptr, stop_patterns, stop_pattern_pos,
+                                  can_board, pattern_stop_ptr, first_pos, q_pat)
         r_cnt = 0
         l_cnt = 0
         # route scans
@@ -265,10 +319,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                     for b in range(rb_n):
                         if rb_t[b] >= INF:
                             continue
-                        if freq:
-                            t = rb_t[b] + trip_arr[tb + pos] + alight_wait[p]
-                        else:
-                            t = trip_arr[tb + rb_t[b] * n + pos]
+                        t = _alighting_s(rb_t[b], p, pos, n, tb, freq, trip_arr, alight_wait)
                         w = rb_w[b]
                         if _pruned(t, w, L_t, L_w, L_n, k, s, tg_t, tg_w, tg_n, eg_min_s, eg_min_w,
                                    max_walk, use_walk):
@@ -324,22 +375,12 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                         if t >= INF:
                             continue
                         if freq:
-                            run = max(freq_start[p], t + board_wait[p] - trip_dep[tb + pos])
+                            run = _first_run(freq_start, board_wait, trip_dep, p, tb, pos, t)
                             if run >= freq_end[p]:
                                 continue
                             tv = run
                         else:
-                            lo = 0
-                            hi = T
-                            while lo < hi:
-                                mid = (lo + hi) >> 1
-                                if trip_dep[tb + mid * n + pos] < t:
-                                    lo = mid + 1
-                                else:
-                                    hi = mid
-                            if wheelchair:
-                                while lo < T and trip_wch[tp0 + lo] != 1:
-                                    lo += 1
+                            lo = _first_trip(trip_dep, tb, n, pos, T, t, wheelchair, trip_wch, tp0)
                             if lo >= T:
                                 continue
                             tv = lo
@@ -365,16 +406,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                     continue
                 w0 = L_w[k, q, b]
                 for f in range(fp_ptr[q] - 1, fp_ptr[q + 1]):
-                    if f < fp_ptr[q]:
-                        s = q
-                        t = t0 + slack
-                        w = w0
-                        ff = -1
-                    else:
-                        s = fp_to[f]
-                        t = t0 + fp_dur[f] + slack
-                        w = w0 + fp_walk[f]
-                        ff = f
+                    s, t, w, ff = _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack)
                     if _pruned(t, w, R_t, R_w, R_n, k, s, tg_t, tg_w, tg_n, eg_min_s, eg_min_w,
                                max_walk, use_walk):
                         continue

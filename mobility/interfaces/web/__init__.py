@@ -13,17 +13,17 @@ Templates and static files live in the top-level ``web/`` folder. The context lo
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from mobility.config import PROJECT_ROOT
 from mobility.errors import MobilityError
+from mobility.interfaces.web.state import (ContextHolder, LoadingError, error_response, holder_of,  # noqa: F401
+                                           wants_json)
 
 log = logging.getLogger(__name__)
 
@@ -42,92 +42,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MOBILITY_PLAN_CACHE_SIZE": 512,           # answers of /api/plan kept in memory (same request, same answer)
     "JSON_SORT_KEYS": False,
 }
-
-
-class LoadingError(MobilityError):
-    """The data is still loading (or failed to load): the API answers 503."""
-
-    code = "loading"
-    http_status = 503
-
-
-class ContextHolder:
-    """The process-wide :class:`~mobility.planning.context.Context`, loaded once, lazily in a thread."""
-
-    def __init__(self, context=None, loader_kwargs: Mapping[str, Any] | None = None) -> None:
-        self._ctx = context
-        self._error: BaseException | None = None
-        self._kwargs = dict(loader_kwargs or {})
-        self._ready = threading.Event()
-        self.started_at = time.time()
-        self.load_seconds: float | None = 0.0 if context is not None else None
-        self.extras: dict[str, Any] = {}  # per-context caches (GeoJSON layers, plan answers)
-        self.extras_lock = threading.Lock()
-        if context is not None:
-            self._ready.set()
-
-    def start(self) -> None:
-        """Start loading in a daemon thread (no-op when already loaded)."""
-        if self._ready.is_set():
-            return
-        threading.Thread(target=self._load, name="mobility-context-loader", daemon=True).start()
-
-    def _load(self) -> None:
-        from mobility.planning.context import load_context
-
-        t0 = time.time()
-        try:
-            self._ctx = load_context(**self._kwargs)
-            self.load_seconds = time.time() - t0
-            log.info("context loaded in %.1f s", self.load_seconds)
-            log_problems(getattr(self._ctx.planner.network, "problems", []))
-        except MobilityError as exc:  # bad data: its one-line message says what and where, no traceback
-            log.error("data could not be loaded: %s", exc)
-            self._error = exc
-        except BaseException as exc:  # reported by /api/health and every API call
-            log.exception("context failed to load")
-            self._error = exc
-        finally:
-            self._ready.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until loaded (or failed); True when a context is available."""
-        self._ready.wait(timeout)
-        return self._ctx is not None
-
-    @property
-    def error_message(self) -> str | None:
-        """The one-line message of a data error that stopped the load (None otherwise)."""
-        return str(self._error) if isinstance(self._error, MobilityError) else None
-
-    @property
-    def status(self) -> str:
-        if self._ctx is not None:
-            return "ok"
-        return "error" if self._error is not None else "loading"
-
-    def get(self):
-        """The context, or LoadingError (503) while it loads or when it failed."""
-        if self._ctx is not None:
-            return self._ctx
-        if self._error is not None:
-            raise LoadingError("the data could not be loaded; see the server log")
-        raise LoadingError("the data is still loading; retry in a few seconds")
-
-
-def log_problems(problems, most: int = 50) -> None:
-    """The validation warnings of the data, one log line each (the first ``most``), then a count."""
-    for p in problems[:most]:
-        log.warning("data validation: %s", p)
-    if len(problems) > most:
-        log.warning("data validation: ... and %d more (see /api/health or mobility info --json)", len(problems) - most)
-    elif not problems:
-        log.info("data validation: no warning")
-
-
-def wants_json() -> bool:
-    """API paths answer JSON errors; pages answer HTML."""
-    return request.path.startswith("/api/") or request.path == "/api"
 
 
 def current_lang() -> str:
@@ -174,6 +88,9 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(planner_pages.bp)
+    from mobility.interfaces.web import observatory
+
+    observatory.init_app(app)  # journal of plan requests, survey, dashboard
     _register_vendor(app)
     from mobility.interfaces.web import i18n
 
@@ -241,22 +158,6 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     return app
 
 
-def error_response(status: int, code: str, message: str):
-    """JSON ``{"error": {code, message}}`` on API paths, a small HTML page elsewhere."""
-    if wants_json():
-        resp = jsonify({"error": {"code": code, "message": message}})
-        resp.status_code = status
-    else:
-        from mobility.interfaces.web.i18n import translator
-
-        lang = getattr(g, "lang", "fr")
-        resp = Response(render_template("error.html", status=status, code=code, message=message,
-                                        lang=lang, t=translator(lang)), status=status, mimetype="text/html")
-    if status == 503:
-        resp.headers["Retry-After"] = "5"
-    return resp
-
-
 def _register_vendor(app: Flask) -> None:
     """Leaflet from the ``xstatic-leaflet`` package at /static/vendor/leaflet/ (no CDN)."""
     from flask import abort, send_from_directory
@@ -282,7 +183,3 @@ def _lang_switch_url() -> str:
     other = "en" if getattr(g, "lang", "fr") == "fr" else "fr"
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", other)]
     return request.path + "?" + urlencode(args)
-
-
-def holder_of(app: Flask) -> ContextHolder:
-    return app.extensions["mobility"]

@@ -11,28 +11,18 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from mobility import __version__
-from mobility.errors import InputError, NotFoundError
-from mobility.interfaces.web import holder_of
+from mobility.errors import InputError, MobilityError, NotFoundError
+from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.layers import LAYERS, layer_bytes
 from mobility.interfaces.web.openapi import MAX_HEALTH_PROBLEMS
 from mobility.interfaces.web.params import MAX_TEXT, json_object, number, plan_request, text
-from mobility.interfaces.web.planning import AnswerCache, plan_json
+from mobility.interfaces.web.planning import answer_cache, plan_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _ctx():
     return holder_of(current_app).get()
-
-
-def answer_cache() -> AnswerCache:
-    holder = holder_of(current_app)
-    cache = holder.extras.get("plan_cache")
-    if cache is None:
-        with holder.extras_lock:
-            cache = holder.extras.setdefault("plan_cache",
-                                             AnswerCache(current_app.config["MOBILITY_PLAN_CACHE_SIZE"]))
-    return cache
 
 
 def _lang(values) -> str:
@@ -51,9 +41,20 @@ def plan():
         values = json_object(request.get_data(cache=True))  # size bounded by MAX_CONTENT_LENGTH
     else:
         values = request.args
-    req = plan_request(values)
-    ctx = _ctx()
-    return jsonify(plan_json(ctx, req, answer_cache()))
+    from mobility.interfaces.web.observatory import journal_plan
+
+    req = None
+    try:
+        req = plan_request(values)
+        answer = plan_json(_ctx(), req, answer_cache())
+    except MobilityError as exc:  # journaled like a served request (every request, cached or not)
+        journal_plan("api", req, error=exc)
+        raise
+    ref = journal_plan("api", req, answer)
+    resp = jsonify(answer)
+    if ref:  # what a client quotes to POST /api/survey (the JSON answer stays as cached)
+        resp.headers["X-Observatory-Ref"] = ref
+    return resp
 
 
 @bp.get("/geocode")
@@ -110,22 +111,19 @@ def isochrones():
     """Access-time areas (isochrones, GeoJSON) to a site or a category, from ``mobility.analysis``."""
     import datetime as dt
 
+    from mobility.analysis.isochrones import isochrones_geojson
     from mobility.interfaces.web.params import when_of
-    from mobility.interfaces.web.planner_pages import analysis_api
 
     target = text(request.args, "to", required=True)
     when = when_of(request.args)
     window = int(number(request.args, "window", 60, 15, 240, integer=True))
-    fn = analysis_api()
-    if fn is None:
-        raise NotFoundError("isochrones are not available in this version")
     ctx = _ctx()
     end = min(when + dt.timedelta(minutes=window), dt.datetime.combine(when.date(), dt.time(23, 59)))
     key = ("isochrones", target.casefold(), when, end)
     cache = answer_cache()
     hit = cache.get(key)
     if hit is None:
-        hit = fn(ctx, target, when.date(), (when.time(), end.time()))
+        hit = isochrones_geojson(ctx, target, when.date(), (when.time(), end.time()))
         cache.put(key, hit)
     return jsonify(hit)
 

@@ -1,8 +1,11 @@
 """Vector layers of the territory as GeoJSON, built from our own data so the map works with no internet.
 
-Layers: ``communes`` (areas, population), ``roads`` (named ways of the walk network, merged by name),
-``stops``, ``lines`` (one line string per route: its longest trip), ``tad_zones`` (on-demand areas),
-``services`` (public-service sites). Each is built once per context and kept serialised in memory.
+Layers: ``communes`` (areas, population, ``main_town`` and a ``label`` point [lon, lat] on the town),
+``roads`` (named ways of the walk network, merged by name),
+``stops``, ``lines`` (one line string per route: its longest trip), ``tad_zones`` (on-demand areas, with
+their names and a ``label`` point), ``services`` (public-service sites).  Lines and zones come from
+:mod:`mobility.analysis.territory`, like the PNG maps'.  Each is built once per context and kept serialised
+in memory.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from typing import Any, Callable
 import numpy as np
 import shapely
 from shapely.geometry import mapping
+
+from mobility.analysis.territory import main_towns, route_paths
+from mobility.analysis.territory import tad_zones as zone_layers
 
 LAYERS = ("communes", "roads", "stops", "lines", "tad_zones", "services")
 _DIGITS = 5
@@ -40,10 +46,12 @@ def communes(ctx) -> dict:
     if ctx.communes is None:
         return _fc([])
     feats = []
-    for row in ctx.communes.itertuples(index=False):
+    main = main_towns(ctx.communes).to_numpy()
+    for k, row in enumerate(ctx.communes.itertuples(index=False)):
         geom = shapely.simplify(row.geometry, 0.0003, preserve_topology=True)
         feats.append(_feature(mapping(geom), {"insee": row.insee, "name": row.name,
-                                              "population": int(row.population)}))
+                                              "population": int(row.population), "main_town": bool(main[k]),
+                                              "label": _round([float(row.lon), float(row.lat)])}))
     return _fc(feats)
 
 
@@ -80,42 +88,19 @@ def stops(ctx) -> dict:
 
 
 def lines(ctx) -> dict:
-    feats = []
-    for feed in ctx.planner.network.feeds:
-        st, trips, routes = feed.stop_times, feed.trips, feed.routes
-        if st is None or not len(st):
-            continue
-        stops_df = feed.stops.set_index("stop_id")
-        counts = st.groupby("trip_id").size()
-        trip_route = trips.set_index("trip_id")["route_id"]
-        best = counts.groupby(trip_route.reindex(counts.index).to_numpy()).idxmax()
-        for r in routes.itertuples(index=False):
-            trip = best.get(r.route_id)
-            if trip is None:
-                continue
-            seq = st[st["trip_id"] == trip].sort_values("stop_sequence")["stop_id"]
-            pts = stops_df.reindex(seq)[["stop_lon", "stop_lat"]].dropna().to_numpy().tolist()
-            if len(pts) < 2:
-                continue
-            color = str(getattr(r, "route_color", "") or "")
-            feats.append(_feature({"type": "LineString", "coordinates": pts},
-                                  {"id": str(r.route_id), "short_name": str(r.route_short_name or ""),
-                                   "long_name": str(r.route_long_name or ""),
-                                   "color": f"#{color}" if len(color) == 6 else "#555555"}))
+    feats = [_feature({"type": "LineString", "coordinates": [list(p) for p in r.coords]},
+                      {"id": r.route_id, "short_name": r.short_name, "long_name": r.long_name, "color": r.colour})
+             for r in route_paths(ctx.planner.network)]
     return _fc(feats)
 
 
 def tad_zones(ctx) -> dict:
     feats = []
-    for feed in ctx.planner.network.feeds:
-        for zid, loc in (feed.locations or {}).items():
-            geom = loc.get("geometry") if isinstance(loc, dict) else None
-            if geom is None:
-                continue
-            if not isinstance(geom, dict):
-                geom = mapping(shapely.simplify(geom, 0.0003, preserve_topology=True))
-            props = loc.get("properties") or {}
-            feats.append(_feature(geom, {"id": str(zid), "description": str(props.get("stop_desc", ""))[:300]}))
+    for z in zone_layers(ctx.planner.network):
+        geom = mapping(shapely.simplify(z.geometry, 0.0003, preserve_topology=True))
+        p = z.geometry.representative_point()
+        feats.append(_feature(geom, {"id": z.zone_id, "name": z.name, "description": z.description[:300],
+                                     "label": _round([p.x, p.y])}))
     return _fc(feats)
 
 

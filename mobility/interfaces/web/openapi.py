@@ -270,11 +270,82 @@ def openapi_document() -> dict[str, Any]:
             "/api/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                           "responses": {"200": {"description": "OpenAPI 3 document",
                                                                 "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            **_observatory_paths(),
         },
         "components": {
             "schemas": {"Place": place, "LineString": geometry, "Booking": booking, "Leg": leg, "Itinerary": itinerary,
                         "Service": service, "TripPlan": trip, "GeocodeResult": geocode, "Error": error,
-                        "FeatureCollection": feature_collection, "Health": health},
+                        "FeatureCollection": feature_collection, "Health": health, **_observatory_schemas()},
+            "securitySchemes": {"observatoryToken": {"type": "http", "scheme": "bearer",
+                                                     "description": "the token of MOBILITY_OBSERVATORY_TOKEN"}},
             "responses": responses,
         },
     }
+
+
+# ------------------------------------------------------------------------------------------ observatory
+
+def _observatory_paths() -> dict[str, Any]:
+    """``/api/observatory/summary`` (token) and ``/api/survey`` (public, linked to a journaled request)."""
+    period = [_param("from", {"type": "string", "format": "date"}, "first day of requests (default: 31 days up to 'to')"),
+              _param("to", {"type": "string", "format": "date"}, "last day (default: today, UTC)"),
+              _param("channel", {"type": "string", "enum": ["resident", "operator", "api"]}, "one channel only"),
+              _param("category", {"type": "string", "maxLength": 40}, "one service category only (caf, mairie...)")]
+    status = {401: "missing or wrong token (Authorization: Bearer <token>)",
+              403: "the observatory is disabled (no MOBILITY_OBSERVATORY_TOKEN configured)",
+              409: "this request already has a survey answer"}
+    err = {str(c): _json(_ref("Error"), d) for c, d in status.items()}
+    survey_body = {"type": "object", "required": ["ref", "answers"], "properties": {
+        "ref": {"type": "string", "minLength": 8, "maxLength": 32,
+                "description": "the journaled request's reference: header X-Observatory-Ref of the /api/plan answer"},
+        "answers": {"type": "object", "description": "question key -> value, list of values (multi) or text",
+                    "additionalProperties": {"oneOf": [{"type": "string", "maxLength": 500},
+                                                       {"type": "array", "items": {"type": "string"}}]}}}}
+    return {
+        "/api/observatory/summary": {"get": {
+            "summary": "Figures of the observatory for a period (journal of requests and surveys)",
+            "operationId": "observatorySummary", "security": [{"observatoryToken": []}], "parameters": period,
+            "responses": {"200": _json(_ref("ObservatorySummary"), "figures"), **_errors(400),
+                          "401": err["401"], "403": err["403"], **_errors(500)}}},
+        "/api/survey": {"post": {
+            "summary": "Store a filled survey (questions of data/observatory/survey.json)", "operationId": "survey",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": survey_body}}},
+            "responses": {"201": _json({"type": "object", "required": ["id", "ref", "status"],
+                                        "properties": {"id": {"type": "integer"}, "ref": {"type": "string"},
+                                                       "status": {"type": "string", "enum": ["stored"]}}}, "stored"),
+                          **_errors(400, 404, 413, 415), "409": err["409"], **_errors(503, 500)}}},
+    }
+
+
+def _observatory_schemas() -> dict[str, Any]:
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    commune = {"type": "object", "required": ["insee", "requests", "unmet"], "properties": {
+        "insee": {"type": "string", "nullable": True}, "name": {"type": "string", "nullable": True},
+        "population": {"type": "integer", "nullable": True}, "requests": {"type": "integer"},
+        "unmet": {"type": "integer"}, "unmet_per_1000": {"type": "number", "nullable": True}}}
+    return {"ObservatorySummary": {"type": "object",
+                                   "required": ["period", "requests", "by_outcome", "by_commune", "by_category", "surveys"],
+                                   "properties": {
+        "period": {"type": "object", "additionalProperties": {"type": "string"}},
+        "requests": {"type": "integer"},
+        "by_outcome": {"type": "object", "properties": {o: {"type": "integer"} for o in
+                                                         ("served", "served_other_day", "no_itinerary", "bad_input")}},
+        "unmet": {"type": "object", "properties": {"requests": {"type": "integer"},
+                                                   "share": {"type": "number", "nullable": True}, "by_reason": counts}},
+        "bad_input": counts, "by_channel": counts,
+        "by_day": {"type": "array", "items": {"type": "object"}},
+        "by_category": {"type": "array", "items": {"type": "object", "required": ["category", "requests", "unmet"],
+                                                   "properties": {"category": {"type": "string", "nullable": True},
+                                                                  "requests": {"type": "integer"},
+                                                                  "unmet": {"type": "integer"}}}},
+        "by_commune": {"type": "array", "items": commune},
+        "unmet_communes": {"type": "array", "items": commune},
+        "modes": counts,
+        "tad": {"type": "object", "properties": {"requests": {"type": "integer"},
+                                                 "share_of_served": {"type": "number", "nullable": True},
+                                                 "booking_closed": {"type": "integer"}}},
+        "surveys": {"type": "object", "required": ["responses", "questions"],
+                    "properties": {"responses": {"type": "integer"},
+                                   "questions": {"type": "object", "additionalProperties": counts},
+                                   "comments": counts,
+                                   "recent_comments": {"type": "array", "items": {"type": "string"}}}}}}}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from mobility.interfaces.web import holder_of
+from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.i18n import translator
 from mobility.interfaces.web.pages import form_choices, form_values, loading_page, map_data, run_plan, trip_view
 
@@ -25,7 +25,7 @@ def console():
     req = trip = error = None
     status = 200
     if planned:
-        req, trip, error, status = run_plan(ctx, request.args, g.lang)
+        req, trip, error, status = run_plan(ctx, request.args, g.lang, channel="operator")
     return render_template("operator.html", values=form_values(ctx, request.args), trip=trip_view(trip),
                            error=error, req=req, choices=form_choices(ctx, g.lang), map_data=map_data(trip),
                            planned=planned), status

@@ -12,10 +12,10 @@ from typing import Any, Mapping
 from flask import Blueprint, Response, current_app, g, render_template, request
 
 from mobility.errors import MobilityError
-from mobility.interfaces.web import LoadingError, holder_of
+from mobility.interfaces.web.state import LoadingError, holder_of
 from mobility.interfaces.web.i18n import label_itineraries, translator
 from mobility.interfaces.web.params import PlanRequest, plan_request
-from mobility.interfaces.web.planning import plan_json
+from mobility.interfaces.web.planning import answer_cache, plan_json
 
 bp = Blueprint("pages", __name__)
 
@@ -68,10 +68,13 @@ def form_values(ctx, args: Mapping[str, str]) -> dict[str, str]:
     return values
 
 
-def run_plan(ctx, args: Mapping[str, str], lang: str) -> tuple[PlanRequest | None, dict | None, str | None, int]:
-    """(request, TripPlan JSON, error message, HTTP status): errors become a message shown next to the form."""
-    from mobility.interfaces.web.api import answer_cache
+def run_plan(ctx, args: Mapping[str, str], lang: str,
+             channel: str | None = None) -> tuple[PlanRequest | None, dict | None, str | None, int]:
+    """(request, TripPlan JSON, error message, HTTP status): errors become a message shown next to the form.
+    With a ``channel`` (resident, operator) the request is journaled for the observatory."""
+    from mobility.interfaces.web.observatory import journal_plan
 
+    req = None
     try:
         values = flat(args)
         for end in ("from", "to"):
@@ -80,11 +83,16 @@ def run_plan(ctx, args: Mapping[str, str], lang: str) -> tuple[PlanRequest | Non
         req = plan_request(values, lang_default=lang)
         if req.lang != lang:
             req = PlanRequest(**{**req.__dict__, "lang": lang})
-        return req, plan_json(ctx, req, answer_cache()), None, 200
+        answer = plan_json(ctx, req, answer_cache())
     except LoadingError:
         raise
     except MobilityError as exc:
+        if channel:
+            journal_plan(channel, req, error=exc)
         return None, None, str(exc), exc.http_status
+    if channel:
+        journal_plan(channel, req, answer)
+    return req, answer, None, 200
 
 
 def loading_page() -> Response:
@@ -128,6 +136,6 @@ def results():
     if holder.status != "ok":
         return loading_page()
     ctx = holder.get()
-    req, trip, error, status = run_plan(ctx, request.args, g.lang)
+    req, trip, error, status = run_plan(ctx, request.args, g.lang, channel="resident")
     return render_template("resident.html", values=form_values(ctx, request.args), trip=trip_view(trip),
                            error=error, req=req, choices=form_choices(ctx, g.lang), map_data=map_data(trip)), status

@@ -1,5 +1,9 @@
 """Planner page (``/planificateur``): access-time maps (isochrones) to a site or a category.
 
+The map is projected in Lambert-93 (EPSG:2154) by ``static/js/planner_map.js`` over the application's own
+layers: commune boundaries and names, hatched TAD zones, numbered lines, sites by category, legend, scale
+bar, north arrow, caption and source line.
+
 Uses ``mobility.analysis`` when it offers an isochrone API (see :func:`analysis_api`); until then the
 page shows the territory map and says the isochrones are coming.
 """
@@ -11,7 +15,7 @@ from typing import Callable
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from mobility.interfaces.web import holder_of
+from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.pages import form_choices, form_values, loading_page
 
 bp = Blueprint("planner", __name__, url_prefix="/planificateur")
@@ -43,5 +47,6 @@ def planner():
         from urllib.parse import urlencode
 
         iso_url = "/api/isochrones?" + urlencode({k: values.get(k, "") for k in ("to", "date", "time", "window")})
+    # no ``map_data``: the page draws its own Lambert-93 map (static/js/planner_map.js), not the trip map
     return render_template("planner.html", values=values, choices=form_choices(ctx, g.lang), available=available,
-                           iso_url=iso_url, map_data={})
+                           iso_url=iso_url)

@@ -46,6 +46,21 @@ class AnswerCache:
                 self._data.popitem(last=False)
 
 
+def answer_cache() -> AnswerCache:
+    """The application's answer cache (one per loaded context, created on first use)."""
+    from flask import current_app
+
+    from mobility.interfaces.web.state import holder_of
+
+    holder = holder_of(current_app)
+    cache = holder.extras.get("plan_cache")
+    if cache is None:
+        with holder.extras_lock:
+            cache = holder.extras.setdefault("plan_cache",
+                                             AnswerCache(current_app.config["MOBILITY_PLAN_CACHE_SIZE"]))
+    return cache
+
+
 def booked_now(tz) -> dt.datetime:
     """"Now" for booking deadlines, rounded up to the next minute (local wall time of the feed): a deadline
     at a whole minute compares the same with it as with the exact time, and the answer cache keys on it, so

@@ -1,5 +1,6 @@
 /* Map of a journey over our own vector layers (communes, roads, lines, stops, TAD zones, services), served
-   by the application: works with no internet. A tile layer is added only when the server configures one. */
+   by the application: works with no internet. A tile layer is added only when the server configures one.
+   (The planner page has its own Lambert-93 map with the isochrones: planner_map.js.) */
 (function () {
   'use strict';
   var el = document.getElementById('map');
@@ -77,27 +78,6 @@
         .bindTooltip(text(pl.name), { permanent: false }).addTo(trip);
     }
   });
-
-  var isoUrl = el.getAttribute('data-isochrones');
-  if (isoUrl) {
-    var isoStatus = document.getElementById('iso-status');
-    var COLORS = { 15: '#1a9850', 30: '#91cf60', 45: '#fee08b', 60: '#fc8d59' };
-    promises.push(fetch(isoUrl).then(function (r) { return r.json(); }).then(function (g) {
-      if (!g.features) { if (isoStatus) { isoStatus.textContent = (g.error && g.error.message) || ''; } return null; }
-      var iso = L.geoJSON(g, { style: function (f) {
-        return { color: '#333', weight: 1, fillColor: COLORS[f.properties.time_min] || '#d73027', fillOpacity: 0.45 }; },
-        onEachFeature: function (f, layer) {
-          layer.bindTooltip(text('≤ ' + f.properties.time_min + ' min — ' + Math.round(f.properties.population) + ' hab.'));
-        } });
-      iso.addTo(trip);
-      if (isoStatus) {
-        isoStatus.textContent = g.features.map(function (f) {
-          return '≤ ' + f.properties.time_min + ' min : ' + Math.round(f.properties.population);
-        }).reverse().join(' · ');
-      }
-      return iso;
-    }).catch(function () { return null; }));
-  }
 
   Promise.all(promises).then(function () {
     ['communes', 'tad_zones', 'lines', 'services'].forEach(function (n) { if (overlays[n]) { overlays[n].addTo(map); } });

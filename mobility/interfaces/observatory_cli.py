@@ -1,0 +1,115 @@
+"""``mobility observatory migrate|purge|report|export``: the observatory's journal from the command line.
+
+The database is ``--db`` or ``MOBILITY_DB_URL`` (default: the SQLite file under the data folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+from mobility.errors import InputError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def register(sub) -> None:
+    p = sub.add_parser("observatory", help="the observatory of users' needs: journal, surveys, reports")
+    osub = p.add_subparsers(dest="observatory_command", required=True)
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--db", metavar="URL", help="database URL (default: MOBILITY_DB_URL or data/observatory/"
+                                                   "journal.sqlite)")
+
+    m = osub.add_parser("migrate", help="create or upgrade the database schema")
+    common(m)
+    m.set_defaults(handler=run_migrate)
+
+    pu = osub.add_parser("purge", help="delete the journal rows older than the retention period")
+    common(pu)
+    pu.add_argument("--months", type=int, help="retention in months (default: "
+                                               "MOBILITY_OBSERVATORY_RETENTION_MONTHS or 24)")
+    pu.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    pu.set_defaults(handler=run_purge)
+
+    def period(q: argparse.ArgumentParser) -> None:
+        common(q)
+        q.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD", help="first day (default: 31 days up to --to)")
+        q.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD", help="last day (default: today)")
+        q.add_argument("--channel", choices=["resident", "operator", "api"])
+        q.add_argument("--category", help="a category key ('caf', 'mairie'...)")
+        q.add_argument("--out", required=True, metavar="PATH")
+
+    r = osub.add_parser("report", help="self-contained HTML report of a period (charts embedded)")
+    period(r)
+    r.add_argument("--lang", choices=["fr", "en"], default="fr")
+    r.set_defaults(handler=run_report)
+
+    e = osub.add_parser("export", help="figures by commune: CSV, or GeoPackage for QGIS")
+    period(e)
+    e.add_argument("--format", choices=["csv", "gpkg"], help="default: from the --out suffix")
+    e.set_defaults(handler=run_export)
+
+
+def _engine(args: argparse.Namespace):
+    from mobility.observatory.db import engine_for
+
+    return engine_for(args.db)
+
+
+def _filters(args: argparse.Namespace):
+    from mobility.observatory.report import Filters
+
+    return Filters.parse(args.start.isoformat() if args.start else None, args.end.isoformat() if args.end else None,
+                         args.channel, args.category)
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from mobility.observatory.db import current_revision
+
+    print(f"schema at revision {current_revision(_engine(args))}")
+    return 0
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    from mobility.observatory.journal import purge
+
+    if args.months is not None and args.months < 1:
+        raise InputError("--months must be at least 1")
+    try:
+        counts = purge(_engine(args), args.months, dry_run=args.dry_run)
+    except ValueError as exc:  # a bad MOBILITY_OBSERVATORY_RETENTION_MONTHS
+        raise InputError(str(exc)) from None
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {counts['requests']} requests and {counts['survey_responses']} survey answers "
+          f"older than {counts['cutoff']} (UTC)")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from mobility.observatory.report import write_report
+
+    s = write_report(_engine(args), _filters(args), args.out, args.lang)
+    print(f"{args.out}: {s['requests']} requests, {s['unmet']['requests']} unmet, "
+          f"{s['surveys']['responses']} survey answers ({s['period']['from']} to {s['period']['to']})")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from mobility.observatory.report import commune_csv, commune_geopackage, summary
+
+    fmt = args.format or ("gpkg" if str(args.out).lower().endswith(".gpkg") else "csv")
+    s = summary(_engine(args), _filters(args))
+    if fmt == "gpkg":
+        commune_geopackage(s, args.out)
+    else:
+        with open(args.out, "w", encoding="utf-8", newline="") as fh:
+            fh.write(commune_csv(s))
+    print(json.dumps({"out": str(args.out), "format": fmt, "requests": s["requests"]}))
+    return 0

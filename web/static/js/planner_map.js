@@ -1,0 +1,276 @@
+/* Planner map (/planificateur/): the territory in Lambert-93 (EPSG:2154), drawn from the application's own
+   layers (no tiles, no internet): commune boundaries with the names of the main towns (every name from zoom
+   NAMES_ALL_ZOOM; a label that would overlap one of higher priority -- main towns by population, then line
+   numbers, TAD zone names, other communes -- is hidden until zoomed in), TAD zones hatched and named, lines with their numbers, sites marked by category, the
+   isochrones of the request; legend, scale bar, north arrow, caption and source line in the page language.
+   Leaflet has no Lambert-93 CRS: the Lambert conformal conic projection (GRS80, IGN parameters) is below. */
+(function () {
+  'use strict';
+  var el = document.getElementById('map');
+  if (!el || !window.L) { return; }
+  var lang = document.documentElement.lang === 'en' ? 'en' : 'fr';
+  var T = lang === 'en' ? {
+    commune: 'Commune boundary', tad: 'TAD zone (on-demand transport)', line: 'Bus / train line (number)',
+    france_services: 'France services', hospital: 'Hospital', gare: 'Railway station', sous_prefecture: 'Sub-prefecture',
+    mairie: 'Town hall', other: 'Other public service', north: 'North', legend: 'Legend',
+    iso: 'Travel time to {target}', trips: 'trips to {target}', every: 'departures {w0}–{w1} every {step} min',
+    p50: 'median (p50) travel time', min: 'minimum travel time', transit_tad: 'public transport and TAD (booked in advance)',
+    transit: 'public transport', territory: 'The territory: 89 communes (CAPSO and Pays de Lumbres). Choose a service to see access times.'
+  } : {
+    commune: 'Limite communale', tad: 'Zone TAD (transport à la demande)', line: 'Ligne de bus / train (numéro)',
+    france_services: 'France services', hospital: 'Hôpital', gare: 'Gare', sous_prefecture: 'Sous-préfecture',
+    mairie: 'Mairie', other: 'Autre service public', north: 'Nord', legend: 'Légende',
+    iso: "Temps de trajet vers {target}", trips: 'trajets vers {target}', every: 'départs {w0}–{w1} toutes les {step} min',
+    p50: 'médiane (p50) du temps de trajet', min: 'minimum du temps de trajet',
+    transit_tad: "transport public et TAD (réservé à l'avance)", transit: 'transport public',
+    territory: 'Le territoire : 89 communes (CAPSO et Pays de Lumbres). Choisissez un service pour voir les temps d\'accès.'
+  };
+  var SITE_STYLE = {
+    france_services: '#1f4e9c', hospital: '#c51b7d', gare: '#000000', sous_prefecture: '#8c510a', mairie: '#6e6e6e'
+  };
+  var TAD_COLOUR = '#6a3d9a';
+  var NAMES_ALL_ZOOM = 5.5;
+  var BANDS = [[15, '#1a9850'], [30, '#91cf60'], [45, '#fee08b'], [60, '#fc8d59'], [90, '#d73027']];
+
+  // ---------------------------------------------------------------- Lambert-93 (EPSG:2154), IGN parameters
+  var A = 6378137, E = Math.sqrt(2 / 298.257222101 - 1 / (298.257222101 * 298.257222101));
+  var D = Math.PI / 180, LON0 = 3 * D, X0 = 700000, Y0 = 6600000;
+  function m(phi) { var s = Math.sin(phi); return Math.cos(phi) / Math.sqrt(1 - E * E * s * s); }
+  function t(phi) { var s = Math.sin(phi); return Math.tan(Math.PI / 4 - phi / 2) / Math.pow((1 - E * s) / (1 + E * s), E / 2); }
+  var P1 = 49 * D, P2 = 44 * D, P0 = 46.5 * D;
+  var N = (Math.log(m(P1)) - Math.log(m(P2))) / (Math.log(t(P1)) - Math.log(t(P2)));
+  var F = m(P1) / (N * Math.pow(t(P1), N));
+  var RHO0 = A * F * Math.pow(t(P0), N);
+  var LCC = {
+    project: function (ll) {
+      var rho = A * F * Math.pow(t(ll.lat * D), N), th = N * (ll.lng * D - LON0);
+      return L.point(X0 + rho * Math.sin(th), Y0 + RHO0 - rho * Math.cos(th));
+    },
+    unproject: function (p) {
+      var dx = p.x - X0, dy = RHO0 - (p.y - Y0);
+      var rho = Math.sqrt(dx * dx + dy * dy), th = Math.atan2(dx, dy), tt = Math.pow(rho / (A * F), 1 / N);
+      var phi = Math.PI / 2 - 2 * Math.atan(tt);
+      for (var i = 0; i < 8; i++) {
+        var s = Math.sin(phi);
+        phi = Math.PI / 2 - 2 * Math.atan(tt * Math.pow((1 - E * s) / (1 + E * s), E / 2));
+      }
+      return L.latLng(phi / D, (th / N + LON0) / D);
+    },
+    bounds: L.bounds([100000, 6000000], [1300000, 7200000])
+  };
+  var CRS = L.extend({}, L.CRS.Earth, {
+    code: 'EPSG:2154', projection: LCC, infinite: false,
+    transformation: new L.Transformation(1, -100000, -1, 7200000),
+    scale: function (z) { return Math.pow(2, z) / 2048; },   // pixels per metre: zoom 0 = 2048 m per pixel
+    zoom: function (s) { return Math.log(s * 2048) / Math.LN2; }
+  });
+  window.mobilityL93 = LCC;  // for checks (the browser test compares with pyproj)
+
+  var map = L.map(el, { crs: CRS, renderer: L.svg(), zoomSnap: 0.25, minZoom: 2, maxZoom: 11, keyboard: true });
+  el.setAttribute('tabindex', '0');
+  el.setAttribute('data-crs', 'EPSG:2154');
+  window.mobilityPlannerMap = map;  // for checks (the browser test probes the drawn outline)
+  map.attributionControl.setPrefix(false);
+  var source = document.getElementById('map-source');
+  if (source) { map.attributionControl.addAttribution(source.textContent); }
+  map.setView([50.70, 2.20], 4);
+  L.control.scale({ imperial: false, metric: true, position: 'bottomleft', maxWidth: 160 }).addTo(map);
+
+  var North = L.Control.extend({
+    options: { position: 'topleft' },
+    onAdd: function () {
+      var div = L.DomUtil.create('div', 'north-arrow');
+      div.setAttribute('role', 'img');
+      div.setAttribute('aria-label', T.north);
+      div.innerHTML = '<svg width="28" height="40" viewBox="0 0 28 40" aria-hidden="true"><path d="M14 2 L24 30 L14 24 L4 30 Z" fill="#111"/>' +
+        '<text x="14" y="39" text-anchor="middle" font-size="11" font-weight="bold">N</text></svg>';
+      return div;
+    }
+  });
+  new North().addTo(map);
+
+  var labelled = [];  // [marker, priority]: a label overlapping one of higher priority is hidden
+  // label(places, ...): places = [lat, lon] or a list of candidate [lat, lon], tried in turn
+  function label(places, text, cls, priority) {
+    var span = document.createElement('span');
+    span.textContent = text;
+    var candidates = typeof places[0] === 'number' ? [places] : places;
+    var marker = L.marker(candidates[0], { icon: L.divIcon({ className: cls, html: span.outerHTML, iconSize: null }),
+                                           interactive: false, keyboard: false });
+    labelled.push([marker, priority, candidates]);
+    return marker;
+  }
+  function declutter() {
+    var kept = [];
+    function clear(r) { return !kept.some(function (k) { return r.left < k.right && k.left < r.right && r.top < k.bottom && k.top < r.bottom; }); }
+    labelled.slice().sort(function (a, b) { return b[1] - a[1]; }).forEach(function (entry) {
+      var marker = entry[0], e = marker.getElement();
+      if (!e || !map.hasLayer(marker)) { return; }
+      e.classList.remove('label-hidden');
+      var places = entry[2];
+      if (places.length === 1) {  // a single anchor: try small moves around it (in pixels, as wide as the name)
+        var w = e.firstChild.offsetWidth, h = e.firstChild.offsetHeight, base = map.latLngToLayerPoint(places[0]);
+        places = [[0, 0], [0, -h], [0, h], [w * 0.45, -h / 2], [-w * 0.45, -h / 2]].map(function (d) {
+          return map.layerPointToLatLng(base.add(L.point(d[0], d[1])));
+        });
+      }
+      for (var i = 0; i < places.length; i++) {
+        marker.setLatLng(places[i]);
+        var r = e.firstChild.getBoundingClientRect();
+        if (clear(r)) { kept.push(r); return; }
+      }
+      marker.setLatLng(entry[2][0]);
+      e.classList.add('label-hidden');
+    });
+  }
+  // where a line's number may go, best first: towards its far end (the lines meet in Saint-Omer)
+  function numberPlaces(coords) {
+    return [0.75, 0.6, 0.9, 0.45, 0.3, 0.15].map(function (f) {
+      var c = coords[Math.min(coords.length - 1, Math.floor(coords.length * f))]; return [c[1], c[0]];
+    });
+  }
+  function siteKind(cats) {
+    for (var k in SITE_STYLE) { if (cats.indexOf(k) >= 0) { return k; } }
+    return 'other';
+  }
+  function get(name) {
+    return fetch('/api/layers/' + name + '.geojson').then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; });
+  }
+
+  var names = L.layerGroup(), allNames = L.layerGroup(), numbers = L.layerGroup();
+  var layers = {};
+  var draw = {
+    communes: function (g) {
+      layers.communes = L.geoJSON(g, { style: { color: '#3a3a3a', weight: 1, fillColor: '#f4f1ea', fillOpacity: 0.7, className: 'commune' },
+        onEachFeature: function (f) {
+          var p = f.properties, ll = [p.label[1], p.label[0]];
+          label(ll, p.name, p.main_town ? 'commune-label main-town' : 'commune-label',
+                (p.main_town ? 2e6 : 0) + p.population).addTo(p.main_town ? names : allNames);
+        } });
+      return layers.communes;
+    },
+    tad_zones: function (g) {
+      return L.geoJSON(g, { style: { color: TAD_COLOUR, weight: 2, fillColor: 'url(#tad-hatch)', fillOpacity: 1, className: 'tad-zone' },
+        onEachFeature: function (f) {
+          var p = f.properties;
+          if (p.label) { label([p.label[1], p.label[0]], p.name || p.id, 'tad-label', 1e6).addTo(names); }
+        } });
+    },
+    lines: function (g) {
+      return L.geoJSON(g, { style: function (f) { return { color: f.properties.color || '#555', weight: 3, opacity: 0.9 }; },
+        onEachFeature: function (f) {
+          var p = f.properties;
+          if (!p.short_name) { return; }
+          var m = label(numberPlaces(f.geometry.coordinates), p.short_name, 'line-number', 1.5e6);
+          m.on('add', function () { var e = m.getElement(); if (e) { e.firstChild.style.background = p.color; } });
+          m.addTo(numbers);
+        } });
+    },
+    services: function (g) {
+      return L.geoJSON(g, { pointToLayer: function (f, ll) {
+        var kind = siteKind(f.properties.categories || []);
+        return L.circleMarker(ll, { radius: kind === 'mairie' ? 2.5 : (kind === 'other' ? 3.5 : 6), color: '#fff', weight: 1,
+                                    fillColor: SITE_STYLE[kind] || '#4d4d4d', fillOpacity: 1, className: 'site site-' + kind });
+      }, onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name); } });
+    }
+  };
+  var order = ['communes', 'tad_zones', 'lines', 'services'];
+  var promises = order.map(function (name) {
+    return get(name).then(function (g) { return g ? draw[name](g) : null; });
+  });
+
+  var isoUrl = el.getAttribute('data-isochrones');
+  var caption = document.getElementById('map-caption');
+  var legendBands = false;
+  if (isoUrl) {
+    var isoStatus = document.getElementById('iso-status');
+    promises.unshift(fetch(isoUrl).then(function (r) { return r.json(); }).then(function (g) {
+      if (!g.features) { if (isoStatus) { isoStatus.textContent = (g.error && g.error.message) || ''; } return null; }
+      legendBands = true;
+      var meta = g.properties || {};
+      if (caption) {
+        var w = (meta.window || '').split('-');
+        var day = meta.date ? new Date(meta.date + 'T12:00:00').toLocaleDateString(lang === 'en' ? 'en-GB' : 'fr-FR',
+          { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }) : '';
+        caption.textContent = [T.trips.replace('{target}', meta.target || ''), day,
+          T.every.replace('{w0}', w[0] || '').replace('{w1}', w[1] || '').replace('{step}', meta.step_min),
+          meta.statistic === 'min' ? T.min : T.p50, meta.modes === 'transit' ? T.transit : T.transit_tad].join(' · ');
+      }
+      var iso = L.geoJSON(g, { style: function (f) {
+        var colour = BANDS[BANDS.length - 1][1];
+        for (var i = 0; i < BANDS.length; i++) { if (f.properties.time_min <= BANDS[i][0]) { colour = BANDS[i][1]; break; } }
+        return { color: '#333', weight: 1, fillColor: colour, fillOpacity: 0.55 }; },
+        onEachFeature: function (f, layer) {
+          layer.bindTooltip('≤ ' + f.properties.time_min + ' min — ' + Math.round(f.properties.population) + (lang === 'en' ? ' residents' : ' hab.'));
+        } });
+      if (isoStatus) {
+        isoStatus.textContent = g.features.map(function (f) {
+          return '≤ ' + f.properties.time_min + ' min : ' + Math.round(f.properties.population);
+        }).reverse().join(' · ');
+      }
+      return iso;
+    }).catch(function () { return null; }));
+  } else if (caption) {
+    caption.textContent = T.territory;
+  }
+
+  function legend() {
+    var Legend = L.Control.extend({
+      options: { position: 'bottomright' },
+      onAdd: function () {
+        var div = L.DomUtil.create('div', 'map-legend planner-legend');
+        var rows = [
+          ['<svg width="22" height="14" aria-hidden="true"><rect width="22" height="14" fill="url(#tad-hatch)" stroke="' + TAD_COLOUR + '" stroke-width="2"/></svg>', T.tad],
+          ['<svg width="22" height="14" aria-hidden="true"><rect x="1" y="1" width="20" height="12" fill="#f4f1ea" stroke="#3a3a3a"/></svg>', T.commune],
+          ['<svg width="22" height="14" aria-hidden="true"><line x1="0" y1="7" x2="22" y2="7" stroke="#3b6fb6" stroke-width="3"/></svg>', T.line]
+        ];
+        ['france_services', 'hospital', 'gare', 'sous_prefecture', 'mairie', 'other'].forEach(function (k) {
+          rows.push(['<svg width="22" height="14" aria-hidden="true"><circle cx="11" cy="7" r="5" fill="' + (SITE_STYLE[k] || '#4d4d4d') + '"/></svg>', T[k]]);
+        });
+        if (legendBands) {
+          var prev = 0;
+          BANDS.forEach(function (b) {
+            rows.push(['<svg width="22" height="14" aria-hidden="true"><rect width="22" height="14" fill="' + b[1] + '"/></svg>', prev + '–' + b[0] + ' min']);
+            prev = b[0];
+          });
+        }
+        var h = document.createElement('p');
+        h.className = 'legend-title';
+        h.textContent = T.legend;
+        div.appendChild(h);
+        var ul = document.createElement('ul');
+        rows.forEach(function (r) {
+          var li = document.createElement('li');
+          li.innerHTML = r[0];
+          var span = document.createElement('span');
+          span.textContent = r[1];
+          li.appendChild(span);
+          ul.appendChild(li);
+        });
+        div.appendChild(ul);
+        return div;
+      }
+    });
+    new Legend().addTo(map);
+  }
+
+  function updateNames() {
+    var all = map.getZoom() >= NAMES_ALL_ZOOM;
+    if (all && !map.hasLayer(allNames)) { allNames.addTo(map); }
+    if (!all && map.hasLayer(allNames)) { map.removeLayer(allNames); }
+    declutter();
+  }
+
+  Promise.all(promises).then(function (drawn) {
+    drawn.forEach(function (layer) { if (layer) { layer.addTo(map); } });
+    if (layers.communes) { layers.communes.bringToBack(); }  // isochrones (drawn first, largest first) above it
+    names.addTo(map);
+    numbers.addTo(map);
+    legend();
+    if (layers.communes) { map.fitBounds(layers.communes.getBounds(), { padding: [10, 10], animate: false }); }
+    updateNames();
+    map.on('zoomend', updateNames);
+    el.setAttribute('data-ready', '1');
+  });
+})();
