@@ -11,7 +11,6 @@ killed) and returns its exit status, its stderr and the elapsed time.
 from __future__ import annotations
 
 import io
-import json
 import os
 import random
 import signal
@@ -405,7 +404,3 @@ def run_forked(fn: Callable[[], int], timeout_s: float) -> tuple[int | None, str
     text = err.read().decode("utf-8", errors="replace")
     err.close()
     return status, text, elapsed
-
-
-def json_dump(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)
