@@ -604,3 +604,30 @@ def test_health_names_the_data_error_that_stopped_the_load(feed, caplog):
     assert body["status"] == "error" and "agency_timezone" in body["message"] and "Mars" in body["message"]
     logged = [r for r in caplog.records if "could not be loaded" in r.getMessage()]
     assert len(logged) == 1 and logged[0].exc_info is None  # one line, no traceback
+
+
+def test_a_plan_past_its_compute_deadline_stops_and_answers_503(monkeypatch):
+    """A category request plans every site: past the deadline it stops at the next check (no more searches)."""
+    import datetime as dt
+
+    from mobility.deadline import within
+    from mobility.errors import DeadlineExceeded
+    from mobility.interfaces.web import create_app
+    from mobility.planning.context import load_context
+    from mobility.planning.services import plan_trip
+
+    ctx = load_context()
+    calls = []
+    real_plan = ctx.planner.plan
+    monkeypatch.setattr(ctx.planner, "plan", lambda *a, **k: (calls.append(1), real_plan(*a, **k))[1])
+    with pytest.raises(DeadlineExceeded), within(0.0):
+        plan_trip(ctx, "Arques", "mairie", dt.datetime(2026, 12, 2, 9, 0))
+    assert calls == []  # stopped before the first of the 89 searches
+    with within(30):  # a generous deadline changes nothing
+        assert plan_trip(ctx, "Arques", "svc-021", dt.datetime(2026, 12, 2, 14, 0)).itineraries
+    client = create_app({"MOBILITY_COMPUTE_DEADLINE_S": 0.0}, context=ctx).test_client()
+    resp = client.get("/api/plan", query_string={"from": "Arques", "to": "mairie", "datetime": "2026-12-02T09:00"})
+    assert resp.status_code == 503 and resp.get_json()["error"]["code"] == "timeout"
+    assert resp.headers["Retry-After"]
+    again = client.get("/api/plan", query_string={"from": "Arques", "to": "mairie", "datetime": "2026-12-02T09:00"})
+    assert again.status_code == 503  # a stopped answer is never cached as the answer

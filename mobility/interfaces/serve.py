@@ -1,7 +1,7 @@
 """``mobility serve``: the web front end and JSON API on a production WSGI server (waitress).
 
     mobility serve [--host 127.0.0.1] [--port 8000] [--threads 8] [--gtfs FEED ... --osm EXTRACT]
-                   [--connection-limit 1000] [--channel-timeout 30] [--request-deadline 20]
+                   [--connection-limit 1000] [--channel-timeout 30] [--request-deadline 20] [--compute-deadline 15]
 
 The data loads in a background thread (the API answers 503 until it is ready); the URL is printed at once,
 and the validation warnings of the data are logged once it is loaded.
@@ -10,7 +10,9 @@ Slow or hostile clients are bounded: a connection idle for ``--channel-timeout``
 whose headers and body have not all arrived ``--request-deadline`` seconds after its first byte is dropped,
 a declared body larger than :data:`MAX_BODY_BYTES` is refused at once (413) and headers are at most
 :data:`MAX_HEADER_BYTES`. Up to ``--connection-limit`` connections are open at once (idle ones cost a socket,
-not a thread); put a buffering reverse proxy in front for more (README, "Robustness").
+not a thread); put a buffering reverse proxy in front for more (README, "Robustness"). A plan still computing
+``--compute-deadline`` seconds after it started stops at the planner's next check (:mod:`mobility.deadline`) and
+answers 503, so abandoned work does not pile up behind the clients that gave up.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def register(sub) -> None:
                    help="close a connection idle this long, seconds (30)")
     p.add_argument("--request-deadline", type=_bounded_int(1, 3600), default=20,
                    help="drop a request not fully received this long after its first byte, seconds (20)")
+    p.add_argument("--compute-deadline", type=_bounded_int(1, 3600), default=15,
+                   help="stop a plan still computing this long after it started, seconds; it answers 503 (15)")
     p.add_argument("--tile-url", default=os.environ.get("MOBILITY_TILE_URL"),
                    help="background map tiles URL template, for deployments with internet (default: none)")
     p.set_defaults(handler=run_serve)
@@ -105,7 +109,8 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     app = create_app({"MOBILITY_GTFS": args.gtfs, "MOBILITY_OSM": args.osm, "MOBILITY_SERVICES": args.services,
-                      "MOBILITY_COMMUNES": args.communes, "MOBILITY_TILE_URL": args.tile_url})
+                      "MOBILITY_COMMUNES": args.communes, "MOBILITY_TILE_URL": args.tile_url,
+                      "MOBILITY_COMPUTE_DEADLINE_S": float(args.compute_deadline)})
     server = make_server(app, host=args.host, port=args.port, threads=args.threads,
                          connection_limit=args.connection_limit, channel_timeout_s=args.channel_timeout,
                          request_deadline_s=args.request_deadline)

@@ -50,7 +50,7 @@ def _json(schema: dict, description: str) -> dict:
 def _errors(*codes: int) -> dict:
     words = {400: "bad parameter", 404: "unknown id, stop or category", 405: "method not allowed",
              413: "request body too large", 415: "body is not JSON", 422: "no itinerary",
-             503: "data still loading", 500: "internal error"}
+             503: "data still loading, or the request passed its compute deadline", 500: "internal error"}
     return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes if c in words}
 
 
@@ -209,7 +209,8 @@ def openapi_document() -> dict[str, Any]:
     responses = {f"E{c}": _json(_ref("Error"), d) for c, d in
                  {400: "bad parameter", 404: "unknown id, stop, category or path", 405: "method not allowed",
                   413: "request body too large", 415: "body is not JSON", 422: "no itinerary",
-                  500: "internal error", 503: "data still loading (retry after the Retry-After seconds)"}.items()}
+                  500: "internal error", 503: "data still loading, or the plan passed its compute deadline "
+                                              "(retry after the Retry-After seconds)"}.items()}
     return {
         "openapi": "3.0.3",
         "info": {"title": "mobility — Audomarois door-to-service trip planner", "version": __version__,
