@@ -131,9 +131,11 @@ def grid_for(ctx, cell_m: float = DEFAULT_CELL_M, weighting: str = "addresses") 
     if ctx.communes is None or not len(ctx.communes):
         raise InputError("surfaces need commune areas (none loaded)")
     cache = analysis_cache(ctx)
-    key = ("grid", float(cell_m), weighting)
+    points = getattr(ctx, "population_points", None)
+    key = ("grid", float(cell_m), weighting, points is not None)
     if key not in cache:
-        cache[key] = build_grid(ctx.communes, ctx.planner.network, float(cell_m), weighting=weighting)
+        cache[key] = build_grid(ctx.communes, ctx.planner.network, float(cell_m), weighting=weighting,
+                                population_points=points)
     return cache[key]
 
 
@@ -374,13 +376,15 @@ def compute_surface(ctx, target, date: dt.date, window: tuple[dt.time, dt.time],
                     direction: str = "to", cell_m: float = DEFAULT_CELL_M, limit_min: int = DEFAULT_LIMIT_MIN,
                     percentiles=DEFAULT_PERCENTILES, options: PlanOptions | None = None,
                     timetable=None, weighting: str = "addresses", scenario: str = "",
-                    modes: str = DEFAULT_MODES, planner=None, flex=None, access=None) -> Surface:
+                    modes: str = DEFAULT_MODES, planner=None, flex=None, access=None,
+                    grid: Grid | None = None) -> Surface:
     """The travel-time surface of ``target`` (see :func:`resolve_target`) on ``date`` for departures in
     ``window`` every ``step_min`` minutes.  ``modes``: ``"transit+tad"`` (default) or ``"transit"``.
 
     Scenarios: ``timetable`` (a modified timetable), ``planner`` (a planner over a scenario network with
     extra stops; ``access`` then gives the cells' walking links to its stops), ``flex`` (a scenario
-    on-demand offer)."""
+    on-demand offer).  ``grid``: the cells to evaluate (default: the context's square grid of ``cell_m``;
+    e.g. :func:`mobility.analysis.grid.point_grid`)."""
     import time as _time
 
     t_start = _time.perf_counter()
@@ -395,7 +399,8 @@ def compute_surface(ctx, target, date: dt.date, window: tuple[dt.time, dt.time],
     net = planner.network
     target = resolve_target(ctx, target)
     planner._check_date(date)
-    grid = grid_for(ctx, cell_m, weighting)
+    if grid is None:
+        grid = grid_for(ctx, cell_m, weighting)
     if access is None:
         access = grid.access(net, opts.max_walk_m)
     tt = timetable if timetable is not None else net.timetable(
