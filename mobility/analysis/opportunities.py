@@ -15,8 +15,8 @@ d_i``, the planner's earliest arrival door to door, not reached beyond ``limit_m
   / 1 min)`` over the destinations reached within ``limit_min`` (``{col}_gravity_p{p}``).
 
 An origin or destination farther than the planner's door snap from any walkable street is not evaluated
-(origin row NaN, status "outside_network"; destination never reached).  ``o`` to itself takes 0 min
-(walking alone, as in the grid surfaces), so an origin counts its own opportunities.
+(origin row NaN, status "outside_network"; destination never reached).  ``o`` to itself is the walk from
+the door to its street and back, as the planner answers it, so an origin counts its own opportunities.
 
 How: the same range-RAPTOR surfaces as the isochrones (:func:`~mobility.analysis.surface.compute_surface`
 on a :func:`~mobility.analysis.grid.point_grid`): one profile per origin ("from", cells = destinations)

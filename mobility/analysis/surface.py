@@ -139,6 +139,23 @@ def grid_for(ctx, cell_m: float = DEFAULT_CELL_M, weighting: str = "addresses") 
     return cache[key]
 
 
+def first_service_weekday(network) -> dt.date:
+    """The first Monday-Friday of the feeds' service range on which every feed runs some service (else on
+    which any does; else the range's first day): the default date of the analytics on feeds other than the
+    embedded ones.  With several feeds (buses + metro) the day must have them all, not only the one whose
+    calendar starts first."""
+    rng = network.service_range()
+    if rng is None:
+        raise InputError("the timetable has no day with service")
+    days = [rng[0] + dt.timedelta(days=i) for i in range((rng[1] - rng[0]).days + 1)]
+    weekdays = [d for d in days if d.weekday() < 5]
+    for need in (all, any):
+        for day in weekdays:
+            if need(bool(f.active_service_ids(day)) for f in network.feeds):
+                return day
+    return rng[0]
+
+
 def window_seconds(planner, day: dt.date, window: tuple[dt.time, dt.time]) -> tuple[int, int]:
     """Window bounds in seconds since the service-day origin of ``day``."""
     out = [planner.axis.seconds(dt.datetime.combine(day, t), day) for t in window]
