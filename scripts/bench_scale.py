@@ -169,7 +169,11 @@ def run(label, ctx, points, column, day, window, sizes, args, client) -> list[di
     kw = dict(within_min=(30, 60), percentiles=(50,), step_min=args.step_min, modes="transit", by="origin",
               chunk=args.chunk)
     rows = []
-    opportunity_access(ctx, points, [column], day, window, origins=np.arange(min(4, len(points))), **kw)  # warm-up
+    warm = np.arange(min(4, len(points)))  # numba, timetable, point grids: once per process
+    opportunity_access(ctx, points, [column], day, window, origins=warm, **kw)
+    if client is not None:  # every worker loads the context and builds its point grid once
+        opportunity_access(ctx, points, [column], day, window, origins=np.arange(min(64, len(points))),
+                           executor=client, **{**kw, "chunk": 1})
     for n in sizes:
         origins = np.linspace(0, len(points) - 1, n).round().astype(np.int64)
         t = time.perf_counter()
