@@ -36,7 +36,6 @@ the columns (``FlexService.warnings``); rows referencing unknown zones or stops 
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field

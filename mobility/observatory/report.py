@@ -206,7 +206,7 @@ WORDS: dict[str, dict[str, str]] = {
         "reasons": "Raisons de la demande non satisfaite", "unmet_communes":
         "Communes où la demande reste le plus souvent non satisfaite (pour 1 000 habitants)",
         "tad": "Transport à la demande", "tad_share": "Part des trajets proposés avec réservation TAD",
-        "booking_closed": "Demandes après l'heure limite de réservation", "surveys": "Enquêtes",
+        "missed_deadline": "Demandes après l'heure limite de réservation", "surveys": "Enquêtes",
         "responses": "Réponses", "comments": "Derniers commentaires", "commune": "Commune",
         "population": "Habitants", "per_1000": "pour 1 000 hab.", "none": "Aucune donnée sur la période.",
         "resident": "Habitants (site)", "operator": "Opérateurs", "api": "API",
@@ -226,7 +226,7 @@ WORDS: dict[str, dict[str, str]] = {
         "reasons": "Reasons of unmet demand", "unmet_communes":
         "Communes where demand goes unmet most (per 1,000 inhabitants)",
         "tad": "On-demand transport", "tad_share": "Share of proposed trips that need a TAD booking",
-        "booking_closed": "Requests after the booking deadline", "surveys": "Surveys",
+        "missed_deadline": "Requests after the booking deadline", "surveys": "Surveys",
         "responses": "Responses", "comments": "Latest comments", "commune": "Commune",
         "population": "Inhabitants", "per_1000": "per 1,000 inh.", "none": "No data for the period.",
         "resident": "Residents (web)", "operator": "Operators", "api": "API",

@@ -8,6 +8,8 @@ from mobility import __version__
 from mobility.interfaces.web.layers import LAYERS
 
 _STR200 = {"type": "string", "maxLength": 200}
+#: /api/health lists at most this many validation warnings (all are counted)
+MAX_HEALTH_PROBLEMS = 50
 _BOOL = {"type": "boolean"}
 
 
@@ -187,10 +189,20 @@ def openapi_document() -> dict[str, Any]:
     health = {"type": "object", "required": ["status", "version"],
               "properties": {"status": {"type": "string", "enum": ["ok", "loading", "error"]},
                              "version": {"type": "string"}, "uptime_s": {"type": "number"},
+                             "message": {"type": "string", "description": "why the data failed to load"},
                              "load_seconds": {"type": "number"}, "sites": {"type": "integer"},
                              "stops": {"type": "integer"},
                              "service_dates": {"type": "array", "items": {"type": "string", "format": "date"},
-                                               "nullable": True}}}
+                                               "nullable": True},
+                             "validation": {"type": "object", "required": ["warnings", "problems"], "properties": {
+                                 "warnings": {"type": "integer", "description": "validation warnings of the data"},
+                                 "problems": {"type": "array", "description": f"the first {MAX_HEALTH_PROBLEMS}",
+                                              "items": {"type": "object", "properties": {
+                                                  "severity": {"type": "string", "enum": ["warning", "error"]},
+                                                  "file": {"type": "string"},
+                                                  "line": {"type": "integer", "nullable": True},
+                                                  "field": {"type": "string", "nullable": True},
+                                                  "message": {"type": "string"}}}}}}}}
     plan_body = {"type": "object", "required": ["from", "to"], "additionalProperties": True,
                  "properties": {p["name"]: p["schema"] for p in PLAN_QUERY}}
     lang = _param("lang", {"type": "string", "enum": ["fr", "en"]}, "language of labels (fr)")
