@@ -9,7 +9,6 @@ Errors name the file, the line and the field.
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import DataError
-from mobility.loaders.csvfile import Table, decode
+from mobility.loaders.csvfile import check_bounds, decode, parse_csv
 
 
 def load_points(path: str | os.PathLike) -> pd.DataFrame:
@@ -29,13 +28,10 @@ def load_points(path: str | os.PathLike) -> pd.DataFrame:
     except OSError as exc:
         raise DataError(f"cannot read points ({exc.strerror})", path=str(path)) from None
     warnings: list[str] = []
-    text = decode(data, path.name, warnings)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"not a CSV table ({str(exc).splitlines()[0]})", path=str(path)) from None
+    check_bounds(data, str(path))  # the feeds' bounds: line length, header width
+    table = parse_csv(decode(data, path.name, warnings), str(path), warnings)
+    df = table.df
     df.columns = [str(c).strip().lower() for c in df.columns]
-    table = Table(str(path), df, text)
     for col in ("lat", "lon"):
         if col not in df.columns:
             raise DataError(f"missing column {col!r} (expected id, lat, lon, population, ...)", path=str(path))
