@@ -32,8 +32,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 DEFAULT_DATE = "2026-12-01"  # a school-term Tuesday of the embedded timetable
 
 SCENARIO_HELP = """Add or remove service sites, lines or TAD zones and report the difference against the baseline
@@ -339,6 +337,8 @@ def run_access(args: argparse.Namespace) -> int:
 
 
 def _run_opportunities(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from mobility.analysis.opportunities import opportunity_access
     from mobility.errors import InputError
     from mobility.loaders.points import load_points
