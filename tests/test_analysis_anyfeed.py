@@ -351,3 +351,20 @@ def test_porto_alegre_counts_equal_planner_answers_on_20_hexagons(poa):
         for w, got in ((30, got30), (60, got60)):
             assert (np.isnan(got[i]) and np.isnan(ref[o][w])) or got[i] == ref[o][w], (o, w)
     assert np.nansum(got60) > 0
+
+
+def test_cli_scenario_json_summary(tmp_path, capsys):
+    """``scenario --json``: the same table as the text output, as JSON on stdout (the CSV path on stderr)."""
+    site = tmp_path / "site.csv"
+    site.write_text("action,kind,id,name,categories,lat,lon\nadd,site,new-sp,Nouvelle antenne,sous_prefecture,"
+                    "50.6372,2.3960\n", encoding="utf-8")
+    out = tmp_path / "diff.csv"
+    code, text, err = _cli(["scenario", str(site), "--category", "sous_prefecture", "--window", "08:00-08:30",
+                            "--step-min", "30", "--no-tad", "--csv", str(out), "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(text)
+    assert data["command"] == "scenario" and data["date"] == DAY.isoformat() and f"wrote {out}" in err
+    rows = data["categories"][0]["rows"]
+    table = pd.read_csv(out)
+    assert [r["population_gaining"] for r in rows] == table["population_gaining"].tolist()
+    assert table["population_gaining"].sum() > 0  # a site in Aire-sur-la-Lys brings residents within reach
