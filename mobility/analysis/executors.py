@@ -29,7 +29,8 @@ _CONTEXTS: dict[tuple, Any] = {}
 
 def context_key(ctx) -> tuple:
     net = ctx.planner.network
-    return (tuple(net.gtfs_paths), net.osm_path, ctx.services_path, ctx.communes_path)
+    return (tuple(net.gtfs_paths), net.osm_path, ctx.services_path, ctx.communes_path,
+            getattr(ctx, "population_path", None))
 
 
 def register_context(ctx) -> tuple:
@@ -44,8 +45,8 @@ def worker_context(key: tuple):
     if ctx is None:
         from mobility.planning.context import load_context
 
-        gtfs, osm, services, communes = key
-        ctx = load_context(list(gtfs), osm, services, communes)
+        gtfs, osm, services, communes, population = key
+        ctx = load_context(list(gtfs), osm, services, communes, population_path=population)
         _CONTEXTS[key] = ctx
     return ctx
 

@@ -172,8 +172,10 @@ def _cell_stop_access(grid: Grid, network, max_walk_m: float) -> Access:
 
 
 def build_grid(communes: pd.DataFrame, network, cell_m: float = DEFAULT_CELL_M, *,
-               weighting: str = "addresses") -> Grid:
-    """The grid of ``cell_m`` metre cells over the commune areas, with population and snaps."""
+               weighting: str = "addresses", population_points: pd.DataFrame | None = None) -> Grid:
+    """The grid of ``cell_m`` metre cells over the commune areas, with population and snaps.
+    ``population_points`` (``lat, lon, population``): residents counted in the cell holding each point
+    (``weighting`` is then "points") instead of the communes' populations."""
     if weighting not in ("addresses", "uniform"):
         raise ValueError("weighting must be 'addresses' or 'uniform'")
     geoms = np.asarray(list(communes["geometry"]), dtype=object)
@@ -200,8 +202,46 @@ def build_grid(communes: pd.DataFrame, network, cell_m: float = DEFAULT_CELL_M, 
     snaps = network.walk.snap_many(lat, lon, DOOR_SNAP_MAX_M)
     grid = Grid(cell_m, proj, x0, y0, nx, ny, ix, iy, lat, lon, snaps, commune, np.zeros(len(ix)),
                 np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), weighting, shapely.union_all(geoms))
-    _distribute_population(grid, communes, network, geoms, tree, weighting)
+    if population_points is not None:
+        _place_population_points(grid, population_points)
+    else:
+        _distribute_population(grid, communes, network, geoms, tree, weighting)
     return grid
+
+
+def _place_population_points(grid: Grid, points: pd.DataFrame) -> None:
+    """Each point's residents in the cell holding it; a point outside every kept cell (beyond the commune
+    areas) counts in the nearest cell, so no resident is dropped."""
+    from scipy.spatial import cKDTree
+
+    lat, lon = points["lat"].to_numpy(float), points["lon"].to_numpy(float)
+    cell = grid.cell_of(lat, lon)
+    stray = np.nonzero(cell < 0)[0]
+    if len(stray) and grid.n_cells:
+        cx, cy = grid.proj.to_xy(grid.lat, grid.lon)
+        px, py = grid.proj.to_xy(lat[stray], lon[stray])
+        cell[stray] = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([px, py]))[1]
+    pop = points["population"].to_numpy(float)
+    ok = (cell >= 0) & (pop > 0)
+    grid.pop_cell = cell[ok]
+    grid.pop_commune = grid.commune[cell[ok]]
+    grid.pop_value = pop[ok]
+    grid.population = np.bincount(grid.pop_cell, weights=grid.pop_value, minlength=grid.n_cells)
+    grid.weighting = "points"
+
+
+def point_grid(points: pd.DataFrame, network) -> Grid:
+    """The points themselves as the "cells" (evaluated at the point, like a door): origins or destinations
+    of the cumulative-opportunity measures.  No squares (``cell_m`` 0: no map, no isochrone); population
+    from the ``population`` column when there is one."""
+    lat, lon = points["lat"].to_numpy(float), points["lon"].to_numpy(float)
+    n = len(lat)
+    proj = LocalProjection(float((lat.min() + lat.max()) / 2), float((lon.min() + lon.max()) / 2))
+    snaps = network.walk.snap_many(lat, lon, DOOR_SNAP_MAX_M)
+    pop = points["population"].to_numpy(float) if "population" in points else np.zeros(n)
+    idx = np.arange(n, dtype=np.int64)
+    return Grid(0.0, proj, 0.0, 0.0, 0, 0, idx, np.zeros(n, np.int64), lat, lon, snaps, np.full(n, -1, np.int64),
+                pop, idx[pop > 0], np.full(int((pop > 0).sum()), -1, np.int64), pop[pop > 0], "points")
 
 
 def _nearest_cell_of_commune(grid: Grid, lat: np.ndarray, lon: np.ndarray, commune: np.ndarray) -> np.ndarray:

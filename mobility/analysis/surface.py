@@ -131,10 +131,29 @@ def grid_for(ctx, cell_m: float = DEFAULT_CELL_M, weighting: str = "addresses") 
     if ctx.communes is None or not len(ctx.communes):
         raise InputError("surfaces need commune areas (none loaded)")
     cache = analysis_cache(ctx)
-    key = ("grid", float(cell_m), weighting)
+    points = getattr(ctx, "population_points", None)
+    key = ("grid", float(cell_m), weighting, points is not None)
     if key not in cache:
-        cache[key] = build_grid(ctx.communes, ctx.planner.network, float(cell_m), weighting=weighting)
+        cache[key] = build_grid(ctx.communes, ctx.planner.network, float(cell_m), weighting=weighting,
+                                population_points=points)
     return cache[key]
+
+
+def first_service_weekday(network) -> dt.date:
+    """The first Monday-Friday of the feeds' service range on which every feed runs some service (else on
+    which any does; else the range's first day): the default date of the analytics on feeds other than the
+    embedded ones.  With several feeds (buses + metro) the day must have them all, not only the one whose
+    calendar starts first."""
+    rng = network.service_range()
+    if rng is None:
+        raise InputError("the timetable has no day with service")
+    days = [rng[0] + dt.timedelta(days=i) for i in range((rng[1] - rng[0]).days + 1)]
+    weekdays = [d for d in days if d.weekday() < 5]
+    for need in (all, any):
+        for day in weekdays:
+            if need(bool(f.active_service_ids(day)) for f in network.feeds):
+                return day
+    return rng[0]
 
 
 def window_seconds(planner, day: dt.date, window: tuple[dt.time, dt.time]) -> tuple[int, int]:
@@ -374,13 +393,15 @@ def compute_surface(ctx, target, date: dt.date, window: tuple[dt.time, dt.time],
                     direction: str = "to", cell_m: float = DEFAULT_CELL_M, limit_min: int = DEFAULT_LIMIT_MIN,
                     percentiles=DEFAULT_PERCENTILES, options: PlanOptions | None = None,
                     timetable=None, weighting: str = "addresses", scenario: str = "",
-                    modes: str = DEFAULT_MODES, planner=None, flex=None, access=None) -> Surface:
+                    modes: str = DEFAULT_MODES, planner=None, flex=None, access=None,
+                    grid: Grid | None = None) -> Surface:
     """The travel-time surface of ``target`` (see :func:`resolve_target`) on ``date`` for departures in
     ``window`` every ``step_min`` minutes.  ``modes``: ``"transit+tad"`` (default) or ``"transit"``.
 
     Scenarios: ``timetable`` (a modified timetable), ``planner`` (a planner over a scenario network with
     extra stops; ``access`` then gives the cells' walking links to its stops), ``flex`` (a scenario
-    on-demand offer)."""
+    on-demand offer).  ``grid``: the cells to evaluate (default: the context's square grid of ``cell_m``;
+    e.g. :func:`mobility.analysis.grid.point_grid`)."""
     import time as _time
 
     t_start = _time.perf_counter()
@@ -395,7 +416,8 @@ def compute_surface(ctx, target, date: dt.date, window: tuple[dt.time, dt.time],
     net = planner.network
     target = resolve_target(ctx, target)
     planner._check_date(date)
-    grid = grid_for(ctx, cell_m, weighting)
+    if grid is None:
+        grid = grid_for(ctx, cell_m, weighting)
     if access is None:
         access = grid.access(net, opts.max_walk_m)
     tt = timetable if timetable is not None else net.timetable(

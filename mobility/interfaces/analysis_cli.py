@@ -9,6 +9,15 @@ Examples::
     mobility access --category france_services --no-tad          # public transport only (default: + TAD)
     mobility scenario new_site.geojson --date 2026-12-01 --window 08:00-10:00 --out diff.png --dask tcp://h:8786
     mobility scenario data/scenarios/ligne_eperlecques_tad_plateau.geojson --category france_services
+    # another territory's feeds, residents from a hexagon grid; cumulative opportunities (jobs within 30/60 min)
+    mobility access --gtfs poa_eptc.zip --gtfs poa_trensurb.zip --osm poa_osm.pbf --points poa_hexgrid.csv \
+        --opportunities jobs --within 30,60 --out access.csv --out access.gpkg --json
+
+Data: ``--gtfs`` (repeatable), ``--osm``, ``--services`` as for ``mobility plan``; residents from
+``--communes``/``--population`` (commune areas GeoJSON with a population property, or a points CSV ``id, lat,
+lon, population, ...``).  The default date is 2026-12-01 on the embedded data (a school-term Tuesday), else
+the first weekday with service of the feeds.  ``--json``: the summary as JSON on stdout.  The progress bar
+is drawn only when stderr is a terminal.
 
 Modes: by default public transport, walking and on-demand transport (TAD), every TAD ride assumed booked in
 advance ("transport public et TAD (réservé à l'avance)", said in the outputs); ``--no-tad``: without TAD.
@@ -18,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import sys
 import time
 from pathlib import Path
 
@@ -72,8 +83,20 @@ def _ints(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
 
 
+def _names(text: str) -> tuple[str, ...]:
+    out = tuple(x.strip() for x in text.split(",") if x.strip())
+    if not out:
+        raise argparse.ArgumentTypeError("expected comma-separated column names")
+    return out
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--date", type=_date, default=_date(DEFAULT_DATE), help=f"service date (default {DEFAULT_DATE})")
+    from mobility.interfaces.cli import _add_data_args
+
+    _add_data_args(p)
+    p.add_argument("--date", type=_date, default=None,
+                   help=f"service date (default: {DEFAULT_DATE} on the embedded data, else the feeds' first weekday "
+                        "with service)")
     p.add_argument("--window", type=_window, default=_window("08:00-10:00"), help="departures HH:MM-HH:MM (08:00-10:00)")
     p.add_argument("--step-min", type=int, default=5, help="minutes between departures in the window (5)")
     p.add_argument("--cell-m", type=float, default=200.0, help="grid cell size in metres (200)")
@@ -84,6 +107,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-transfer-s", type=int, default=120, help="least time to change vehicle, s (120)")
     p.add_argument("--services", metavar="PATH", help="service sites CSV/GeoJSON (default: embedded)")
     p.add_argument("--communes", metavar="PATH", help="commune areas GeoJSON (default: embedded)")
+    p.add_argument("--population", metavar="PATH",
+                   help="residents: commune areas GeoJSON (population property) or points CSV id,lat,lon,population "
+                        "(e.g. a hexagon grid; default: the communes' populations)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-tad", action="store_true",
                    help="public transport + walking only (default: with on-demand TAD, every ride assumed "
                         "booked in advance)")
@@ -121,9 +148,52 @@ def _modes(args) -> str:
 
 
 def _context(args):
+    """The context of the data options; fills ``args.date`` when not given (see :func:`default_date`)."""
     from mobility.planning.context import load_context
 
-    return load_context(None, None, args.services, args.communes)
+    ctx = load_context(args.gtfs, args.osm, args.services, args.communes, population_path=args.population)
+    if args.date is None:
+        args.date = default_date(ctx, embedded=not args.gtfs and not args.osm)
+    return ctx
+
+
+def default_date(ctx, embedded: bool) -> dt.date:
+    """The embedded data's school-term Tuesday, else the first weekday with service of the feeds."""
+    from mobility.analysis.surface import first_service_weekday
+
+    return _date(DEFAULT_DATE) if embedded else first_service_weekday(ctx.planner.network)
+
+
+def _progress() -> bool:
+    return sys.stderr.isatty()
+
+
+def _say(args, text: str) -> None:
+    """Progress lines ("wrote ...") go to stderr when stdout carries JSON."""
+    print(text, file=sys.stderr if getattr(args, "json", False) else sys.stdout)
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=1, default=_json_default))
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating, float)):
+        return None if o != o else float(o)
+    if isinstance(o, (dt.date, dt.time)):
+        return o.isoformat()
+    raise TypeError(f"not JSON: {type(o).__name__}")
+
+
+def _records(df) -> list[dict]:
+    """DataFrame rows as JSON-ready dicts (NaN -> null)."""
+    import pandas as pd
+
+    return json.loads(df.astype(object).where(pd.notna(df), None).to_json(orient="records", force_ascii=False))
 
 
 def register(sub) -> None:
@@ -142,11 +212,26 @@ def register(sub) -> None:
     _map_args(p)
     p.set_defaults(handler=run_isochrone)
 
-    a = sub.add_parser("access", help="accessibility table: per commune and category, time to the nearest site")
+    a = sub.add_parser("access", help="accessibility: per commune and category, time to the nearest site; or "
+                                      "per point, opportunities reachable within T min (--opportunities)")
     a.add_argument("--category", action="append", metavar="CATEGORY", help="category (repeatable; default: all)")
     _common(a)
     a.add_argument("--percentile", type=int, default=50, help="statistic over departures (50 = median)")
-    a.add_argument("--out", metavar="PATH", help="CSV of the commune x category table")
+    a.add_argument("--out", action="append", metavar="PATH",
+                   help="CSV of the commune x category table; with --opportunities a CSV or a GeoPackage (.gpkg) "
+                        "of the points; repeatable")
+    o = a.add_argument_group("cumulative opportunities (per origin point, e.g. a hexagon grid)")
+    o.add_argument("--points", metavar="PATH",
+                   help="origins and destinations: CSV id,lat,lon[,population],<numeric columns>")
+    o.add_argument("--opportunities", type=_names, metavar="COL[,COL]",
+                   help="numeric columns of --points to count (e.g. jobs,schools,healthcare)")
+    o.add_argument("--within", type=_ints, default=(30, 60), metavar="MIN[,MIN]", help="cutoffs, minutes (30,60)")
+    o.add_argument("--percentiles", type=_ints, default=(50,), metavar="P[,P]",
+                   help="percentiles of the travel time over the departures (50)")
+    o.add_argument("--decay-per-min", type=float, default=None, metavar="B",
+                   help="also the gravity measure sum(opportunities * exp(-B * minutes))")
+    o.add_argument("--by", choices=["auto", "origin", "destination"], default="auto",
+                   help="one profile per origin or per destination (auto: the fewer)")
     _executor_args(a)
     a.set_defaults(handler=run_access)
 
@@ -190,38 +275,105 @@ def run_isochrone(args: argparse.Namespace) -> int:
             from mobility.errors import InputError
 
             raise InputError(f"--out {out}: expected .png, .geojson, .gpkg or .csv")
-        print(f"wrote {out}")
+        _say(args, f"wrote {out}")
     st = s.status()
     pop = s.grid.population
     values = s.stat_min(stat)
+    total = pop.sum()
+    within = {t: float(pop[values <= t].sum() / total) for t in args.thresholds}
+    no_service = float(pop[st == "no_service"].sum() / total)
+    outside = float(pop[st == "outside_network"].sum() / total)
+    if args.json:
+        _print_json({"command": "isochrone", "description": s.describe(stat), "target": s.target.label,
+                     "direction": direction, "date": s.date, "window": [t.strftime("%H:%M") for t in s.window],
+                     "step_min": s.step_min, "statistic": stat, "modes": s.modes, "population": float(total),
+                     "share_within": {str(t): v for t, v in within.items()}, "share_no_service": no_service,
+                     "share_outside_network": outside, "cells": s.grid.n_cells, "departures": s.n_departures,
+                     "runs": s.stats["runs"], "surface_s": s.stats["total_s"],
+                     "total_s": time.perf_counter() - t0, "outputs": args.out})
+        return 0
     print(s.describe(stat))
     for t in args.thresholds:
-        share = pop[values <= t].sum() / pop.sum()
-        print(f"  within {t:3d} min: {100 * share:5.1f} % of residents")
-    print(f"  no service within {s.limit_min} min: {100 * pop[st == 'no_service'].sum() / pop.sum():.1f} % of residents"
-          f", outside the walk network: {100 * pop[st == 'outside_network'].sum() / pop.sum():.1f} %")
+        print(f"  within {t:3d} min: {100 * within[t]:5.1f} % of residents")
+    print(f"  no service within {s.limit_min} min: {100 * no_service:.1f} % of residents"
+          f", outside the walk network: {100 * outside:.1f} %")
     print(f"({s.grid.n_cells} cells, {s.n_departures} departures, {s.stats['runs']} rRAPTOR runs, "
           f"surface {s.stats['total_s']:.2f} s, total {time.perf_counter() - t0:.1f} s)")
     return 0
 
 
 def run_access(args: argparse.Namespace) -> int:
+    from mobility.errors import InputError
+
+    if args.opportunities or args.points:
+        if not (args.opportunities and args.points):
+            raise InputError("cumulative opportunities need both --points and --opportunities")
+        return _run_opportunities(args)
     from mobility.analysis.access import accessibility
 
     t0 = time.perf_counter()
+    for out in args.out or ():
+        if Path(out).suffix.lower() != ".csv":
+            raise InputError(f"--out {out}: the commune table is written as .csv")
     ctx = _context(args)
     table, summary = accessibility(ctx, args.date, args.window, categories=args.category, step_min=args.step_min,
                                    cell_m=args.cell_m, limit_min=args.limit_min, percentile=args.percentile,
-                                   options=_options(args), executor=_executor(args), progress=True,
+                                   options=_options(args), executor=_executor(args), progress=_progress(),
                                    modes=_modes(args))
-    if args.out:
-        table.to_csv(args.out, index=False)
-        print(f"wrote {args.out} ({len(table)} rows)")
-    else:
+    for out in args.out or ():
+        table.to_csv(out, index=False)
+        _say(args, f"wrote {out} ({len(table)} rows)")
+    if args.json:
+        _print_json({"command": "access", "date": args.date, "window": [t.strftime("%H:%M") for t in args.window],
+                     "percentile": args.percentile, "modes": _modes(args), "summary": _records(summary),
+                     "total_s": time.perf_counter() - t0, "outputs": args.out or []})
+        return 0
+    if not args.out:
         print(table.to_string(index=False))
     for line in summary["summary"]:
         print(line)
     print(f"(total {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _run_opportunities(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from mobility.analysis.opportunities import opportunity_access
+    from mobility.errors import InputError
+    from mobility.loaders.points import load_points
+
+    t0 = time.perf_counter()
+    for out in args.out or ():
+        if Path(out).suffix.lower() not in (".csv", ".gpkg"):
+            raise InputError(f"--out {out}: expected .csv or .gpkg")
+    points = load_points(args.points)
+    ctx = _context(args)
+    res = opportunity_access(ctx, points, args.opportunities, args.date, args.window, within_min=args.within,
+                             percentiles=args.percentiles, step_min=args.step_min, limit_min=args.limit_min,
+                             decay_per_min=args.decay_per_min, options=_options(args), modes=_modes(args),
+                             by=args.by, executor=_executor(args), progress=_progress())
+    for out in args.out or ():
+        res.write(out)
+        _say(args, f"wrote {out} ({len(res.points)} points)")
+    summary = res.summary()
+    evaluated = int(np.isfinite(res.values[:, 0, 0, 0]).sum()) if len(res.points) else 0
+    w0, w1 = (t.strftime("%H:%M") for t in args.window)
+    if args.json:
+        _print_json({"command": "access", "measure": "cumulative_opportunities", "date": args.date,
+                     "window": [w0, w1], "step_min": args.step_min, "modes": _modes(args), "points": len(res.points),
+                     "evaluated": evaluated, "by": "origin" if res.direction == "from" else "destination",
+                     "totals": dict(zip(res.columns, res.totals.tolist())), "summary": _records(summary),
+                     "total_s": time.perf_counter() - t0, "outputs": args.out or []})
+        return 0
+    if not args.out:
+        print(res.to_frame().to_string(index=False))
+    print(f"{args.date.strftime('%A')} {args.date.isoformat()} {w0}-{w1}, {_modes(args)}: opportunities reachable "
+          f"by the average resident (population-weighted over {evaluated} of {len(res.points)} points)")
+    for r in summary.itertuples():
+        print(f"  {r.measure}: {r.mean:.1f} ({100 * r.share:.1f} % of all)")
+    print(f"({res.stats['sources']} profiles by {'origin' if res.direction == 'from' else 'destination'}, "
+          f"total {time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -237,22 +389,29 @@ def run_scenario(args: argparse.Namespace) -> int:
     results = compare(ctx, changes, args.date, args.window, categories=args.category, step_min=args.step_min,
                       cell_m=args.cell_m, limit_min=args.limit_min, percentile=args.percentile,
                       thresholds_min=args.thresholds, options=_options(args), executor=_executor(args),
-                      progress=True, modes=_modes(args))
+                      progress=_progress(), modes=_modes(args))
     stat = f"p{args.percentile}"
     frames = []
     for r in results:
         t = r.table.copy()
         t.insert(0, "category", r.category)
         frames.append(t)
-        print(f"{r.category}: " + "; ".join(c.describe() for c in changes))
-        print(t.drop(columns="category").to_string(index=False))
+        if not args.json:
+            print(f"{r.category}: " + "; ".join(c.describe() for c in changes))
+            print(t.drop(columns="category").to_string(index=False))
         if args.out:
             out = Path(args.out)
             if len(results) > 1:
                 out = out.with_name(f"{out.stem}_{r.category}{out.suffix}")
             render_difference(ctx, r.baseline, r.scenario, out, stat, lang=args.lang, size=args.map_size)
-            print(f"wrote {out}")
+            _say(args, f"wrote {out}")
     if args.csv:
         pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
-        print(f"wrote {args.csv}")
+        _say(args, f"wrote {args.csv}")
+    if args.json:
+        _print_json({"command": "scenario", "date": args.date, "window": [t.strftime("%H:%M") for t in args.window],
+                     "percentile": args.percentile, "modes": _modes(args),
+                     "changes": [c.describe() for c in changes],
+                     "categories": [{"category": f["category"].iloc[0], "rows": _records(f.drop(columns="category"))}
+                                    for f in frames]})
     return 0

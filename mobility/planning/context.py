@@ -39,6 +39,10 @@ class Context:
     communes: pd.DataFrame | None
     services_path: str | None
     communes_path: str | None
+    #: residents as points (``id, lat, lon, population``; :func:`mobility.loaders.points.load_points`), spread
+    #: over the analysis grid instead of the commune populations; None: the communes' populations
+    population_points: pd.DataFrame | None = None
+    population_path: str | None = None
 
 
 def load_communes(path: str | os.PathLike) -> pd.DataFrame:
@@ -61,6 +65,27 @@ def load_communes(path: str | os.PathLike) -> pd.DataFrame:
                      "population": int(props.get("population") or 0), "lat": centre.y, "lon": centre.x,
                      "geometry": geom})
     return pd.DataFrame(rows)
+
+
+def points_area(points: pd.DataFrame, pad_m: float = 500.0, name: str = "") -> pd.DataFrame:
+    """One area (a communes-like frame) around population points: their convex hull widened by ``pad_m``,
+    so a grid over it holds every point (the territory outline when no commune areas are given)."""
+    lat0 = float(points["lat"].mean())
+    pad_deg = pad_m / 111_320.0 / max(0.2, float(np.cos(np.radians(lat0))))  # longitude degrees, the wider
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([points["lon"], points["lat"]])))
+    geom = shapely.buffer(hull, pad_deg)
+    centre = geom.representative_point()
+    return pd.DataFrame([{"insee": "", "name": name or "area", "population": int(round(points["population"].sum())),
+                          "lat": centre.y, "lon": centre.x, "geometry": geom}])
+
+
+def load_population(path: str | os.PathLike) -> pd.DataFrame:
+    """Population points from a CSV (``id, lat, lon, population, ...``); DataError without ``population``."""
+    from mobility.loaders.points import load_points, weight_column
+
+    points = load_points(path)
+    points["population"] = weight_column(points, "population", str(path))
+    return points
 
 
 def street_index(streets: pd.DataFrame, communes: pd.DataFrame | None) -> pd.DataFrame:
@@ -104,26 +129,40 @@ def _file_hash(path: Path | None) -> str:
 
 def load_context(gtfs_paths: Sequence[str | os.PathLike] | None = None, osm_path: str | os.PathLike | None = None,
                  services_path: str | os.PathLike | None = None, communes_path: str | os.PathLike | None = None,
-                 *, use_cache: bool = True) -> Context:
+                 *, use_cache: bool = True, population_path: str | os.PathLike | None = None) -> Context:
     """The context of these inputs. With no argument: the embedded Audomarois data set. Service sites and
-    commune areas default to the embedded ones only when the GTFS and OSM are the embedded ones too."""
+    commune areas default to the embedded ones only when the GTFS and OSM are the embedded ones too.
+
+    ``population_path``: residents for the analytics, commune areas (``.geojson``/``.json``, like
+    ``communes_path``, which it replaces) or points (CSV ``id, lat, lon, population``); with points and no
+    commune areas, the territory is the points' area (:func:`points_area`)."""
     default_data = not gtfs_paths and not osm_path
+    points = None
+    if population_path is not None:
+        if Path(population_path).suffix.lower() in (".geojson", ".json"):
+            communes_path = population_path
+        else:
+            points = load_population(population_path)
     planner = Planner.load(gtfs_paths, osm_path)
     svc = Path(services_path) if services_path else (DEFAULT_SERVICES_PATH if default_data else None)
     com = Path(communes_path) if communes_path else (DEFAULT_COMMUNES_PATH if default_data else None)
     catalogue = load_services(svc) if svc is not None else ServiceCatalogue([])
     communes = load_communes(com) if com is not None else None
     key = hashlib.sha256(f"ctx{CONTEXT_CACHE_VERSION}:{planner.network.inputs_key}:{_file_hash(svc)}:"
-                         f"{_file_hash(com)}".encode()).hexdigest()[:32]
+                         f"{_file_hash(com)}"
+                         f"{'' if points is None else ':' + _file_hash(Path(population_path))}".encode()).hexdigest()[:32]
     folder = cache_dir() if use_cache else None
     path = folder / f"geocoder-{key}.pickle" if folder is not None else None
     geocoder = cache_load(path, Geocoder)  # stale, truncated or of another type: rebuilt below
     if communes is not None:
         communes = _centre_on_addresses(communes, planner.network.addresses)
+    elif points is not None:
+        communes = points_area(points, name=Path(population_path).stem)
     if geocoder is None:
         net = planner.network
         stops = net.stops.rename(columns={"stop_key": "stop_id"})[["stop_id", "stop_name", "lat", "lon"]]
         geocoder = Geocoder.build(addresses=net.addresses, streets=street_index(net.streets, communes),
                                   communes=communes, stops=stops, services=catalogue if catalogue.sites else None)
         cache_store(path, geocoder)
-    return Context(planner, catalogue, geocoder, communes, str(svc) if svc else None, str(com) if com else None)
+    return Context(planner, catalogue, geocoder, communes, str(svc) if svc else None, str(com) if com else None,
+                   points, str(population_path) if points is not None else None)
