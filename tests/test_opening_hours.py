@@ -175,6 +175,13 @@ def test_describe():
     assert OpeningHours.parse("Fr-Mo 10:00-12:00").describe("en") == "Fri-Mon 10:00–12:00"
     assert OpeningHours.parse("Mo-Fr 09:00-17:00; Dec 25 off").describe() == "lun.-ven. 09:00–17:00; 25 déc. fermé"
     assert OpeningHours.parse("Mo-Su off").describe() == "fermé"
+    assert OpeningHours.parse("Fr 22:00-02:00").describe() == "ven. 22:00–02:00"
+    assert OpeningHours.parse("Mo-Su 10:00-18:00; Dec 24-Jan 02 off").describe("en") == \
+        "Mon-Sun 10:00–18:00; Dec 24-Jan 2 closed"
+    assert OpeningHours.parse("Mo-Fr 08:00-18:00; Jul-Aug Mo-Fr 09:00-12:00").describe() == \
+        "lun.-ven. 08:00–18:00; 1 juil.-31 août 09:00–12:00"
+    assert OpeningHours.parse("Mo-Fr 09:00-12:00; Sa[1] 09:00-12:00").describe() == \
+        "lun.-ven. 09:00–12:00; horaires détaillés : Mo-Fr 09:00-12:00; Sa[1] 09:00-12:00"
 
 
 # ------------------------------------------------------------------------------------------------ syntax errors

@@ -42,9 +42,10 @@ _MONTH_NAMES = {
 _WORDS = {
     "fr": {"closed": "fermé", "always": "ouvert 24h/24, 7j/7", "ph": "jours fériés",
            "ph_off": "fermé les jours fériés", "sh": "vacances scolaires",
-           "sh_off": "fermé pendant les vacances scolaires"},
+           "sh_off": "fermé pendant les vacances scolaires", "details": "horaires détaillés : {}"},
     "en": {"closed": "closed", "always": "open 24/7", "ph": "public holidays",
-           "ph_off": "closed on public holidays", "sh": "school holidays", "sh_off": "closed in school holidays"},
+           "ph_off": "closed on public holidays", "sh": "school holidays", "sh_off": "closed in school holidays",
+           "details": "detailed hours: {}"},
 }
 
 #: minutes since the start of the day; the end may exceed 24:00 (past midnight)
@@ -68,6 +69,8 @@ _GRAMMAR_WORDS = {
 }
 #: years the descriptions look at (from the current one): enough for every date to fall on a working day
 _DESCRIBE_YEARS = 3
+#: more date exceptions than this: the description quotes the value instead of listing them
+_DESCRIBE_MAX_DATES = 6
 
 
 class OpeningHoursError(ValueError):
@@ -312,6 +315,11 @@ class OpeningHours:
                 runs[-1][1] = md
             else:
                 runs.append([md, md, spans])
+        if len(runs) > 1 and runs[0][0] == (1, 1) and runs[-1][1] == (12, 31) and runs[0][2] == runs[-1][2]:
+            runs[-1][1] = runs.pop(0)[1]  # over the new year: "24 déc.-2 janv."
+        if len(runs) > _DESCRIBE_MAX_DATES:  # a pattern dates cannot summarise (Sa[1], week 01-53/2...)
+            parts.append(words["details"].format(self.text))
+            runs = []
         for first, last_md, spans in runs:
             when = _md_text(first, lang) if first == last_md else f"{_md_text(first, lang)}-{_md_text(last_md, lang)}"
             parts.append(f"{when} {_spans_text(spans, lang) if spans else words['closed']}")
