@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import site
 import subprocess
 import sys
@@ -37,9 +38,15 @@ def test_version_option():
 def installed(tmp_path_factory):
     """(venv bin folder, a working folder outside the repository) with the wheel installed."""
     base = tmp_path_factory.mktemp("wheel")
-    dist = base / "dist"
+    dist, src = base / "dist", base / "src"
+    # build from a copy: setuptools writes build/ and *.egg-info next to the sources
+    src.mkdir()
+    for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    for name in ("mobility", "web", "data"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite*"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                            "--no-index", "-w", str(dist), str(ROOT)], capture_output=True, text=True, timeout=300)
+                            "--no-index", "-w", str(dist), str(src)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
     (wheel,) = dist.glob("mobility-*.whl")
     venv = base / "venv"
