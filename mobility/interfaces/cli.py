@@ -33,6 +33,7 @@ COMMANDS: tuple[str, ...] = (
     "mobility.interfaces.cli",
     "mobility.interfaces.analysis_cli",
     "mobility.interfaces.services_cli",
+    "mobility.interfaces.streets_cli",
     "mobility.interfaces.observatory_cli",
     "mobility.interfaces.serve",
 )
