@@ -3,7 +3,7 @@ repository, serves pages and finds its embedded data from any folder; ``mobility
 
 The fresh venv takes its third-party dependencies from the running interpreter's site-packages (a ``.pth``
 line), so the test needs neither the network nor minutes of dependency installs; ``mobility`` itself comes
-only from the wheel.
+only from the wheel. The wheel cases take ~15 s: marked slow (the second step of scripts/test).
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def _env(base: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_wheel_carries_web_files_and_data(installed):
     _, _, wheel = installed
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -82,6 +83,7 @@ def test_wheel_carries_web_files_and_data(installed):
     assert not any(n.endswith(".sqlite") for n in names)
 
 
+@pytest.mark.slow
 def test_wheel_info_and_serve_from_another_folder(installed):
     bindir, work, _ = installed
     env = _env(work.parent)
