@@ -1,15 +1,27 @@
-"""Where the embedded data, the web files and the on-disk cache live.
+"""Where the embedded data, the web files and the on-disk cache live, and how cache entries are read and
+written safely.
 
-In a source checkout (or an editable install) they are the top-level ``data/`` and ``web/`` folders; an
-installed wheel carries them as the package data ``mobility._data`` and ``mobility._web`` (setup.py maps
-the folders onto these names), found through :mod:`importlib.resources`.
+In a source checkout (or an editable install) data and web files are the top-level ``data/`` and ``web/``
+folders; an installed wheel carries them as the package data ``mobility._data`` and ``mobility._web``
+(setup.py maps the folders onto these names), found through :mod:`importlib.resources`.
+
+The cache is an optimisation only: a cache folder that cannot be created or written (read-only, no
+permission, ``MOBILITY_CACHE_DIR`` naming a file, a full disk) makes the caller work in memory, with one
+warning per process; a cache entry of the wrong type or version is ignored and rebuilt; temporary files
+are removed on failure and, when left by a killed process, at the next start.
 """
 
 from __future__ import annotations
 
 import importlib.resources
+import logging
 import os
+import pickle
+import re
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 #: project root (the folder holding ``data/`` and ``web/``) for a source checkout or editable install
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,11 +48,42 @@ DEFAULT_COMMUNES_PATH = DATA_DIR / "communes.geojson"
 FACTS_DIR = DATA_DIR / "facts"
 
 
-def cache_dir() -> Path:
-    """Folder for built networks (keyed by input content); ``MOBILITY_CACHE_DIR`` overrides it."""
+log = logging.getLogger("mobility.cache")
+#: a temporary cache file older than this whose writer is gone is an orphan (seconds)
+ORPHAN_AGE_S = 3600.0
+_TMP_MARK = ".tmp"
+#: only our own temporary names are ever removed (``network-<hex key>.tmp<pid>``), whatever the folder holds
+_TMP_NAME = re.compile(r"^[a-z_]+-[0-9a-f]{8,}\.tmp(\d+)$")
+_warned: set[str] = set()
+_cleaned: set[str] = set()
+_lock = threading.Lock()
+
+
+def _warn_once(kind: str, message: str) -> None:
+    with _lock:
+        if kind in _warned:
+            return
+        _warned.add(kind)
+    log.warning("mobility: warning: %s", message)
+
+
+def cache_dir() -> Path | None:
+    """Folder for built networks (keyed by input content); ``MOBILITY_CACHE_DIR`` overrides it.
+
+    None (with one warning) when the folder cannot be created or written: the caller then works in memory.
+    """
     env = os.environ.get("MOBILITY_CACHE_DIR")
     path = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mobility"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(f"cannot write to {path}")
+    except OSError as exc:
+        _warn_once(f"dir:{path}", f"cache folder {path} is not usable ({exc.strerror or exc}); working in memory")
+        return None
+    if str(path) not in _cleaned:
+        _cleaned.add(str(path))
+        clean_orphans(path)
     return path
 
 
@@ -50,3 +93,67 @@ def state_dir() -> Path:
     if SOURCE_CHECKOUT or os.environ.get("MOBILITY_DATA_DIR"):
         return DATA_DIR / "observatory"
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "mobility"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, owned by someone else
+        return True
+    return True
+
+
+def clean_orphans(folder: Path) -> int:
+    """Remove temporary cache files left by killed processes (writer gone, or older than ORPHAN_AGE_S)."""
+    removed = 0
+    try:
+        entries = [(p, m.group(1)) for p in folder.glob(f"*{_TMP_MARK}*") if (m := _TMP_NAME.match(p.name))]
+    except OSError:
+        return 0
+    now = time.time()
+    for p, pid_text in entries:
+        try:
+            if pid_text == str(os.getpid()) or not p.is_file():
+                continue
+            if not _alive(int(pid_text)) or now - p.stat().st_mtime > ORPHAN_AGE_S:
+                p.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def cache_load(path: Path | None, expected: type) -> Any | None:
+    """The object pickled at ``path`` when it is an ``expected`` instance; None when absent, unreadable,
+    truncated, of another type or of a layout this version cannot read (the caller rebuilds it)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            obj = pickle.load(fh)
+    except Exception:  # noqa: BLE001 - truncated, stale (renamed classes), not a pickle: rebuilt
+        return None
+    return obj if isinstance(obj, expected) else None
+
+
+def cache_store(path: Path | None, obj: Any) -> bool:
+    """Pickle ``obj`` to ``path`` atomically (temporary file + rename); on any failure (full disk, read-only)
+    remove the temporary file, warn once and return False: the caller keeps working in memory."""
+    if path is None:
+        return False
+    tmp = path.with_suffix(f"{_TMP_MARK}{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        return True
+    except (OSError, pickle.PicklingError) as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        _warn_once(f"write:{path.parent}", f"cannot write the cache in {path.parent} "
+                   f"({getattr(exc, 'strerror', None) or exc}); working in memory")
+        return False

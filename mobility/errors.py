@@ -52,3 +52,10 @@ class NoRouteError(MobilityError):
 
     code = "no_itinerary"
     http_status = 422
+
+
+class DeadlineExceeded(MobilityError):
+    """A request ran past its compute deadline (see :mod:`mobility.deadline`) and was stopped."""
+
+    code = "timeout"
+    http_status = 503

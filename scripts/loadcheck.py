@@ -10,6 +10,14 @@ throughput. Exits 1 on any error or below ``--target`` requests per second.
 
 With ``--unique`` every measured request is different (origin x service site x departure minute), so the
 server's answer cache never helps: this measures planning throughput itself.
+
+Slow-client mode instead checks that idle and half-sent connections cannot lock other clients out:
+
+    python scripts/loadcheck.py --slow-clients 300 [--max-latency 1.0]
+
+opens that many connections that each send half a request and then stay silent, measures ``/api/health`` from
+a fresh connection while they are open (each answer must come within ``--max-latency`` seconds), checks that a
+declared 999,999,999-byte body is refused at once (413), then closes them. Exits 1 on a failure.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -57,10 +66,10 @@ def unique_request(n: int) -> str:
     return "/api/plan?" + urlencode(q)
 
 
-def start_server(threads: int) -> tuple[subprocess.Popen, str, int]:
+def start_server(threads: int, extra: list[str] | None = None) -> tuple[subprocess.Popen, str, int]:
     env = dict(os.environ)
     cmd = [sys.executable, "-m", "mobility.interfaces.serve", "--host", "127.0.0.1", "--port", "0",
-           "--threads", str(threads)]
+           "--threads", str(threads), *(extra or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -76,6 +85,49 @@ def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
     return resp.status, resp.read()
 
 
+def slow_clients(host: str, port: int, n: int, max_latency_s: float) -> int:
+    """Hold ``n`` half-sent connections open and time /api/health meanwhile (see the module docstring)."""
+    socks: list[socket.socket] = []
+    try:
+        t0 = time.time()
+        for i in range(n):
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(f"GET /api/health HTTP/1.1\r\nHost: {host}\r\nX-Slow-Client: {i}".encode())  # no end
+            socks.append(s)
+        print(f"slow clients: {len(socks)} half-sent connections open in {time.time() - t0:.2f} s")
+        worst = 0.0
+        for _ in range(5):
+            t1 = time.time()
+            conn = http.client.HTTPConnection(host, port, timeout=max(5.0, 5 * max_latency_s))
+            status, _ = get(conn, "/api/health")
+            conn.close()
+            took = time.time() - t1
+            worst = max(worst, took)
+            if status != 200:
+                print(f"loadcheck: /api/health answered {status} with the slow clients open", file=sys.stderr)
+                return 1
+        print(f"slow clients: /api/health worst {1000 * worst:.0f} ms over 5 calls (limit {1000 * max_latency_s:.0f} ms)")
+        t2 = time.time()
+        liar = socket.create_connection((host, port), timeout=10)
+        liar.sendall(f"POST /api/plan HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 999999999\r\n\r\n".encode() + b"{" * 100)
+        first = liar.recv(64).decode("latin-1")
+        liar.close()
+        refused = time.time() - t2
+        print(f"lying Content-Length: {first.splitlines()[0] if first else 'connection closed'} "
+              f"after {1000 * refused:.0f} ms")
+        print(json.dumps({"slow_clients": len(socks), "health_worst_ms": round(1000 * worst),
+                          "lying_length_ms": round(1000 * refused)}))
+        if worst > max_latency_s or " 413 " not in first[:20] or refused > max_latency_s:
+            print("loadcheck: FAILED (slow clients)", file=sys.stderr)
+            return 1
+        print("loadcheck: OK (slow clients)")
+        return 0
+    finally:
+        for s in socks:
+            s.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="duration of the measured phase (20, at most 60)")
@@ -84,6 +136,9 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=8, help="waitress worker threads (8)")
     ap.add_argument("--target", type=float, default=50.0, help="requests per second to hold (50)")
     ap.add_argument("--unique", action="store_true", help="never repeat a request (no answer-cache hits)")
+    ap.add_argument("--slow-clients", type=int, default=0, metavar="N",
+                    help="slow-client mode: N half-sent idle connections, then time /api/health (at most 2000)")
+    ap.add_argument("--max-latency", type=float, default=1.0, help="slow-client mode: seconds per /api/health (1)")
     args = ap.parse_args()
     seconds = min(max(args.seconds, 1.0), 60.0)
 
@@ -102,6 +157,9 @@ def main() -> int:
             if time.time() > deadline:
                 raise SystemExit("loadcheck: the data did not load within 180 s")
             time.sleep(0.5)
+
+        if args.slow_clients:
+            return slow_clients(host, port, min(max(args.slow_clients, 1), 2000), args.max_latency)
 
         mix = request_mix()
         t0 = time.time()

@@ -11,6 +11,9 @@ from mobility.config import DEFAULT_COMMUNES_PATH, DEFAULT_SERVICES_PATH
 from mobility.errors import DataError
 from mobility.network.build import Network, load_network
 
+#: validation warnings printed one per line by the readable summary (all of them are in --json)
+MAX_SHOWN = 30
+
 
 def summarise(net: Network, services_path: Path | None, communes_path: Path | None) -> dict:
     """Figures describing a built network (and the optional commune and service tables)."""
@@ -42,6 +45,7 @@ def summarise(net: Network, services_path: Path | None, communes_path: Path | No
             "warnings": len(feed.warnings),
         })
     out["feeds"] = feeds
+    out["problems"] = [p.to_dict() for p in getattr(net, "problems", [])]
     linked = int((net.stops["snap_edge"] >= 0).sum())
     out["stops_linked_to_streets"] = f"{linked}/{len(net.stops)}"
     out["footpaths"] = len(net.footpaths)
@@ -75,6 +79,17 @@ def format_summary(info: dict) -> str:
     lines.append(f"Stops linked to streets {info['stops_linked_to_streets']}, walking transfers {info['footpaths']}")
     if "service_sites" in info:
         lines.append(f"Public-service sites {info['service_sites']}")
+    problems = info.get("problems") or []
+    if problems:
+        lines.append(f"Validation: {len(problems)} warning(s) (errors would have stopped the load)")
+        for p in problems[:MAX_SHOWN]:
+            where = p["file"] + (f":{p['line']}" if p["line"] is not None else "")
+            fld = f" [{p['field']}]" if p["field"] else ""
+            lines.append(f"  WARNING {where}{fld}: {p['message']}" if where else f"  WARNING {p['message']}")
+        if len(problems) > MAX_SHOWN:
+            lines.append(f"  ... and {len(problems) - MAX_SHOWN} more (mobility info --json lists them all)")
+    else:
+        lines.append("Validation: no warning")
     return "\n".join(lines)
 
 

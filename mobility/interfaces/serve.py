@@ -1,8 +1,18 @@
 """``mobility serve``: the web front end and JSON API on a production WSGI server (waitress).
 
     mobility serve [--host 127.0.0.1] [--port 8000] [--threads 8] [--gtfs FEED ... --osm EXTRACT]
+                   [--connection-limit 1000] [--channel-timeout 30] [--request-deadline 20] [--compute-deadline 15]
 
-The data loads in a background thread (the API answers 503 until it is ready); the URL is printed at once.
+The data loads in a background thread (the API answers 503 until it is ready); the URL is printed at once,
+and the validation warnings of the data are logged once it is loaded.
+
+Slow or hostile clients are bounded: a connection idle for ``--channel-timeout`` seconds is closed, a request
+whose headers and body have not all arrived ``--request-deadline`` seconds after its first byte is dropped,
+a declared body larger than :data:`MAX_BODY_BYTES` is refused at once (413) and headers are at most
+:data:`MAX_HEADER_BYTES`. Up to ``--connection-limit`` connections are open at once (idle ones cost a socket,
+not a thread); put a buffering reverse proxy in front for more (README, "Robustness"). A plan still computing
+``--compute-deadline`` seconds after it started stops at the planner's next check (:mod:`mobility.deadline`) and
+answers 503, so abandoned work does not pile up behind the clients that gave up.
 """
 
 from __future__ import annotations
@@ -11,6 +21,12 @@ import argparse
 import logging
 import os
 import sys
+import time
+
+#: request bodies (POST /api/plan JSON) beyond this are refused by waitress before they are read (bytes)
+MAX_BODY_BYTES = 64 * 1024
+#: request line + headers (bytes)
+MAX_HEADER_BYTES = 32 * 1024
 
 
 def register(sub) -> None:
@@ -23,22 +39,81 @@ def register(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
     p.add_argument("--threads", type=int, default=8, help="worker threads (8)")
+    p.add_argument("--connection-limit", type=_bounded_int(1, 100_000), default=1000,
+                   help="most connections open at once; more wait in the listen backlog (1000)")
+    p.add_argument("--channel-timeout", type=_bounded_int(1, 3600), default=30,
+                   help="close a connection idle this long, seconds (30)")
+    p.add_argument("--request-deadline", type=_bounded_int(1, 3600), default=20,
+                   help="drop a request not fully received this long after its first byte, seconds (20)")
+    p.add_argument("--compute-deadline", type=_bounded_int(1, 3600), default=15,
+                   help="stop a plan still computing this long after it started, seconds; it answers 503 (15)")
     p.add_argument("--tile-url", default=os.environ.get("MOBILITY_TILE_URL"),
                    help="background map tiles URL template, for deployments with internet (default: none)")
     p.set_defaults(handler=run_serve)
 
 
-def run_serve(args: argparse.Namespace) -> int:
-    from waitress.server import create_server
+def _bounded_int(lo: int, hi: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is not between {lo} and {hi}")
+        return value
+    return parse
 
+
+def make_server(app, *, host: str, port: int, threads: int, connection_limit: int = 1000,
+                channel_timeout_s: int = 30, request_deadline_s: int = 20):
+    """A waitress server with the bounds above (also used by the tests and scripts/loadcheck.py)."""
+    from waitress.channel import HTTPChannel
+    from waitress.server import TcpWSGIServer, create_server
+
+    class DeadlineChannel(HTTPChannel):
+        """Remembers when the request being received started, so that the server can drop it when late."""
+
+        request_started = 0.0
+
+        def received(self, data):
+            if self.request is None and data:
+                self.request_started = time.time()
+            return super().received(data)
+
+    class DeadlineServer(TcpWSGIServer):
+        channel_class = DeadlineChannel
+
+        def maintenance(self, now):
+            super().maintenance(now)  # idle connections (channel_timeout)
+            late = now - request_deadline_s
+            for channel in list(self.active_channels.values()):
+                if getattr(channel, "request", None) is not None and 0 < channel.request_started < late:
+                    channel.will_close = True  # headers or body still incomplete: slowloris or a lying length
+
+    server = create_server(app, host=host, port=port, threads=max(1, threads), ident="mobility",
+                           clear_untrusted_proxy_headers=True, connection_limit=connection_limit,
+                           channel_timeout=channel_timeout_s, cleanup_interval=max(1, min(channel_timeout_s,
+                                                                                          request_deadline_s) // 4),
+                           max_request_body_size=MAX_BODY_BYTES, max_request_header_size=MAX_HEADER_BYTES,
+                           asyncore_use_poll=True)  # select() cannot watch sockets numbered 1024 and up
+    servers = [server] if isinstance(server, TcpWSGIServer) else [
+        s for s in getattr(server, "map", {}).values() if isinstance(s, TcpWSGIServer)]
+    for s in servers:
+        s.__class__ = DeadlineServer  # same state, the two methods above
+    return server
+
+
+def run_serve(args: argparse.Namespace) -> int:
     from mobility.interfaces.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     app = create_app({"MOBILITY_GTFS": args.gtfs, "MOBILITY_OSM": args.osm, "MOBILITY_SERVICES": args.services,
-                      "MOBILITY_COMMUNES": args.communes, "MOBILITY_TILE_URL": args.tile_url})
-    server = create_server(app, host=args.host, port=args.port, threads=max(1, args.threads),
-                           ident="mobility", clear_untrusted_proxy_headers=True)
+                      "MOBILITY_COMMUNES": args.communes, "MOBILITY_TILE_URL": args.tile_url,
+                      "MOBILITY_COMPUTE_DEADLINE_S": float(args.compute_deadline)})
+    server = make_server(app, host=args.host, port=args.port, threads=args.threads,
+                         connection_limit=args.connection_limit, channel_timeout_s=args.channel_timeout,
+                         request_deadline_s=args.request_deadline)
     host, port = server.effective_host, server.effective_port
     shown = f"[{host}]" if ":" in str(host) else host
     print(f"mobility: serving on http://{shown}:{port}/  (operator console: /operateur/, API: /api/openapi.json)",

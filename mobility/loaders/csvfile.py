@@ -3,6 +3,10 @@
 Handles: zip junk (``__MACOSX/``, ``.DS_Store``), files inside a single sub-folder, UTF-8 BOM, non-UTF-8
 files (decoded as cp1252 with a warning), CRLF, missing final newline, stray spaces around header names and
 values, empty files. Row positions are kept so errors can name the 1-based line of the file (header = line 1).
+
+Hostile input is bounded before parsing: a file is at most :data:`MAX_FILE_BYTES`, a line at most
+:data:`MAX_LINE_CHARS` (so is a field) and a header at most :data:`MAX_COLUMNS` columns; a corrupt archive,
+member or CSV structure becomes a :class:`~mobility.errors.DataError` naming the file.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import csv
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -18,6 +23,15 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import DataError
+
+#: largest feed file read (bytes, uncompressed): above any regional feed table; bounds a zip bomb
+MAX_FILE_BYTES = 2 * 1024 ** 3
+#: longest physical line of a CSV file (characters): real GTFS lines are rarely over 1,000
+MAX_LINE_CHARS = 65536
+#: most columns in a CSV header (GTFS tables have fewer than 40, extended ones fewer than 100)
+MAX_COLUMNS = 500
+#: what reading a zip member or a file can raise when the archive or the disk is damaged
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
 
 _JUNK_PARTS = ("__MACOSX",)
 _JUNK_NAMES = (".DS_Store", "Thumbs.db")
@@ -48,7 +62,7 @@ class FeedSource:
         elif self.path.is_file():
             try:
                 self._zip = zipfile.ZipFile(self.path)
-            except zipfile.BadZipFile as exc:
+            except _READ_ERRORS as exc:
                 raise DataError(f"not a zip archive or folder: {exc}", path=str(self.path)) from exc
             names = [n for n in self._zip.namelist() if not _is_junk(n)]
             top = [n for n in names if "/" not in n]
@@ -70,10 +84,21 @@ class FeedSource:
         return name in self._members
 
     def read_bytes(self, name: str) -> bytes:
+        """The raw content of ``name``; a damaged archive or member, or an oversized file, is a DataError."""
         member = self._members[name]
-        if self._zip is not None:
-            return self._zip.read(member)
-        return Path(member).read_bytes()
+        try:
+            if self._zip is not None:
+                size = self._zip.getinfo(member).file_size
+            else:
+                size = Path(member).stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise DataError(f"file too large ({size} bytes; at most {MAX_FILE_BYTES})", path=name)
+            if self._zip is not None:
+                return self._zip.read(member)
+            return Path(member).read_bytes()
+        except _READ_ERRORS as exc:
+            raise DataError(f"cannot read the file from {self.path.name} ({type(exc).__name__}: {exc})",
+                            path=name) from exc
 
 
 def decode(data: bytes, name: str, warnings: list[str]) -> str:
@@ -103,12 +128,15 @@ class Table:
             starts: list[int] = []
             reader = csv.reader(io.StringIO(self.text))
             prev = 0
-            for i, row in enumerate(reader):
-                start = prev + 1
-                prev = reader.line_num
-                if i == 0 or not row:
-                    continue
-                starts.append(start)
+            try:
+                for i, row in enumerate(reader):
+                    start = prev + 1
+                    prev = reader.line_num
+                    if i == 0 or not row:
+                        continue
+                    starts.append(start)
+            except csv.Error:  # text pandas accepted but the csv module does not: lines after it are estimated
+                pass
             self._lines = starts
         if 0 <= record < len(self._lines):
             return self._lines[record]
@@ -135,6 +163,25 @@ def _may_need_strip(text: str) -> bool:
     return text[:1] == " " or text.rstrip("\r\n")[-1:] == " "
 
 
+def check_bounds(data: bytes, name: str) -> None:
+    """Refuse a file with a line longer than MAX_LINE_CHARS or a header of more than MAX_COLUMNS columns
+    before parsing it: pandas would take minutes and gigabytes on a 5 MB line."""
+    b = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(b == 10)
+    bounds = np.concatenate(([-1], ends, [len(b)]))
+    lengths = np.diff(bounds) - 1
+    if len(lengths) and int(lengths.max()) > MAX_LINE_CHARS:  # bytes >= characters: a cheap upper bound
+        line = int(np.argmax(lengths > MAX_LINE_CHARS))
+        chars = len(data[bounds[line] + 1: bounds[line + 1]].decode("utf-8", errors="replace"))
+        if chars > MAX_LINE_CHARS:
+            raise DataError(f"line too long ({chars} characters; at most {MAX_LINE_CHARS})", path=name,
+                            line=line + 1)
+    header = data[: int(ends[0]) if len(ends) else len(data)]
+    if header.count(b",") + 1 > MAX_COLUMNS:
+        raise DataError(f"too many columns in the header ({header.count(b',') + 1}; at most {MAX_COLUMNS})",
+                        path=name, line=1)
+
+
 def parse_csv(text: str, name: str, warnings: list[str]) -> Table:
     """Parse CSV text into a Table of stripped strings (empty frame for an empty file)."""
     if not text.strip():
@@ -142,8 +189,9 @@ def parse_csv(text: str, name: str, warnings: list[str]) -> Table:
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
                          skip_blank_lines=True, skipinitialspace=False, quotechar='"')
-    except pd.errors.ParserError as exc:
-        raise DataError(f"malformed CSV: {exc}", path=name) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as exc:
+        raise DataError(f"malformed CSV: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+                        path=name) from exc
     cols = [str(c).strip().lstrip("\ufeff").strip() for c in df.columns]
     if cols != list(df.columns):
         if any(c != str(o) for c, o in zip(cols, df.columns) if c and not str(o).startswith("Unnamed")):
@@ -170,7 +218,9 @@ def read_table(source: FeedSource, name: str, warnings: list[str]) -> Table | No
     """Read ``name`` from the feed, or None when the file is absent."""
     if not source.has(name):
         return None
-    return parse_csv(decode(source.read_bytes(name), name, warnings), name, warnings)
+    data = source.read_bytes(name)
+    check_bounds(data, name)
+    return parse_csv(decode(data, name, warnings), name, warnings)
 
 
 def drop_duplicates(table: Table, warnings: list[str], what: str = "rows") -> int:

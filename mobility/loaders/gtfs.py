@@ -193,7 +193,8 @@ class _Typer:
         out[empty] = default
         if slow.any():
             idx = np.flatnonzero(slow)
-            num = pd.to_numeric(pd.Series(raw[idx], dtype=object), errors="coerce").to_numpy(dtype=float)
+            # a copy: a float result is returned as a read-only view under pandas copy-on-write
+            num = pd.to_numeric(pd.Series(raw[idx], dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
             bad = ~np.isfinite(num) | (num != np.round(num))
             if bad.any():
                 pos = int(idx[np.argmax(bad)])
@@ -428,16 +429,26 @@ class Feed:
             data = json.loads(decode(self._src.read_bytes(name), name, self.warnings))
         except json.JSONDecodeError as exc:
             raise DataError(f"invalid JSON: {exc.msg}", path=name, line=exc.lineno) from exc
+        except RecursionError:
+            raise DataError("invalid JSON: nested too deeply", path=name) from None
+        if not isinstance(data, dict) or not isinstance(data.get("features", []), list):
+            raise DataError("not a GeoJSON FeatureCollection (an object with a list of features)", path=name)
         out: dict[str, dict] = {}
         for i, feat in enumerate(data.get("features") or []):
+            if not isinstance(feat, dict):
+                raise DataError(f"feature #{i + 1} is not a GeoJSON Feature object", path=name)
             props = feat.get("properties") or {}
+            if not isinstance(props, dict):
+                raise DataError(f"feature #{i + 1}: properties is not an object", path=name, field="properties")
             fid = feat.get("id", props.get("location_id", props.get("stop_id")))
-            if fid is None:
+            if fid is None or isinstance(fid, (dict, list)):
                 raise DataError(f"feature #{i + 1} has no id", path=name, field="id")
             try:
                 geom = shapely.geometry.shape(feat["geometry"])
             except Exception as exc:  # noqa: BLE001 - any malformed geometry
                 raise DataError(f"feature {fid!r}: invalid geometry ({exc})", path=name, field="geometry") from exc
+            if geom.is_empty:
+                raise DataError(f"feature {fid!r}: empty geometry", path=name, field="geometry")
             if str(fid) in out:
                 self.warnings.append(f"{name}: duplicate feature id {fid!r}; last kept")
             out[str(fid)] = {"geometry": geom, "properties": props}

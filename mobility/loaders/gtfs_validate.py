@@ -1,13 +1,20 @@
-"""Structural validation of a loaded GTFS (+ Flex) feed: required files/fields, references, time order, coordinates.
+"""Validation of a loaded GTFS (+ Flex) feed with levels: required files, fields and rows, references, time order,
+coordinates, time zones, calendars, GTFS-Flex windows, zones and booking rules.
 
-``validate_feed(feed)`` returns a list of ``Problem``; ``python -m mobility.loaders.gtfs_validate PATH`` prints
-them and exits 1 when any is an error.
+The rules follow the MobilityData GTFS validator where they apply (its notice names are given in comments).
+An ``error`` means the feed cannot be used as is (it would crash a request or give a wrong answer); a
+``warning`` is a quirk the loader works around (real feeds have many). ``validate_feed(feed)`` returns the list
+of ``Problem``; :func:`check_feed` is what every loader runs: it raises a ``DataError`` naming the file, line
+and field of the first error and returns the warnings. ``python -m mobility.loaders.gtfs_validate PATH``
+prints them all and exits 1 when any is an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import zoneinfo
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -20,6 +27,8 @@ from mobility.loaders.gtfs import Feed, load_feed
 Severity = Literal["error", "warning"]
 #: at most this many problems of one kind are listed individually, the rest are summarised
 MAX_PER_KIND = 20
+#: service dates outside these years are errors (a "forever" 99991231 would make day loops run for ages)
+MIN_YEAR, MAX_YEAR = 1970, 2199
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,10 @@ class Problem:
     line: int | None
     field: str | None
     message: str
+
+    def to_dict(self) -> dict:
+        return {"severity": self.severity, "file": self.file, "line": self.line, "field": self.field,
+                "message": self.message}
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line is not None else "")
@@ -79,6 +92,9 @@ def validate_feed(feed: Feed) -> list[Problem]:
     except DataError as exc:
         c.add("error", exc.path or "locations.geojson", exc.line, exc.field, str(exc))
         locations = {}
+    # the most basic problems first: check_feed reports the first error
+    _check_required_rows(c, names, stops, routes, trips, st, fst, locations)
+    _check_timezones(c, agency, stops)
 
     if agency is not None:
         if len(agency) == 0:
@@ -102,8 +118,9 @@ def validate_feed(feed: Feed) -> list[Problem]:
                lambda r: f"latitude {lat[r]} out of range [-90, 90]")
         c.rows("error", "stops.txt", (np.abs(lon) > 180), "stop_lon",
                lambda r: f"longitude {lon[r]} out of range [-180, 180]")
-        c.rows("warning", "stops.txt", (lat == 0) & (lon == 0), "stop_lat",
-               lambda r: f"stop {stops['stop_id'].iloc[r]!r} is at (0, 0)")
+        c.rows("error", "stops.txt", needs & (np.abs(lat) < 1) & (np.abs(lon) < 1), "stop_lat",
+               lambda r: f"stop {stops['stop_id'].iloc[r]!r} is at ({lat[r]}, {lon[r]}), near (0, 0): "
+                         "a missing position")  # point_near_origin
         ps = stops["parent_station"]
         c.rows("error", "stops.txt", ((ps != "") & ~ps.isin(stop_ids)).to_numpy(), "parent_station",
                lambda r: f"parent_station {ps.iloc[r]!r} is not a stop_id")
@@ -183,11 +200,170 @@ def validate_feed(feed: Feed) -> list[Problem]:
                 c.add("error", "calendar.txt", None, None, "no service is active on any date")
         except DataError as exc:
             c.add("error", exc.path or "calendar.txt", exc.line, exc.field, str(exc))
+    _check_calendars(c, cal, cd)
+    if routes is not None:
+        c.rows("error", "routes.txt", routes["route_id"].duplicated().to_numpy(), "route_id",
+               lambda r: f"route_id {routes['route_id'].iloc[r]!r} repeated")  # duplicate_key
+    if trips is not None:
+        _check_durations(c, "trips.txt", trips, None)
+    if fst is not None and len(fst):
+        _check_flex_rows(c, fst, stop_ids, set(locations),
+                         set(groups["location_group_id"]) if groups is not None else set())
+    for df, key in ((st, None), (fst, "stop_times.txt#flex")):
+        if df is not None and len(df):
+            for col in ("pickup_type", "drop_off_type"):
+                v = df[col].to_numpy()
+                c.rows("error", "stop_times.txt", (v < 0) | (v > 3), col,
+                       lambda r, v=v, col=col: f"{col} {v[r]} is not 0, 1, 2 or 3", key)  # unexpected_enum_value
+    if rules is not None and len(rules):
+        _check_booking_rules(c, rules)
     for w in feed.warnings:  # loader warnings start with the file name
         head = w.split(":")[0].split(",")[0]
         file = head if head.endswith((".txt", ".geojson")) else ""
         c.add("warning", file, None, None, w[len(file) + 2:] if file and w.startswith(file + ": ") else w)
     return c.problems
+
+
+def _check_required_rows(c: _Collector, names: set[str], stops, routes, trips, st, fst, locations) -> None:
+    """A required table with a header and no row is an error: a load would "succeed" with nothing in it."""
+    sizes = {"stops.txt": None if stops is None else len(stops), "routes.txt": None if routes is None else len(routes),
+             "trips.txt": None if trips is None else len(trips),
+             "stop_times.txt": None if st is None and fst is None else len(st if st is not None else [])
+             + len(fst if fst is not None else [])}
+    for name, n in sizes.items():
+        if name in names and n == 0 and not (name == "stops.txt" and locations):  # Flex: zones may replace stops
+            c.add("error", name, None, None, "required file has no data row")  # empty_file
+
+
+def _valid_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+        return True
+    except Exception:  # ZoneInfoNotFoundError, ValueError on a path-like key, OSError on a damaged tz file
+        return False
+
+
+def _check_timezones(c: _Collector, agency, stops) -> None:
+    """invalid_timezone: an unknown IANA zone would fail every request at plan time."""
+    if agency is not None and len(agency):
+        tz = agency["agency_timezone"].to_numpy(dtype=object)
+        known = {z: _valid_timezone(str(z)) for z in set(tz)}
+        c.rows("error", "agency.txt", np.array([not known[z] for z in tz], bool), "agency_timezone",
+               lambda r: f"{tz[r]!r} is not a known IANA time zone (e.g. Europe/Paris)")
+        if len(set(tz)) > 1:  # inconsistent_agency_timezone
+            c.add("error", "agency.txt", None, "agency_timezone",
+                  f"agencies of one feed must share a time zone, not {sorted(set(tz))}")
+    if stops is not None and len(stops) and "stop_timezone" in stops.columns:
+        tz = stops["stop_timezone"].to_numpy(dtype=object)
+        known = {z: z == "" or _valid_timezone(str(z)) for z in set(tz)}
+        c.rows("warning", "stops.txt", np.array([not known[z] for z in tz], bool), "stop_timezone",
+               lambda r: f"{tz[r]!r} is not a known IANA time zone; the agency's zone is used")
+
+
+def _check_calendars(c: _Collector, cal, cd) -> None:
+    """start_and_end_range_out_of_order, and dates outside MIN_YEAR..MAX_YEAR."""
+    lo, hi = dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)
+    for df, file, cols in ((cal, "calendar.txt", ("start_date", "end_date")), (cd, "calendar_dates.txt", ("date",))):
+        if df is None or not len(df):
+            continue
+        for col in cols:
+            d = df[col].to_numpy(dtype=object)
+            c.rows("error", file, np.array([x is not None and not lo <= x <= hi for x in d], bool), col,
+                   lambda r, d=d: f"date {d[r]:%Y%m%d} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    if cal is not None and len(cal):
+        s, e = cal["start_date"].to_numpy(dtype=object), cal["end_date"].to_numpy(dtype=object)
+        c.rows("error", "calendar.txt", np.array([a is not None and b is not None and b < a for a, b in zip(s, e)],
+                                                 bool), "end_date",
+               lambda r: f"end_date {e[r]:%Y%m%d} is before start_date {s[r]:%Y%m%d}")
+    if cd is not None and len(cd):
+        et = cd["exception_type"].to_numpy()
+        c.rows("error", "calendar_dates.txt", (et != 1) & (et != 2), "exception_type",
+               lambda r: f"exception_type {et[r]} is not 1 or 2")
+
+
+def _check_durations(c: _Collector, file: str, df: pd.DataFrame, key: str | None) -> None:
+    """GTFS-Flex travel-time factors and offsets are non-negative: a negative one gives a ride shorter than
+    no time at all (negative leg durations)."""
+    for col in ("mean_duration_factor", "mean_duration_offset", "safe_duration_factor", "safe_duration_offset"):
+        if col not in df.columns:
+            continue
+        v = df[col].to_numpy(dtype=float)
+        c.rows("error", file, ~np.isnan(v) & ((v < 0) | ~np.isfinite(v)), col,
+               lambda r, v=v, col=col: f"{col} {v[r]:g} must be a non-negative number", key)
+
+
+def _check_flex_rows(c: _Collector, fst: pd.DataFrame, stop_ids: set[str], location_ids: set[str],
+                     group_ids: set[str]) -> None:
+    """GTFS-Flex stop_times rules: windows vs times, pickup/drop-off types with windows, unique geography ids."""
+    key = "stop_times.txt#flex"
+    s, e = fst["start_window_s"].to_numpy(), fst["end_window_s"].to_numpy()
+    arr, dep = fst["arrival_s"].to_numpy(), fst["departure_s"].to_numpy()
+    window = (s >= 0) | (e >= 0)
+    # missing_pickup_drop_off_window: one bound of a window without the other
+    c.rows("error", "stop_times.txt", (s >= 0) != (e >= 0), "end_pickup_drop_off_window",
+           lambda r: "a pickup/drop-off window needs both its start and its end", key)
+    # forbidden_arrival_or_departure_time: a row has either fixed times or a window, never both
+    c.rows("error", "stop_times.txt", window & ((arr >= 0) | (dep >= 0)), "arrival_time",
+           lambda r: "arrival_time/departure_time cannot be given with a pickup/drop-off window", key)
+    pt, dt_ = fst["pickup_type"].to_numpy(), fst["drop_off_type"].to_numpy()
+    # forbidden_pickup_type / forbidden_drop_off_type: a window cannot promise a regular (scheduled) stop
+    c.rows("error", "stop_times.txt", window & ((pt == 0) | (pt == 3)), "pickup_type",
+           lambda r: f"pickup_type {pt[r]} is not allowed with a pickup/drop-off window (use 1 or 2)", key)
+    c.rows("error", "stop_times.txt", window & (dt_ == 0), "drop_off_type",
+           lambda r: f"drop_off_type {dt_[r]} is not allowed with a pickup/drop-off window (use 1, 2 or 3)", key)
+    _check_durations(c, "stop_times.txt", fst, key)
+    # duplicate_geography_id: stops, zones and location groups share one id space
+    for a, b, what in ((stop_ids, location_ids, "a stop_id and a locations.geojson id"),
+                       (stop_ids, group_ids, "a stop_id and a location_group_id"),
+                       (location_ids, group_ids, "a locations.geojson id and a location_group_id")):
+        both = sorted(a & b)
+        if both:
+            c.add("error", "locations.geojson" if "locations" in what else "location_groups.txt", None, "id",
+                  f"{len(both)} id(s) are both {what}: {', '.join(map(repr, both[:5]))}")
+
+
+def _check_booking_rules(c: _Collector, rules: pd.DataFrame) -> None:
+    """booking_rules.txt: booking_type 0 (real time), 1 (same day) or 2 (up to prior days), and the fields
+    each type needs (missing_prior_notice_duration_min, missing_prior_notice_last_day, ...)."""
+    f = "booking_rules.txt"
+    bt = rules["booking_type"].to_numpy()
+    c.rows("error", f, (bt < 0) | (bt > 2), "booking_type", lambda r: f"booking_type {bt[r]} is not 0, 1 or 2")
+    c.rows("error", f, rules["booking_rule_id"].duplicated().to_numpy(), "booking_rule_id",
+           lambda r: f"booking_rule_id {rules['booking_rule_id'].iloc[r]!r} repeated")
+    dmin, dmax = rules["prior_notice_duration_min"].to_numpy(), rules["prior_notice_duration_max"].to_numpy()
+    last_day, last_time = rules["prior_notice_last_day"].to_numpy(), rules["prior_notice_last_time"].to_numpy()
+    start_day, start_time = rules["prior_notice_start_day"].to_numpy(), rules["prior_notice_start_time"].to_numpy()
+    c.rows("error", f, (bt == 1) & (dmin < 0), "prior_notice_duration_min",
+           lambda r: "booking_type 1 (same day) needs prior_notice_duration_min")
+    # a real feed (Lincoln County) gives type 2 with only prior_notice_duration_min: a warning, and the
+    # planner's reading (mobility.planning.booking.deadline) is stated
+    c.rows("warning", f, (bt == 2) & (last_day < 0), "prior_notice_last_day",
+           lambda r: "booking_type 2 (prior days) needs prior_notice_last_day; read as: book before the "
+                     "start of the service day")
+    c.rows("error", f, (last_day >= 0) & (last_time < 0), "prior_notice_last_time",
+           lambda r: "prior_notice_last_day needs prior_notice_last_time")
+    c.rows("error", f, (start_day >= 0) & (start_time < 0), "prior_notice_start_time",
+           lambda r: "prior_notice_start_day needs prior_notice_start_time")
+    c.rows("error", f, (dmin >= 0) & (dmax >= 0) & (dmax < dmin), "prior_notice_duration_max",
+           lambda r: f"prior_notice_duration_max {dmax[r]} is less than prior_notice_duration_min {dmin[r]}")
+    # forbidden_* fields: ignored by the planner, so a warning
+    c.rows("warning", f, (bt == 0) & ((dmin >= 0) | (dmax >= 0) | (last_day >= 0) | (start_day >= 0)),
+           "booking_type", lambda r: "booking_type 0 (real time) ignores the prior_notice_* fields")
+    c.rows("warning", f, (bt == 2) & ((dmin >= 0) | (dmax >= 0)), "prior_notice_duration_min",
+           lambda r: "booking_type 2 (prior days) ignores prior_notice_duration_min/max")
+
+
+def check_feed(feed: Feed) -> list[Problem]:
+    """Validate ``feed`` (parsing every table): raise a DataError for the first error, return the warnings."""
+    feed.load_all()  # a malformed value raises its own DataError (file, line, field) here
+    problems = validate_feed(feed)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more error(s); python -m mobility.loaders.gtfs_validate lists them)" \
+            if len(errors) > 1 else ""
+        raise DataError(first.message + more, path=first.file or feed.source, line=first.line, field=first.field)
+    return problems
 
 
 def _hms(seconds: int) -> str:

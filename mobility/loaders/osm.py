@@ -164,8 +164,9 @@ def load_osm(path: str | Path) -> OsmData:
                     ref_ids.extend(ids)
                     ref_lat.extend(lats)
                     ref_lon.extend(lons)
-    except RuntimeError as exc:  # pyosmium reports open/parse errors as RuntimeError
-        raise DataError(f"cannot read OpenStreetMap data ({exc})", path=str(path)) from exc
+    except (RuntimeError, ValueError, OSError, EOFError, osmium.InvalidLocationError) as exc:
+        # pyosmium reports open/parse errors as RuntimeError, a bad coordinate as InvalidLocationError
+        raise DataError(f"cannot read OpenStreetMap data ({type(exc).__name__}: {exc})", path=str(path)) from exc
 
     if not ways:
         raise DataError("no highway found in OpenStreetMap file (empty or wrong extract?)", path=str(path))

@@ -169,12 +169,19 @@ def load_services(path: str | Path) -> ServiceCatalogue:
         rows = _csv_rows(path)
     sites: list[ServiceSite] = []
     seen: dict[str, int | str] = {}
-    for where, row in rows:
-        site = _parse_site(row, path, where)
-        if site.id in seen:
-            _fail(f"duplicate id '{site.id}' (first seen at {_where_text(seen[site.id])})", path, where, "id")
-        seen[site.id] = where
-        sites.append(site)
+    try:
+        for where, row in rows:
+            site = _parse_site(row, path, where)
+            if site.id in seen:
+                _fail(f"duplicate id '{site.id}' (first seen at {_where_text(seen[site.id])})", path, where, "id")
+            seen[site.id] = where
+            sites.append(site)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", path=str(path)) from None
+    except (csv.Error, OSError) as exc:  # a field over the csv module's limit, a NUL byte, an unreadable file
+        raise DataError(f"malformed file ({exc})", path=str(path)) from None
+    except RecursionError:
+        raise DataError("invalid JSON: nested too deeply", path=str(path)) from None
     return ServiceCatalogue(sites)
 
 
@@ -222,9 +229,13 @@ def _geojson_rows(path: Path) -> Iterator[tuple[int | str, dict[str, str]]]:
     if not isinstance(features, list):
         raise DataError("not a GeoJSON FeatureCollection (no 'features' list)", path=str(path))
     for i, feat in enumerate(features, start=1):
+        if not isinstance(feat, dict) or not isinstance(feat.get("properties") or {}, dict):
+            _fail("not a GeoJSON Feature object with an object of properties", path, f"feature {i}")
         props = dict(feat.get("properties") or {})
         where = f"feature {i}" + (f" (id {props['id']})" if props.get("id") not in (None, "") else "")
         geom = feat.get("geometry")
+        if geom and not isinstance(geom, dict):
+            _fail("geometry must be a Point [lon, lat]", path, where, "geometry")
         if geom:
             coords = geom.get("coordinates")
             if geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:

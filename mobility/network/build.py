@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -34,17 +33,18 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from mobility.config import DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, cache_dir
+from mobility.config import DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, cache_dir, cache_load, cache_store
 from mobility.errors import DataError
 from mobility.geo import LocalProjection
 from mobility.loaders.gtfs import Feed, load_feed
+from mobility.loaders.gtfs_validate import Problem, check_feed
 from mobility.loaders.osm import address_points, load_osm
 from mobility.network.flex import FlexService, build_flex
 from mobility.network.streets import Snaps, StreetNetwork
 from mobility.network.timetable import Timetable, build_timetable
 
 #: bump when the pickled layout or the build logic changes: old cache entries are then ignored
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 #: stop-to-stop walking transfers are precomputed up to this network distance (metres)
 FOOTPATH_RADIUS_M = 1000.0
 #: a change of vehicle walks at most this far between two stops (metres): longer changes are rare in
@@ -79,6 +79,8 @@ class Network:
     streets: pd.DataFrame = field(default_factory=pd.DataFrame)
     build_seconds: float = 0.0
     flex: FlexService = field(default_factory=FlexService)  # on-demand (GTFS-Flex) service, empty if none
+    #: validation warnings of the inputs (errors stop the build): shown by ``mobility info``, ``/api/health``
+    problems: list[Problem] = field(default_factory=list)
     _timetables: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -290,16 +292,45 @@ def street_points(walk: StreetNetwork) -> pd.DataFrame:
     return pd.DataFrame({"name": names, "lat": lat, "lon": lon})
 
 
+def load_feeds(gtfs_paths: Sequence[Path]) -> tuple[list[Feed], list[Problem]]:
+    """Parse and validate every feed (the first step of a build): a DataError names the file, line and field of
+    the first error; the warnings are returned, each prefixed with its feed when there are several."""
+    feeds = [load_feed(p, feed_id=fid) for p, fid in zip(gtfs_paths, feed_ids_for(gtfs_paths))]
+    problems: list[Problem] = []
+    for feed in feeds:
+        for p in check_feed(feed):
+            problems.append(Problem(p.severity, f"{feed.feed_id}/{p.file}" if len(feeds) > 1 else p.file,
+                                    p.line, p.field, p.message))
+        # the parsed frames are all we keep: drop the open archive and the raw text tables
+        feed._src = None
+        feed._tables = {}
+    return feeds, problems
+
+
+def extent_problems(stops: pd.DataFrame, walk: StreetNetwork, osm_path: Path) -> list[Problem]:
+    """Stops and streets must describe the same place: none linked is an error (an extract of another region,
+    swapped latitude/longitude), some unlinked a warning (an extract that covers part of the network)."""
+    n = len(stops)
+    linked = int((stops["snap_edge"].to_numpy() >= 0).sum()) if n else 0
+    if n and linked == 0:
+        lat, lon = stops["lat"].to_numpy(float), stops["lon"].to_numpy(float)
+        raise DataError(f"no stop lies within {STOP_SNAP_MAX_M:g} m of a street of this extract (streets at "
+                        f"lat {walk.node_lat.min():.3f}..{walk.node_lat.max():.3f}, lon {walk.node_lon.min():.3f}.."
+                        f"{walk.node_lon.max():.3f}; stops at lat {lat.min():.3f}..{lat.max():.3f}, "
+                        f"lon {lon.min():.3f}..{lon.max():.3f}): an extract of another region, or latitude and "
+                        "longitude swapped?", path=str(osm_path))
+    if n and linked < n:
+        return [Problem("warning", "stops.txt", None, "stop_lat",
+                        f"{n - linked} of {n} stops are farther than {STOP_SNAP_MAX_M:g} m from any street of "
+                        f"{Path(osm_path).name}: they can be reached only by transfers")]
+    return []
+
+
 def build_network(gtfs_paths: Sequence[Path], osm_path: Path, key: str = "") -> Network:
     """Parse and link everything (the slow path; see :func:`load_network`)."""
     t0 = time.perf_counter()
     gtfs_paths = [Path(p) for p in gtfs_paths]
-    feeds = [load_feed(p, feed_id=fid) for p, fid in zip(gtfs_paths, feed_ids_for(gtfs_paths))]
-    for feed in feeds:
-        feed.load_all()
-        # the parsed frames are all we keep: drop the open archive and the raw text tables
-        feed._src = None
-        feed._tables = {}
+    feeds, problems = load_feeds(gtfs_paths)
     osm = load_osm(osm_path)
     walk = StreetNetwork.from_osm(osm, "walk")
     try:
@@ -307,6 +338,7 @@ def build_network(gtfs_paths: Sequence[Path], osm_path: Path, key: str = "") -> 
     except DataError:
         drive = None  # an extract with no drivable road (pedestrian zone): no on-demand legs
     stops = _attach_snaps(routable_stops(feeds), walk)
+    problems += extent_problems(stops, walk, osm_path)
     footpaths = stop_footpaths(walk, stops, step_free=False)
     footpaths_sf = stop_footpaths(walk, stops, step_free=True)
     flex = build_flex(feeds, stops, drive)
@@ -314,7 +346,8 @@ def build_network(gtfs_paths: Sequence[Path], osm_path: Path, key: str = "") -> 
                    walk=walk, drive=drive, stops=stops, footpaths=footpaths,
                    footpaths_step_free=footpaths_sf, inputs_key=key,
                    addresses=address_points(osm), streets=street_points(walk),
-                   flex=flex, build_seconds=time.perf_counter() - t0)
+                   flex=flex, build_seconds=time.perf_counter() - t0,
+                   problems=problems + [Problem("warning", "", None, None, w) for w in flex.warnings])
 
 
 def load_network(gtfs_paths: Sequence[str | os.PathLike] | None = None,
@@ -323,19 +356,11 @@ def load_network(gtfs_paths: Sequence[str | os.PathLike] | None = None,
     gtfs = [Path(p) for p in (gtfs_paths or DEFAULT_GTFS_PATHS)]
     osm = Path(osm_path or DEFAULT_OSM_PATH)
     key = inputs_key(gtfs, osm)
-    path = cache_dir() / f"network-{key}.pickle"
-    if use_cache and path.exists():
-        try:
-            with open(path, "rb") as fh:
-                net = pickle.load(fh)
-            if isinstance(net, Network) and net.inputs_key == key:
-                return net
-        except Exception:  # a truncated or stale cache entry is rebuilt, never fatal
-            pass
+    folder = cache_dir() if use_cache else None
+    path = folder / f"network-{key}.pickle" if folder is not None else None
+    net = cache_load(path, Network)  # a truncated, stale or foreign entry is rebuilt, never fatal
+    if net is not None and net.inputs_key == key:
+        return net
     net = build_network(gtfs, osm, key)
-    if use_cache:
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            pickle.dump(net, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+    cache_store(path, net)
     return net

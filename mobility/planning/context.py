@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mobility.config import DEFAULT_COMMUNES_PATH, DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, DEFAULT_SERVICES_PATH, cache_dir
+from mobility.config import (DEFAULT_COMMUNES_PATH, DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, DEFAULT_SERVICES_PATH,
+                             cache_dir, cache_load, cache_store)
 from mobility.errors import DataError
 from mobility.loaders.services import ServiceCatalogue, load_services
 from mobility.planning.geocode import Geocoder
@@ -115,14 +115,9 @@ def load_context(gtfs_paths: Sequence[str | os.PathLike] | None = None, osm_path
     communes = load_communes(com) if com is not None else None
     key = hashlib.sha256(f"ctx{CONTEXT_CACHE_VERSION}:{planner.network.inputs_key}:{_file_hash(svc)}:"
                          f"{_file_hash(com)}".encode()).hexdigest()[:32]
-    path = cache_dir() / f"geocoder-{key}.pickle"
-    geocoder = None
-    if use_cache and path.exists():
-        try:
-            with open(path, "rb") as fh:
-                geocoder = pickle.load(fh)
-        except Exception:  # stale or truncated: rebuilt below
-            geocoder = None
+    folder = cache_dir() if use_cache else None
+    path = folder / f"geocoder-{key}.pickle" if folder is not None else None
+    geocoder = cache_load(path, Geocoder)  # stale, truncated or of another type: rebuilt below
     if communes is not None:
         communes = _centre_on_addresses(communes, planner.network.addresses)
     if geocoder is None:
@@ -130,9 +125,5 @@ def load_context(gtfs_paths: Sequence[str | os.PathLike] | None = None, osm_path
         stops = net.stops.rename(columns={"stop_key": "stop_id"})[["stop_id", "stop_name", "lat", "lon"]]
         geocoder = Geocoder.build(addresses=net.addresses, streets=street_index(net.streets, communes),
                                   communes=communes, stops=stops, services=catalogue if catalogue.sites else None)
-        if use_cache:
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            with open(tmp, "wb") as fh:
-                pickle.dump(geocoder, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+        cache_store(path, geocoder)
     return Context(planner, catalogue, geocoder, communes, str(svc) if svc else None, str(com) if com else None)

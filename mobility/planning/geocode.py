@@ -36,6 +36,11 @@ from mobility.domain.textnorm import STOP_WORDS, normalize, tokens
 KINDS = ("address", "street", "commune", "stop", "service")
 _KIND_RANK = {"address": 0, "street": 1, "service": 2, "stop": 3, "commune": 4, "point": 5}
 
+#: names and queries are cut to this many characters before matching (a 5 MB stop name must not hang the index)
+MAX_TEXT_CHARS = 200
+#: longer words are matched exactly or by prefix only: the deletion neighbourhood grows with the cube of length
+MAX_FUZZY_CHARS = 24
+
 #: weight of the query coverage vs the name coverage in a score
 QUERY_WEIGHT = 0.7
 #: below this score resolve() answers "no match"
@@ -121,6 +126,7 @@ class _Docs:
 
     def add(self, kind: str, label: str, lat: float, lon: float, name: str, ident: str | None,
             commune: str | None, postcode: str | None = None) -> int:
+        label, name = label[:MAX_TEXT_CHARS], name[:MAX_TEXT_CHARS]
         self.kind.append(kind)
         self.label.append(label)
         self.lat.append(float(lat))
@@ -287,7 +293,7 @@ class Geocoder:
         lat, lon = stops["lat"].to_numpy(), stops["lon"].to_numpy()
         communes = self._commune_of(lat, lon)
         for sid, name, la, lo, commune in zip(stops["stop_id"], stops["stop_name"], lat, lon, communes):
-            name = _text(name)
+            name = _text(name)[:MAX_TEXT_CHARS]
             label = f"{name} ({commune})" if commune and _key(commune) not in _key(name) else name
             docs.add("stop", label, la, lo, name, _text(sid), commune)
 
@@ -333,7 +339,7 @@ class Geocoder:
         self._vocab = sorted(self._idf)
         self._deletes: dict[str, list[str]] = defaultdict(list)
         for t in self._vocab:
-            if len(t) >= 4 and not t.isdigit():
+            if 4 <= len(t) <= MAX_FUZZY_CHARS and not t.isdigit():
                 for variant in _deletions(t, 2 if len(t) >= 8 else 1):
                     self._deletes[variant].append(t)
         # address columns as lists: fast row access for results
@@ -370,7 +376,7 @@ class Geocoder:
                     break
                 if t != word:
                     found[t] = max(found.get(t, 0.0), 0.75 + 0.2 * len(word) / len(t))
-        if len(word) >= 4:
+        if 4 <= len(word) <= MAX_FUZZY_CHARS:
             max_dist = 2 if len(word) >= 8 else 1
             candidates: set[str] = set()
             for variant in _deletions(word, max_dist):
@@ -392,7 +398,7 @@ class Geocoder:
             if m and m.group(2) not in _SUFFIXES:
                 w = f"{m.group(1)} {m.group(2)}"
             for part in w.split():
-                if part in self._idf or len(part) < 5 or part.isdigit():
+                if part in self._idf or not 5 <= len(part) <= MAX_FUZZY_CHARS or part.isdigit():
                     out.append(part)
                     continue
                 for i in range(2, len(part) - 1):
@@ -455,6 +461,7 @@ class Geocoder:
     def search(self, text: str, limit: int = 10) -> list[GeocodeResult]:
         """Places matching ``text``, best first (scores in 0..1). Coordinates "LAT,LON" inside the territory
         give one ``point`` result."""
+        text = text[:MAX_TEXT_CHARS]
         coords = parse_coordinates(text)
         if coords is not None:
             return [self._point(*coords)] if self.contains(*coords) else []
@@ -493,7 +500,7 @@ class Geocoder:
         """The one place ``text`` designates. ``InputError`` (message in French) when nothing matches, when
         several places in different communes match about as well (the message lists them), or for
         coordinates outside the territory."""
-        text = (text or "").strip()
+        text = (text or "").strip()[:MAX_TEXT_CHARS]
         if not text:
             raise InputError("adresse vide : indiquez une adresse, une commune, un arrêt ou un service")
         coords = parse_coordinates(text)

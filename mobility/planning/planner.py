@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
 from mobility.network.streets import Snap
@@ -194,6 +195,7 @@ class Planner:
         Raises InputError (bad input, outside the network or the service dates) and NoRouteError when
         nothing — not even walking — satisfies the request.
         """
+        check_deadline()  # a request past its compute deadline stops here, between searches
         opts = (options or PlanOptions()).validated()
         o, d = self.place(origin), self.place(destination)
         when = self.localize(when)
@@ -236,6 +238,7 @@ class Planner:
         journeys = _prefilter_journeys(journeys, arrive_by)  # before paying for street geometry
         itineraries += [legs.itinerary(j, tt) for j in journeys]
         if tad:
+            check_deadline()
             itineraries += tad.seeded_search(rounds, kw)
             itineraries += tad.direct()
         walk_only = legs.walk_only(when)

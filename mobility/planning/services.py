@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.geo import haversine_m
 from mobility.loaders.services import ServiceSite
@@ -485,6 +486,7 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
     origin, margin = trip.origin.place, trip.margin_min
     ranked, failed = [], {}
     for site in sites:
+        check_deadline()  # a category plans every site: stop when nobody waits for the answer any more
         hours = site.opening_hours
         if trip.arrive_by and hours is not None and not any(
                 start <= when for start, _ in hours.intervals_on(when.date(), when.tzinfo)):

@@ -22,7 +22,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from mobility.config import WEB_DIR
-from mobility.errors import MobilityError
+from mobility.errors import DeadlineExceeded, MobilityError
 from mobility.interfaces.web.state import (ContextHolder, LoadingError, error_response, holder_of,  # noqa: F401
                                            wants_json)
 
@@ -40,7 +40,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MOBILITY_COMMUNES": None,
     "MOBILITY_TILE_URL": None,                 # e.g. "https://tile.example.org/{z}/{x}/{y}.png" (internet deployments)
     "MOBILITY_TILE_ATTRIBUTION": "",
-    "MOBILITY_PLAN_CACHE_SIZE": 512,           # answers of /api/plan kept in memory (same request, same answer)
+    "MOBILITY_PLAN_CACHE_SIZE": 512,
+    "MOBILITY_COMPUTE_DEADLINE_S": 15.0,      # a plan computing longer is stopped (503 "timeout"), see mobility.deadline           # answers of /api/plan kept in memory (same request, same answer)
     "JSON_SORT_KEYS": False,
 }
 
@@ -134,7 +135,9 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     @app.errorhandler(MobilityError)
     def _mobility_error(exc: MobilityError):
         status = getattr(exc, "http_status", 400)
-        if status >= 500 and not isinstance(exc, LoadingError):
+        if isinstance(exc, DeadlineExceeded):
+            log.warning("request stopped at its compute deadline: %s %s", request.method, request.full_path)
+        elif status >= 500 and not isinstance(exc, LoadingError):
             log.error("data error: %s", exc)
         return error_response(status, exc.code, str(exc))
 

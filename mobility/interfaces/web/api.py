@@ -14,7 +14,8 @@ from mobility import __version__
 from mobility.errors import InputError, MobilityError, NotFoundError
 from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.layers import LAYERS, layer_bytes
-from mobility.interfaces.web.params import MAX_TEXT, number, plan_request, text
+from mobility.interfaces.web.openapi import MAX_HEALTH_PROBLEMS
+from mobility.interfaces.web.params import MAX_TEXT, json_object, number, plan_request, text
 from mobility.interfaces.web.planning import answer_cache, plan_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -37,10 +38,7 @@ def plan():
     if request.method == "POST":
         if not request.is_json:
             return _error(415, "unsupported_media_type", "send the request as JSON (Content-Type: application/json)")
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise InputError("the request body must be a JSON object")
-        values = body
+        values = json_object(request.get_data(cache=True))  # size bounded by MAX_CONTENT_LENGTH
     else:
         values = request.args
     from mobility.interfaces.web.observatory import journal_plan
@@ -143,6 +141,11 @@ def health():
         body.update({"load_seconds": round(holder.load_seconds or 0.0, 2), "sites": len(ctx.catalogue.sites),
                      "stops": int(len(ctx.planner.network.stops)),
                      "service_dates": [rng[0].isoformat(), rng[1].isoformat()] if rng else None})
+        problems = getattr(ctx.planner.network, "problems", [])
+        body["validation"] = {"warnings": sum(p.severity == "warning" for p in problems),
+                              "problems": [p.to_dict() for p in problems[:MAX_HEALTH_PROBLEMS]]}
+    elif status == "error" and holder.error_message:
+        body["message"] = holder.error_message  # e.g. "trips.txt, line 4, field 'trip_id': ... repeated"
     resp = jsonify(body)
     resp.status_code = 200 if status == "ok" else 503
     if status != "ok":

@@ -23,6 +23,7 @@ from typing import Any, Mapping
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from mobility.errors import InputError, MobilityError
+from mobility.interfaces.web.params import json_object
 from mobility.interfaces.web.state import error_response, holder_of
 from mobility.observatory import journal as jn
 from mobility.observatory import report
@@ -190,10 +191,9 @@ class _Unavailable(MobilityError):
 @bp.post("/api/survey")
 def api_survey():
     """A filled questionnaire: ``{"ref": ..., "answers": {question: value}}``."""
-    body = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(body, dict):
-        return error_response(415 if not request.is_json else 400, "bad_request",
-                              "send a JSON object {ref, answers}")
+    if not request.is_json:
+        return error_response(415, "bad_request", "send a JSON object {ref, answers}")
+    body = json_object(request.get_data(cache=True))  # 400 when not a JSON object, too deep or with NaN
     rid = _store_survey(body, body.get("answers"))
     resp = jsonify({"id": rid, "ref": body.get("ref"), "status": "stored"})
     resp.status_code = 201

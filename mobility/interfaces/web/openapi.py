@@ -8,6 +8,8 @@ from mobility import __version__
 from mobility.interfaces.web.layers import LAYERS
 
 _STR200 = {"type": "string", "maxLength": 200}
+#: /api/health lists at most this many validation warnings (all are counted)
+MAX_HEALTH_PROBLEMS = 50
 _BOOL = {"type": "boolean"}
 
 
@@ -48,7 +50,7 @@ def _json(schema: dict, description: str) -> dict:
 def _errors(*codes: int) -> dict:
     words = {400: "bad parameter", 404: "unknown id, stop or category", 405: "method not allowed",
              413: "request body too large", 415: "body is not JSON", 422: "no itinerary",
-             503: "data still loading", 500: "internal error"}
+             503: "data still loading, or the request passed its compute deadline", 500: "internal error"}
     return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes if c in words}
 
 
@@ -187,17 +189,28 @@ def openapi_document() -> dict[str, Any]:
     health = {"type": "object", "required": ["status", "version"],
               "properties": {"status": {"type": "string", "enum": ["ok", "loading", "error"]},
                              "version": {"type": "string"}, "uptime_s": {"type": "number"},
+                             "message": {"type": "string", "description": "why the data failed to load"},
                              "load_seconds": {"type": "number"}, "sites": {"type": "integer"},
                              "stops": {"type": "integer"},
                              "service_dates": {"type": "array", "items": {"type": "string", "format": "date"},
-                                               "nullable": True}}}
+                                               "nullable": True},
+                             "validation": {"type": "object", "required": ["warnings", "problems"], "properties": {
+                                 "warnings": {"type": "integer", "description": "validation warnings of the data"},
+                                 "problems": {"type": "array", "description": f"the first {MAX_HEALTH_PROBLEMS}",
+                                              "items": {"type": "object", "properties": {
+                                                  "severity": {"type": "string", "enum": ["warning", "error"]},
+                                                  "file": {"type": "string"},
+                                                  "line": {"type": "integer", "nullable": True},
+                                                  "field": {"type": "string", "nullable": True},
+                                                  "message": {"type": "string"}}}}}}}}
     plan_body = {"type": "object", "required": ["from", "to"], "additionalProperties": True,
                  "properties": {p["name"]: p["schema"] for p in PLAN_QUERY}}
     lang = _param("lang", {"type": "string", "enum": ["fr", "en"]}, "language of labels (fr)")
     responses = {f"E{c}": _json(_ref("Error"), d) for c, d in
                  {400: "bad parameter", 404: "unknown id, stop, category or path", 405: "method not allowed",
                   413: "request body too large", 415: "body is not JSON", 422: "no itinerary",
-                  500: "internal error", 503: "data still loading (retry after the Retry-After seconds)"}.items()}
+                  500: "internal error", 503: "data still loading, or the plan passed its compute deadline "
+                                              "(retry after the Retry-After seconds)"}.items()}
     return {
         "openapi": "3.0.3",
         "info": {"title": "mobility — Audomarois door-to-service trip planner", "version": __version__,

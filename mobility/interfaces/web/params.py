@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
@@ -16,6 +18,8 @@ from mobility.errors import InputError
 from mobility.planning.planner import PlanOptions
 
 MAX_TEXT = 200
+#: a JSON request body nests at most this deep (8,000 brackets made the parser raise RecursionError)
+MAX_JSON_DEPTH = 20
 _TRUE = {"1", "true", "on", "yes", "oui"}
 _FALSE = {"0", "false", "off", "no", "non", ""}
 
@@ -65,15 +69,56 @@ def number(values: Mapping[str, Any], name: str, default: float | None, lo: floa
                 raise ValueError
             raw = raw.strip().replace(",", ".")
         value = float(raw)
+        if not math.isfinite(value):  # "1e400", "inf", "nan": int() would overflow, comparisons lie
+            raise InputError(f"parameter '{name}' must be a finite number between {lo:g} and {hi:g}")
         if integer:
             if value != int(value):
                 raise ValueError
             value = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"parameter '{name}' must be {'an integer' if integer else 'a number'}") from None
     if not (lo <= value <= hi):
         raise InputError(f"parameter '{name}' must be between {lo:g} and {hi:g}")
     return value
+
+
+def json_depth(data: bytes) -> int:
+    """Deepest nesting of brackets in a JSON text, strings skipped (a linear scan, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in data.decode("utf-8", errors="replace"):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def json_object(data: bytes) -> dict:
+    """A request body as a JSON object: InputError when it is not JSON, too deep or not an object."""
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise InputError(f"the request body nests too deeply ({MAX_JSON_DEPTH} levels at most)")
+    try:
+        body = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InputError("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InputError("the request body must be a JSON object")
+    return body
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _parse_dt(value: str, name: str) -> dt.datetime:

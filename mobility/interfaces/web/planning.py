@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
+from mobility.deadline import within
 from mobility.errors import MobilityError
 from mobility.interfaces.web.params import PlanRequest, plan_extra_kwargs
 
@@ -82,7 +83,8 @@ def plan_json(ctx, req: PlanRequest, cache: AnswerCache | None = None) -> dict:
         if hit is not None:
             return hit
     try:
-        out = _compute(ctx, req)
+        with within(_deadline_s()):
+            out = _compute(ctx, req)
     except MobilityError as exc:
         if cache is not None and exc.http_status < 500:
             cache.put(key, exc)
@@ -90,6 +92,13 @@ def plan_json(ctx, req: PlanRequest, cache: AnswerCache | None = None) -> dict:
     if cache is not None:
         cache.put(key, out)
     return out
+
+
+def _deadline_s() -> float | None:
+    """The app's compute deadline of a request (``MOBILITY_COMPUTE_DEADLINE_S``), None outside a request."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("MOBILITY_COMPUTE_DEADLINE_S") if has_app_context() else None
 
 
 def _compute(ctx, req: PlanRequest) -> dict:

@@ -51,6 +51,10 @@ class ContextHolder:
             self._ctx = load_context(**self._kwargs)
             self.load_seconds = time.time() - t0
             log.info("context loaded in %.1f s", self.load_seconds)
+            log_problems(getattr(self._ctx.planner.network, "problems", []))
+        except MobilityError as exc:  # bad data: its one-line message says what and where, no traceback
+            log.error("data could not be loaded: %s", exc)
+            self._error = exc
         except BaseException as exc:  # reported by /api/health and every API call
             log.exception("context failed to load")
             self._error = exc
@@ -61,6 +65,11 @@ class ContextHolder:
         """Block until loaded (or failed); True when a context is available."""
         self._ready.wait(timeout)
         return self._ctx is not None
+
+    @property
+    def error_message(self) -> str | None:
+        """The one-line message of a data error that stopped the load (None otherwise)."""
+        return str(self._error) if isinstance(self._error, MobilityError) else None
 
     @property
     def status(self) -> str:
@@ -100,3 +109,13 @@ def error_response(status: int, code: str, message: str):
 
 def holder_of(app: Flask) -> ContextHolder:
     return app.extensions["mobility"]
+
+
+def log_problems(problems, most: int = 50) -> None:
+    """The validation warnings of the data, one log line each (the first ``most``), then a count."""
+    for p in problems[:most]:
+        log.warning("data validation: %s", p)
+    if len(problems) > most:
+        log.warning("data validation: ... and %d more (see /api/health or mobility info --json)", len(problems) - most)
+    elif not problems:
+        log.info("data validation: no warning")
