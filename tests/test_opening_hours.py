@@ -205,6 +205,13 @@ def test_syntax_errors_name_problem_and_position(text, problem, position):
     assert isinstance(exc.value, ValueError)
 
 
+def test_pickles():
+    import pickle
+
+    oh = pickle.loads(pickle.dumps(OpeningHours.parse(OFFICE)))
+    assert oh == OpeningHours.parse(OFFICE) and not oh.is_open(dt("2026-12-25T10:00"))
+
+
 def test_trailing_semicolon_still_accepted():
     assert OpeningHours.parse("Mo-Fr 08:00-12:00;").is_open(dt("2026-06-01T09:00"))
 

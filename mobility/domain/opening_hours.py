@@ -142,6 +142,9 @@ class OpeningHours:
     def __repr__(self) -> str:
         return f"OpeningHours({self.text!r})"
 
+    def __reduce__(self):  # the library's object does not pickle: rebuild from the text (process pools, caches)
+        return (OpeningHours, (self.text,))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OpeningHours) and self.text == other.text
 
