@@ -73,6 +73,10 @@ _DESCRIBE_YEARS = 3
 _DESCRIBE_MAX_DATES = 6
 
 
+#: descriptions by (text, lang, year)
+_DESCRIPTIONS: dict[tuple[str, str, int], str] = {}
+
+
 class OpeningHoursError(ValueError):
     """Bad ``opening_hours`` syntax; ``position`` is the 0-based character offset of the problem."""
 
@@ -126,7 +130,6 @@ class OpeningHours:
                                     "'SH Mo-Fr 09:00-12:00', 'SH,PH off')", text, text.find("SH"))
         self._sh_days: dict[date | None, ohlib.OpeningHours] = {}  # None: outside school holidays
         self._days: dict[date, list[Span]] = {}
-        self._descriptions: dict[tuple[str, int], str] = {}
 
     @classmethod
     def parse(cls, text: str) -> "OpeningHours":
@@ -192,6 +195,36 @@ class OpeningHours:
                 self._days.clear()
             cached = self._days[day] = out
         return cached
+
+    def _prefill(self, first: date, last: date) -> None:
+        """Fill the day cache for ``first``..``last`` from one pass of the library over the period (without
+        SH, one expression serves every day)."""
+        if self._has_sh:
+            return
+        days: dict[date, list[Span]] = {}
+        day = first
+        while day <= last:
+            days[day] = []
+            day += timedelta(days=1)
+        start = datetime.combine(first, time(0))
+        for s, e, state, _comment in self._oh.intervals(start, datetime.combine(last + timedelta(days=1), time(0))):
+            if state != ohlib.State.OPEN:
+                continue
+            day = s.date()
+            while datetime.combine(day, time(0)) < e:  # split at midnights
+                midnight = datetime.combine(day, time(0))
+                a = max(s, midnight) - midnight
+                b = min(e, midnight + timedelta(days=1)) - midnight
+                spans = days[day]
+                a_min, b_min = round(a.total_seconds() / 60), round(b.total_seconds() / 60)
+                if spans and a_min <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], max(spans[-1][1], b_min))
+                elif b_min > a_min:
+                    spans.append((a_min, b_min))
+                day += timedelta(days=1)
+        if len(self._days) + len(days) > 4096:
+            self._days.clear()
+        self._days.update(days)
 
     def day_spans(self, day: date) -> list[Span]:
         """Opening spans of ``day`` in minutes since its midnight; a span running past midnight into the next
@@ -277,15 +310,19 @@ class OpeningHours:
         that differ from their weekday (``25 déc. fermé``)."""
         lang = "en" if lang == "en" else "fr"
         year = year or date.today().year
-        key = (lang, year)
-        if key not in self._descriptions:
-            self._descriptions[key] = self._describe(lang, year)
-        return self._descriptions[key]
+        key = (self.text, lang, year)  # shared by instances: many sites have the same hours
+        text = _DESCRIPTIONS.get(key)
+        if text is None:
+            if len(_DESCRIPTIONS) > 4096:
+                _DESCRIPTIONS.clear()
+            text = _DESCRIPTIONS[key] = self._describe(lang, year)
+        return text
 
     def _describe(self, lang: str, year: int) -> str:
         words = _WORDS[lang]
         days: list[tuple[date, tuple[Span, ...], str]] = []  # (day, spans, "ph"|"sh"|"")
         day, last = date(year, 1, 1), date(year + _DESCRIBE_YEARS - 1, 12, 31)
+        self._prefill(day - timedelta(days=1), last + timedelta(days=1))
         while day <= last:
             kind = ("ph" if self._has_ph and is_public_holiday(day)
                     else "sh" if self._has_sh and is_school_holiday(day) else "")
