@@ -11,12 +11,17 @@ fi
 stamp="$VENV/.mobility-install-stamp-${extra:-base}"
 want="$(cat "$ROOT/setup.cfg" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)$extra"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "Installing mobility${extra:+ with [$extra]} into $VENV ..." >&2
+  echo "scripts: installing mobility${extra:+ with [$extra]} and its dependencies into $VENV" >&2
+  echo "scripts: (the first time pip downloads them: a few minutes; its progress follows)" >&2
   "$VENV/bin/python" -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" >&2 || true
   # (the grep drops pip's warnings about optional local package mirrors that some machines lack)
-  if ! "$VENV/bin/python" -m pip install --quiet -e "$ROOT${extra:+[$extra]}" 2> >(grep -v "is ignored" >&2); then
+  # PYTHONWARNINGS: setuptools' editable-install advice about folders named like the package is a warning
+  # block that reads like an error; an editable install of this very folder is what is wanted here
+  if ! PYTHONWARNINGS="ignore:Editable installation" "$VENV/bin/python" -m pip install --progress-bar on \
+      -e "$ROOT${extra:+[$extra]}" 2> >(grep -v "is ignored" >&2); then
     echo "scripts: pip install failed" >&2; exit 1
   fi
+  echo "scripts: installed; $VENV/bin/mobility --version: $("$VENV/bin/mobility" --version)" >&2
   echo "$want" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"

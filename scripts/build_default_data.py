@@ -24,7 +24,9 @@ addresses, its named streets (a "Route de X" keeps its name only while it stays 
 Everything is derived from the facts with fixed rules (no randomness; pseudo-variation comes from
 SHA-256 hashes of stable keys), outputs are sorted and carry no timestamp, so two runs are byte-identical.
 
-Usage: ``python scripts/build_default_data.py [--out DIR] [--facts DIR] [--shared DIR]``
+Usage: ``python scripts/build_default_data.py [--out DIR] [--facts DIR] [--shared DIR]``; with
+``--calendar``, it only rewrites ``facts/calendar.csv`` from the ``holidays`` and ``vacances-scolaires-france``
+libraries (the other fact tables are kept by hand, with their sources).
 """
 
 from __future__ import annotations
@@ -1048,6 +1050,40 @@ def run_times(stops: list[Stop], net: Net, kind: str) -> list[int]:
     return out
 
 
+CALENDAR_HEADER = ["kind", "name", "start_date", "end_date", "zone", "source"]
+
+
+def calendar_rows_from_libraries(first: dt.date = FEED_START, last: dt.date = FEED_END) -> list[list]:
+    """Rows of ``facts/calendar.csv``: the public holidays of the feed's calendar years (``holidays``) and the
+    zone B school holidays overlapping the feed (``vacances-scolaires-france``, the official calendar), each
+    naming the library and version it comes from. A period the library splits at a year end is one row."""
+    from importlib.metadata import version
+
+    import holidays
+    from vacances_scolaires_france import SchoolHolidayDates
+
+    rows: list[list] = []
+    ph_source = f"holidays {version('holidays')} (python-holidays), country FR"
+    for year in range(first.year, last.year + 1):
+        for day, name in sorted(holidays.country_holidays("FR", years=year, language="fr").items()):
+            rows.append(["public_holiday", name, day.isoformat(), day.isoformat(), "France", ph_source])
+    sh_source = f"vacances-scolaires-france {version('vacances-scolaires-france')}, zone B"
+    school = SchoolHolidayDates()
+    days = sorted((d, h["nom_vacances"]) for year in range(first.year, last.year + 1)
+                  for d, h in school.holidays_for_year_and_zone(year, "B").items())
+    periods: list[list] = []  # [name, start, end]
+    for day, name in days:
+        if periods and periods[-1][0] == name and periods[-1][2] + dt.timedelta(days=1) == day:
+            periods[-1][2] = day
+        else:
+            periods.append([name, day, day])
+    for name, start, end in periods:
+        if end >= first and start <= last:
+            label = f"{name} {start.year}" if name == "Vacances d'été" else name
+            rows.append(["school_holiday", label, start.isoformat(), end.isoformat(), "B", sh_source])
+    return rows
+
+
 def service_dates(calendar_rows: list[dict]) -> dict:
     holidays = {dt.date.fromisoformat(r["start_date"]) for r in calendar_rows if r["kind"] == "public_holiday"}
     school_off = set()
@@ -1319,7 +1355,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=SHARED,
                     help="shared reference data with the real commune boundaries (default: ../shared/audomarois "
                          "next to the repository)")
+    ap.add_argument("--calendar", action="store_true",
+                    help="only rewrite FACTS/calendar.csv from the holidays and vacances-scolaires-france libraries")
     args = ap.parse_args(argv)
+    if args.calendar:
+        write_csv(args.facts / "calendar.csv", CALENDAR_HEADER, calendar_rows_from_libraries())
+        print(f"wrote {args.facts / 'calendar.csv'}")
+        return 0
     t0 = time.perf_counter()
     REQUIRED_NUMBERS.clear()
     try:

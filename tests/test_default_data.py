@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -417,6 +418,22 @@ def test_calendar_school_days_and_holidays(gtfs):
     assert ("LAV_SCOL", "20260901") not in removed  # rentrée
     facts = read(ROOT / "data" / "facts" / "calendar.csv")
     assert all(r["source"] for r in facts)
+
+
+def test_calendar_from_the_libraries(tmp_path):
+    """facts/calendar.csv is what the holidays and vacances-scolaires-france libraries give (no
+    reconstructed row for 2026-2027), each row naming the library and its version."""
+    subprocess.run([sys.executable, str(SCRIPT), "--calendar", "--facts", str(tmp_path)], check=True,
+                   capture_output=True, timeout=120)
+    committed = ROOT / "data" / "facts" / "calendar.csv"
+    assert (tmp_path / "calendar.csv").read_bytes() == committed.read_bytes(), \
+        "data/facts/calendar.csv is stale: run scripts/build_default_data.py --calendar"
+    rows = read(committed)
+    assert not [r for r in rows if "reconstructed" in r["source"].lower()]
+    assert {r["source"].split()[0] for r in rows} == {"holidays", "vacances-scolaires-france"}
+    assert all(re.search(r"\d+\.\d+", r["source"]) for r in rows)  # the version
+    school = [r for r in rows if r["kind"] == "school_holiday"]
+    assert min(r["start_date"] for r in school) <= "2026-08-31" <= max(r["end_date"] for r in school)
 
 
 def test_stops_on_walkable_roads_and_in_territory(gtfs, osm, territory):

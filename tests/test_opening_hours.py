@@ -175,20 +175,26 @@ def test_describe():
     assert OpeningHours.parse("Fr-Mo 10:00-12:00").describe("en") == "Fri-Mon 10:00–12:00"
     assert OpeningHours.parse("Mo-Fr 09:00-17:00; Dec 25 off").describe() == "lun.-ven. 09:00–17:00; 25 déc. fermé"
     assert OpeningHours.parse("Mo-Su off").describe() == "fermé"
+    assert OpeningHours.parse("Fr 22:00-02:00").describe() == "ven. 22:00–02:00"
+    assert OpeningHours.parse("Mo-Su 10:00-18:00; Dec 24-Jan 02 off").describe("en") == \
+        "Mon-Sun 10:00–18:00; Dec 24-Jan 2 closed"
+    assert OpeningHours.parse("Mo-Fr 08:00-18:00; Jul-Aug Mo-Fr 09:00-12:00").describe() == \
+        "lun.-ven. 08:00–18:00; 1 juil.-31 août 09:00–12:00"
+    assert OpeningHours.parse("Mo-Fr 09:00-12:00; Sa[1] 09:00-12:00").describe() == \
+        "lun.-ven. 09:00–12:00; horaires détaillés : Mo-Fr 09:00-12:00; Sa[1] 09:00-12:00"
 
 
 # ------------------------------------------------------------------------------------------------ syntax errors
 @pytest.mark.parametrize("text, problem, position", [
-    ("Mo-Fx 08:00-12:00", "expected a weekday after '-'", 3),
-    ("Mo-Fr 08:00-25:70", "invalid time '25:70'", 12),
-    ("Mo-Fr 08:00", "expected '-' after '08:00'", 11),
+    ("Mo-Fx 08:00-12:00", "found 'F' where expected a weekday Mo..Su", 3),
+    ("Mo-Fr 08:00-25:70", "found '7' where expected minutes 00..59", 15),
+    ("Mo-Fr 08:00", "found the end where expected '-' and an end time", 11),
     ("Mo-Fr 08h00-12h00", "times are written HH:MM", 6),
-    ("Lu-Ve 08:00-12:00", "unknown word 'Lu'", 0),
-    ("SH off", "school holidays 'SH' are not supported", 0),
-    ("Mo-Fr 08:00-12:00 €", "unexpected character '€'", 18),
-    ("Sa[1] 09:00-12:00", "nth weekday", 2),
-    ("Mo 10:00-10:00", "empty time range", 3),
+    ("Lu-Ve 08:00-12:00", "found 'L' where expected", 0),
+    ("Mo-Fr 08:00-12:00 €", "found '€' where expected", 18),
+    ("Jul-Aug SH off", "'SH' is supported at the start of a rule's day selectors", 8),
     ("", "empty opening_hours", 0),
+    ("   ", "empty opening_hours", 0),
 ])
 def test_syntax_errors_name_problem_and_position(text, problem, position):
     with pytest.raises(OpeningHoursError) as exc:
@@ -197,6 +203,70 @@ def test_syntax_errors_name_problem_and_position(text, problem, position):
     assert exc.value.position == position
     assert f"at position {position}" in str(exc.value)
     assert isinstance(exc.value, ValueError)
+
+
+def test_pickles():
+    import pickle
+
+    oh = pickle.loads(pickle.dumps(OpeningHours.parse(OFFICE)))
+    assert oh == OpeningHours.parse(OFFICE) and not oh.is_open(dt("2026-12-25T10:00"))
+
+
+def test_trailing_semicolon_still_accepted():
+    assert OpeningHours.parse("Mo-Fr 08:00-12:00;").is_open(dt("2026-06-01T09:00"))
+
+
+# ------------------------------------------------------------------------------------- the library's full syntax
+def test_saturday_after_friday_night_follows_the_specification():
+    # a later rule selecting Saturday replaces the whole of Saturday, the early hours Friday's range ran into too
+    oh = OpeningHours.parse("Fr 22:00-02:00; Sa off")
+    assert oh.is_open(dt("2026-06-05T23:00"))
+    assert not oh.is_open(dt("2026-06-06T01:00"))
+    assert oh.intervals_on(date(2026, 6, 6)) == []  # Friday's range ends at midnight
+    assert oh.day_spans(date(2026, 6, 5)) == [(22 * 60, 24 * 60)]
+    assert OpeningHours.parse("Fr 22:00-02:00").day_spans(date(2026, 6, 5)) == [(22 * 60, 26 * 60)]
+    assert OpeningHours.parse("Fr 22:00-02:00").day_spans(date(2026, 6, 6)) == []
+
+
+def test_school_holidays_zone_b():
+    oh = OpeningHours.parse("Mo-Fr 08:30-12:00,13:30-17:00; SH Mo-Fr 09:00-12:00; PH off")
+    assert oh.is_open(dt("2026-12-22T14:00")) is False  # Christmas school holidays, zone B: mornings only
+    assert oh.is_open(dt("2026-12-22T09:30"))
+    assert oh.is_open(dt("2026-12-15T14:00"))  # a school week
+    assert not oh.is_open(dt("2026-12-25T10:00"))  # Christmas: PH
+    closed = OpeningHours.parse("Mo-Fr 09:00-17:00; SH,PH off")
+    assert not closed.is_open(dt("2027-02-23T10:00"))  # winter holidays of zone B, 2027: Feb 20 - Mar 7
+    assert closed.is_open(dt("2027-03-09T10:00")) and closed.is_open(dt("2027-02-16T10:00"))
+    assert closed.describe() == "lun.-ven. 09:00–17:00; fermé les jours fériés; fermé pendant les vacances scolaires"
+
+
+def test_nth_weekday_week_numbers_years_open_end_fallback():
+    first_saturday = OpeningHours.parse("Mo-Fr 09:00-12:00; Sa[1] 09:00-12:00")
+    assert first_saturday.is_open(dt("2026-06-06T10:00")) and not first_saturday.is_open(dt("2026-06-13T10:00"))
+    odd_weeks = OpeningHours.parse("week 01-53/2 Mo 08:00-12:00")
+    assert odd_weeks.is_open(dt("2026-06-01T09:00"))  # ISO week 23
+    assert not odd_weeks.is_open(dt("2026-06-08T09:00"))  # week 24
+    one_year = OpeningHours.parse("Mo-Fr 09:00-17:00; 2026 Dec 24 off")
+    assert not one_year.is_open(dt("2026-12-24T10:00")) and one_year.is_open(dt("2027-12-24T10:00"))
+    open_end = OpeningHours.parse("Sa 10:00+")
+    assert not open_end.is_open(dt("2026-06-06T09:00")) and open_end.is_open(dt("2026-06-06T10:00"))
+    fallback = OpeningHours.parse('Mo-Fr 09:00-12:00 || "sur rendez-vous"')
+    assert fallback.is_open(dt("2026-06-01T10:00"))
+    assert OpeningHours.parse("Mo-Fr 09:00-12:00 unknown").is_open(dt("2026-06-01T10:00")) is False
+
+
+def test_ph_calendar_agrees_with_the_holidays_library():
+    import holidays
+
+    oh = OpeningHours.parse("PH")
+    for year in range(2024, 2036):
+        expected = set(holidays.country_holidays("FR", years=year))
+        day, found = date(year, 1, 1), set()
+        while day.year == year:
+            if oh.is_open(datetime.combine(day, datetime.min.time()).replace(hour=12)):
+                found.add(day)
+            day = date.fromordinal(day.toordinal() + 1)
+        assert found == expected, year
 
 
 # ------------------------------------------------------------------------------------------------ properties

@@ -1,44 +1,28 @@
-"""French (metropolitan) public holidays for any year: fixed dates plus the Easter-based ones."""
+"""French calendars: public holidays (the ``holidays`` library, metropolitan France) and school holidays of
+zone B, the académie de Lille (the ``vacances-scolaires-france`` library, the Ministry's official calendar)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+import holidays
+from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
+
+#: school-holiday zone of the Audomarois (académie de Lille)
+SCHOOL_ZONE = "B"
+
 
 def easter_sunday(year: int) -> date:
-    """Western Easter Sunday, by the anonymous Gregorian algorithm (Meeus/Jones/Butcher)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 (name from the published algorithm)
-    m = (a + 11 * h + 22 * l) // 451
-    month, day = divmod(h + l - 7 * m + 114, 31)
-    return date(year, month, day + 1)
+    """Western Easter Sunday (the day before Easter Monday, a public holiday)."""
+    (monday,) = (d for d, name in public_holidays(year).items() if name == "Lundi de Pâques")
+    return monday - timedelta(days=1)
 
 
 @lru_cache(maxsize=256)
 def public_holidays(year: int) -> dict[date, str]:
-    """The 11 national public holidays of ``year`` -> French name, in date order."""
-    easter = easter_sunday(year)
-    days = {
-        date(year, 1, 1): "Jour de l'an",
-        easter + timedelta(days=1): "Lundi de Pâques",
-        date(year, 5, 1): "Fête du Travail",
-        date(year, 5, 8): "Victoire 1945",
-        easter + timedelta(days=39): "Ascension",
-        easter + timedelta(days=50): "Lundi de Pentecôte",
-        date(year, 7, 14): "Fête nationale",
-        date(year, 8, 15): "Assomption",
-        date(year, 11, 1): "Toussaint",
-        date(year, 11, 11): "Armistice 1918",
-        date(year, 12, 25): "Noël",
-    }
-    return dict(sorted(days.items()))
+    """The national public holidays of ``year`` -> French name, in date order."""
+    return dict(sorted(holidays.country_holidays("FR", years=year, language="fr").items()))
 
 
 def _as_date(day: date | datetime) -> date:
@@ -55,3 +39,23 @@ def holiday_name(day: date | datetime) -> str | None:
     """French name of the public holiday on ``day``, or None."""
     day = _as_date(day)
     return public_holidays(day.year).get(day)
+
+
+@lru_cache(maxsize=1)
+def _school_dates() -> SchoolHolidayDates:
+    return SchoolHolidayDates()  # reads the library's CSV once
+
+
+def school_holiday_years() -> tuple[int, int]:
+    """First and last calendar year the school-holiday calendar covers."""
+    dates = _school_dates()
+    return dates.min_year, dates.max_year
+
+
+@lru_cache(maxsize=4096)
+def is_school_holiday(day: date | datetime) -> bool:
+    """True if ``day`` is in the school holidays of zone B; False outside the years the calendar covers."""
+    try:
+        return bool(_school_dates().is_holiday_for_zone(_as_date(day), SCHOOL_ZONE))
+    except UnsupportedYearException:
+        return False

@@ -1,28 +1,31 @@
-"""Parse and evaluate OSM ``opening_hours`` strings (the subset public services use): open or not at a given time.
+"""OSM ``opening_hours`` values: open or not at a given time, the open intervals of a day, a FR/EN summary.
 
-Supported syntax (rules separated by ``;``; a later rule replaces earlier ones on the days it selects; a rule
-after ``,`` instead of ``;`` is an *additional* rule that adds to them):
+Parsing and evaluation are the ``opening-hours-py`` library's (the full OSM syntax: ``24/7``, weekdays,
+``Sa[1]``, ``week``, months, dates, years, ``PH``, open ends ``10:00+``, fallback rules ``||``, comments).
+What this module adds on top:
 
-* ``24/7``;
-* weekdays ``Mo Tu We Th Fr Sa Su``, ranges (``Mo-Fr``, wrapping ``Fr-Mo``), lists (``Mo,We,Fr``), ``PH``
-  (French public holidays, see :mod:`mobility.domain.holidays`), combined (``Sa,PH``);
-* months and dates before the weekdays: ``Jan-Jun``, ``Dec 25``, ``Dec 24-26``, ``Dec 24-Jan 02``, lists;
-* time ranges ``08:30-12:00,13:30-17:00``; an end before the start or past ``24:00`` runs past midnight
-  (``22:00-02:00`` == ``22:00-26:00``: the two hours after midnight belong to the day the range starts on);
-* states ``off``/``closed`` (the whole day, or with times: those times are removed) and ``open``;
-* a rule with selectors but no times means the whole day; comments in double quotes are ignored.
+* ``PH`` follows the French public holidays (the library's calendar for ``FR``; the test suite checks it
+  agrees with the ``holidays`` library used in :mod:`mobility.domain.holidays`);
+* ``SH`` follows the school holidays of zone B (:func:`mobility.domain.holidays.is_school_holiday`): the
+  library knows no school calendar, so each day is evaluated with the ``SH`` selectors resolved for it
+  (``SH`` must start the rule's day selectors, as it usually does: ``SH off``, ``SH Mo-Fr 09:00-12:00``);
+* times are local wall-clock: naive datetimes, or aware ones whose results carry the same tzinfo;
+* states: ``open`` counts as open; ``closed``/``off`` and ``unknown`` as closed;
+* :meth:`OpeningHours.describe`: a short French or English summary built from the evaluated week.
 
-Not supported (a clear error): school holidays ``SH``, years, weeks, ``Mo[1]``, open ends ``10:00+``, events.
+Hours past midnight belong to the day they start on, as the OSM specification says: ``Fr 22:00-02:00``
+is open early on Saturday unless a later rule selects Saturday (``Fr 22:00-02:00; Sa off`` is closed then).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import NoReturn
 
-from mobility.domain.holidays import is_public_holiday
+import opening_hours as ohlib
+
+from mobility.domain.holidays import is_public_holiday, is_school_holiday
 
 WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -38,25 +41,40 @@ _MONTH_NAMES = {
 }
 _WORDS = {
     "fr": {"closed": "fermé", "always": "ouvert 24h/24, 7j/7", "ph": "jours fériés",
-           "ph_off": "fermé les jours fériés"},
+           "ph_off": "fermé les jours fériés", "sh": "vacances scolaires",
+           "sh_off": "fermé pendant les vacances scolaires", "details": "horaires détaillés : {}"},
     "en": {"closed": "closed", "always": "open 24/7", "ph": "public holidays",
-           "ph_off": "closed on public holidays"},
+           "ph_off": "closed on public holidays", "sh": "school holidays", "sh_off": "closed in school holidays",
+           "details": "detailed hours: {}"},
 }
 
-_TOKEN_RE = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<always>24/7)
-  | (?P<time>\d{1,2}:\d{2})
-  | (?P<num>\d+)
-  | (?P<word>[A-Za-z]+)
-  | (?P<comment>"[^"]*")
-  | (?P<punct>[-,;\[\]+/:|])
-""", re.VERBOSE)
-
-#: (month, day) -> (month, day), inclusive, wrapping over the new year when start > end
-DateRange = tuple[tuple[int, int], tuple[int, int]]
 #: minutes since the start of the day; the end may exceed 24:00 (past midnight)
 Span = tuple[int, int]
+Interval = tuple[datetime, datetime]
+
+#: a day-selector list holding SH at the start of a rule ("SH", "SH,PH", "Sa,SH"), with what follows it
+_SH_SELECTOR = re.compile(r"(^|;|,|\|\|)(\s*)((?:(?:[A-Z][a-z](?:-[A-Z][a-z])?|PH|SH)\s*,\s*)*SH"
+                          r"(?:\s*,\s*(?:[A-Z][a-z](?:-[A-Z][a-z])?|PH|SH))*)(?![A-Za-z\[])")
+#: a date selector no evaluated day matches (a day-selector list of SH alone, outside school holidays)
+_NO_DAY = "1970Jan01"
+_PARSER_POSITION = re.compile(r"-->\s*\d+:(\d+)")
+_PARSER_PROBLEM = re.compile(r"=\s*(.+?)\s*$")
+#: words for the grammar rules the library's parser names in "expected ..."
+_GRAMMAR_WORDS = {
+    "wday": "a weekday Mo..Su", "minute": "minutes 00..59", "hour": "an hour 00..24", "hour_minutes": "a time HH:MM",
+    "timespan": "a time range like 08:30-12:00", "timespan_plus": "'-' and an end time",
+    "EOI": "the end", "any_rule_separator": "';'", "rules_modifier": "a state (open, off, closed, unknown)",
+    "holiday": "PH or SH", "always_open": "24/7", "small_range_selectors": "a weekday or a time range",
+    "week_selector": "'week'", "monthday_range": "a month or date", "year": "a year", "comment": "a comment",
+}
+#: years the descriptions look at (from the current one): enough for every date to fall on a working day
+_DESCRIBE_YEARS = 3
+#: more date exceptions than this: the description quotes the value instead of listing them
+_DESCRIBE_MAX_DATES = 6
+
+
+#: descriptions by (text, lang, year)
+_DESCRIPTIONS: dict[tuple[str, str, int], str] = {}
 
 
 class OpeningHoursError(ValueError):
@@ -69,273 +87,48 @@ class OpeningHoursError(ValueError):
         super().__init__(f"{problem} at position {position} in opening_hours \"{text}\"")
 
 
-@dataclass(frozen=True)
-class _Rule:
-    dates: tuple[DateRange, ...]  # empty: every date
-    weekdays: frozenset[int]  # 0 = Monday; empty and not ph: every day
-    ph: bool  # selects public holidays
-    spans: tuple[Span, ...]  # empty: the whole day
-    is_open: bool
-    additional: bool  # introduced by "," (adds) rather than ";" (replaces)
-
-    def matches_date(self, day: date) -> bool:
-        if not self.dates:
-            return True
-        md = (day.month, day.day)
-        return any(a <= md <= b if a <= b else (md >= a or md <= b) for a, b in self.dates)
-
-    def matches(self, day: date) -> bool:
-        if not self.matches_date(day):
-            return False
-        if not self.weekdays and not self.ph:
-            return True
-        return day.weekday() in self.weekdays or (self.ph and is_public_holiday(day))
+def _outside_comments(text: str, pattern: str) -> bool:
+    """True if ``pattern`` (a regex) occurs in ``text`` outside double-quoted comments."""
+    return any(re.search(pattern, part) for part in text.split('"')[::2])
 
 
-# --------------------------------------------------------------------------------------------------- parsing
-class _Parser:
-    """Recursive-descent parser over the token list of one ``opening_hours`` string."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens: list[tuple[str, str, int]] = []
-        pos = 0
-        while pos < len(text):
-            m = _TOKEN_RE.match(text, pos)
-            if not m:
-                self.fail(f"unexpected character '{text[pos]}'", pos)
-            if m.lastgroup not in ("ws", "comment"):
-                self.tokens.append((m.lastgroup, m.group(), pos))
-            pos = m.end()
-        self.i = 0
-
-    # token helpers
-    def fail(self, problem: str, pos: int | None = None) -> NoReturn:
-        if pos is None:
-            pos = self.tokens[self.i][2] if self.i < len(self.tokens) else len(self.text)
-        raise OpeningHoursError(problem, self.text, pos)
-
-    def peek(self, offset: int = 0) -> tuple[str, str, int] | None:
-        j = self.i + offset
-        return self.tokens[j] if j < len(self.tokens) else None
-
-    def next(self) -> tuple[str, str, int]:
-        tok = self.peek()
-        if tok is None:
-            self.fail("unexpected end")
-        self.i += 1
-        return tok
-
-    def at(self, kind: str, value: str | None = None, offset: int = 0) -> bool:
-        tok = self.peek(offset)
-        return tok is not None and tok[0] == kind and (value is None or tok[1] == value)
-
-    def at_word(self, words, offset: int = 0) -> bool:
-        tok = self.peek(offset)
-        return tok is not None and tok[0] == "word" and tok[1] in words
-
-    def describe_token(self) -> str:
-        tok = self.peek()
-        return "end of text" if tok is None else f"'{tok[1]}'"
-
-    # grammar
-    def parse(self) -> tuple[_Rule, ...]:
-        if not self.tokens:
-            self.fail("empty opening_hours", 0)
-        rules = [self.rule(additional=False)]
-        while self.peek() is not None:
-            sep = self.next()
-            if sep[1] not in (";", ","):
-                hint = ""
-                if sep[0] in ("num", "time"):
-                    hint = " (times are written HH:MM, e.g. 08:30-12:00, several ranges separated by ',')"
-                self.fail(f"expected ';' between rules, found '{sep[1]}'{hint}", sep[2])
-            if self.peek() is None:  # tolerate a trailing ";"
-                break
-            rules.append(self.rule(additional=sep[1] == ","))
-        return tuple(rules)
-
-    def rule(self, additional: bool) -> _Rule:
-        start = self.peek()
-        if self.at("always"):
-            self.next()
-            return _Rule((), frozenset(), False, (), self.state(default=True), additional)
-        dates = self.date_selector() if self.at_word(MONTHS) else ()
-        weekdays, ph = self.weekday_selector() if self.at_word(WEEKDAYS + ("PH", "SH")) else (frozenset(), False)
-        spans = self.time_selector() if self.at("time") else ()
-        is_open = self.state(default=True)
-        if self.peek() is start:
-            tok = self.peek()
-            if tok[0] == "word":
-                self.fail(f"unknown word '{tok[1]}' (expected a weekday Mo..Su, PH, a month Jan..Dec, "
-                          "a time range like 08:30-12:00, 24/7 or off)")
-            if tok[0] == "num":
-                self.fail(f"unexpected number '{tok[1]}' (years and week numbers are not supported; "
-                          "times are written HH:MM)")
-            self.fail(f"unexpected {self.describe_token()}")
-        if spans and not is_open and additional:
-            self.fail("an additional rule (after ',') cannot close time ranges; use ';'")
-        return _Rule(dates, weekdays, ph, spans, is_open, additional)
-
-    def state(self, default: bool) -> bool:
-        if self.at_word(("off", "closed")):
-            self.next()
-            return False
-        if self.at_word(("open",)):
-            self.next()
-            return True
-        if self.at_word(("unknown",)):
-            self.fail("state 'unknown' is not supported")
-        return default
-
-    def date_selector(self) -> tuple[DateRange, ...]:
-        ranges = [self.date_range()]
-        while self.at("punct", ",") and self.at_word(MONTHS, offset=1):
-            self.next()
-            ranges.append(self.date_range())
-        return tuple(ranges)
-
-    def month_day(self) -> tuple[int, int | None]:
-        month = MONTHS.index(self.next()[1]) + 1
-        day = None
-        if self.at("num"):
-            tok = self.next()
-            day = int(tok[1])
-            if not 1 <= day <= 31:
-                self.fail(f"day of month {day} out of range 1..31", tok[2])
-        return month, day
-
-    def date_range(self) -> DateRange:
-        month, day = self.month_day()
-        start = (month, day or 1)
-        end = (month, day or 31)
-        if self.at("punct", "-") and (self.at_word(MONTHS, offset=1) or self.at("num", offset=1)):
-            self.next()
-            if self.at("num"):  # "Dec 24-26"
-                if day is None:
-                    self.fail("a day range needs a start day, e.g. 'Dec 24-26'")
-                tok = self.next()
-                end = (month, int(tok[1]))
-                if not 1 <= end[1] <= 31:
-                    self.fail(f"day of month {end[1]} out of range 1..31", tok[2])
-            else:
-                m2, d2 = self.month_day()
-                end = (m2, d2 or 31)
-        return start, end
-
-    def weekday_selector(self) -> tuple[frozenset[int], bool]:
-        days: set[int] = set()
-        ph = False
-        while True:
-            tok = self.next()
-            if tok[1] == "SH":
-                self.fail("school holidays 'SH' are not supported", tok[2])
-            if tok[1] == "PH":
-                ph = True
-            else:
-                first = WEEKDAYS.index(tok[1])
-                if self.at("punct", "["):
-                    self.fail("nth weekday of the month (e.g. 'Sa[1]') is not supported")
-                if self.at("punct", "-") and self.at_word(WEEKDAYS, offset=1):
-                    self.next()
-                    last = WEEKDAYS.index(self.next()[1])
-                    days.update((first + k) % 7 for k in range((last - first) % 7 + 1))
-                elif self.at("punct", "-"):
-                    self.next()
-                    self.fail(f"expected a weekday after '-', found {self.describe_token()}")
-                else:
-                    days.add(first)
-            if self.at("punct", ",") and self.at_word(WEEKDAYS + ("PH", "SH"), offset=1):
-                self.next()
-                continue
-            return frozenset(days), ph
-
-    def clock(self, tok: tuple[str, str, int], max_hour: int) -> int:
-        hours, minutes = (int(x) for x in tok[1].split(":"))
-        if minutes > 59 or hours > max_hour:
-            self.fail(f"invalid time '{tok[1]}'", tok[2])
-        return hours * 60 + minutes
-
-    def time_selector(self) -> tuple[Span, ...]:
-        spans = []
-        while True:
-            tok = self.next()
-            start = self.clock(tok, 23)
-            if not self.at("punct", "-"):
-                if self.at("punct", "+"):
-                    self.fail("open-ended times ('10:00+') are not supported")
-                self.fail(f"expected '-' after '{tok[1]}', found {self.describe_token()}")
-            self.next()
-            if not self.at("time"):
-                self.fail(f"expected an end time after '{tok[1]}-', found {self.describe_token()}")
-            end_tok = self.next()
-            end = self.clock(end_tok, 48)
-            if end == start:
-                self.fail(f"empty time range '{tok[1]}-{end_tok[1]}'", tok[2])
-            if end < start:
-                end += DAY_MIN  # past midnight
-            if end - start > DAY_MIN:
-                self.fail(f"time range '{tok[1]}-{end_tok[1]}' is longer than 24 hours", tok[2])
-            spans.append((start, end))
-            if self.at("punct", ",") and self.at("time", offset=1):
-                self.next()
-                continue
-            return tuple(spans)
+def _compile(text: str) -> ohlib.OpeningHours:
+    try:
+        return ohlib.OpeningHours(text, country="FR", auto_country=False, auto_timezone=False)
+    except (ohlib.ParserError, SyntaxError, ValueError) as exc:
+        message = str(exc)
+        pos = _PARSER_POSITION.search(message)
+        problem = _PARSER_PROBLEM.search(message)
+        at = int(pos.group(1)) - 1 if pos else 0
+        found = f"'{text[at]}'" if at < len(text) else "the end"
+        hint = ""
+        if at < len(text) and text[at].isdigit() and text[at - 1:at].isspace():
+            hint = " (times are written HH:MM, e.g. 08:30-12:00, several ranges separated by ',')"
+        raise OpeningHoursError(f"invalid syntax, found {found} where "
+                                f"{_expected(problem.group(1) if problem else '')}{hint}", text, at) from None
 
 
-# ----------------------------------------------------------------------------------------------- span algebra
-def _merge(spans: list[Span]) -> list[Span]:
-    """Sorted union of spans, touching ones joined."""
-    out: list[list[int]] = []
-    for s, e in sorted(spans):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
-def _subtract(spans: list[Span], removed: tuple[Span, ...]) -> list[Span]:
-    out = list(spans)
-    for rs, re_ in removed:
-        nxt = []
-        for s, e in out:
-            if re_ <= s or rs >= e:
-                nxt.append((s, e))
-                continue
-            if s < rs:
-                nxt.append((s, rs))
-            if re_ < e:
-                nxt.append((re_, e))
-        out = nxt
-    return out
-
-
-def _apply(spans: list[Span], rule: _Rule) -> list[Span]:
-    """Day spans after ``rule`` (which selects the day) is applied."""
-    if rule.is_open:
-        body = list(rule.spans) or [(0, DAY_MIN)]
-        return spans + body if rule.additional else body
-    return _subtract(spans, rule.spans) if rule.spans else []
-
-
-def _hhmm(minutes: int) -> str:
-    if minutes > DAY_MIN:
-        minutes -= DAY_MIN
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-# ------------------------------------------------------------------------------------------------ public API
-Interval = tuple[datetime, datetime]
+def _expected(problem: str) -> str:
+    """The parser's "expected wday, or timespan" in words."""
+    if not problem.startswith("expected "):
+        return "the text is not an opening_hours value"
+    names = re.split(r",\s*(?:or\s+)?|\s+or\s+", problem.removeprefix("expected "))
+    return "expected " + ", ".join(_GRAMMAR_WORDS.get(n.strip(), n.strip()) for n in names if n.strip())
 
 
 class OpeningHours:
     """A parsed ``opening_hours`` value. Times are local wall-clock: pass naive datetimes, or aware ones
     (results then carry the same tzinfo)."""
 
-    def __init__(self, text: str, rules: tuple[_Rule, ...]) -> None:
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.rules = rules
+        self._oh = _compile(text)
+        self._has_sh = _outside_comments(text, r"\bSH\b")
+        self._has_ph = _outside_comments(text, r"\bPH\b")
+        if self._has_sh and not _SH_SELECTOR.search(text):
+            raise OpeningHoursError("'SH' is supported at the start of a rule's day selectors (e.g. 'SH off', "
+                                    "'SH Mo-Fr 09:00-12:00', 'SH,PH off')", text, text.find("SH"))
+        self._sh_days: dict[date | None, ohlib.OpeningHours] = {}  # None: outside school holidays
         self._days: dict[date, list[Span]] = {}
 
     @classmethod
@@ -343,64 +136,142 @@ class OpeningHours:
         """Parse ``text``; raises :class:`OpeningHoursError` (a ``ValueError``) naming the problem and position."""
         if not isinstance(text, str):
             raise OpeningHoursError(f"expected a string, got {type(text).__name__}", str(text), 0)
-        return cls(text.strip(), _Parser(text.strip()).parse())
+        text = text.strip()
+        if not text:
+            raise OpeningHoursError("empty opening_hours", text, 0)
+        # a trailing ";" is a common slip the previous parser accepted: keep accepting it
+        return cls(text.rstrip(";").rstrip() if text.endswith(";") and text.rstrip(";").strip() else text)
 
     def __repr__(self) -> str:
         return f"OpeningHours({self.text!r})"
 
+    def __reduce__(self):  # the library's object does not pickle: rebuild from the text (process pools, caches)
+        return (OpeningHours, (self.text,))
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, OpeningHours) and self.rules == other.rules
+        return isinstance(other, OpeningHours) and self.text == other.text
 
     def __hash__(self) -> int:
-        return hash(self.rules)
+        return hash(self.text)
 
     # evaluation
-    def day_spans(self, day: date) -> list[Span]:
-        """Opening spans (minutes since ``day``'s midnight, end may pass 24:00) of the rules selecting ``day``."""
+    def _evaluator(self, day: date) -> ohlib.OpeningHours:
+        """The library's expression for ``day``, with each day-selector list holding SH resolved: on a school
+        holiday the list is true, so it becomes that day's date; otherwise SH leaves the list (a list of SH
+        alone becomes a date long past, selecting nothing)."""
+        if not self._has_sh:
+            return self._oh
+        key = day if is_school_holiday(day) else None
+        oh = self._sh_days.get(key)
+        if oh is None:
+            stamp = f"{day.year}{MONTHS[day.month - 1]}{day.day:02d}"
+
+            def resolve(m: re.Match) -> str:
+                if key is not None:
+                    return f"{m.group(1)}{m.group(2)}{stamp}"
+                rest = [t.strip() for t in m.group(3).split(",") if t.strip() != "SH"]
+                return f"{m.group(1)}{m.group(2)}{','.join(rest) or _NO_DAY}"
+
+            if len(self._sh_days) > 1024:
+                self._sh_days.clear()
+            oh = self._sh_days[key] = _compile(_SH_SELECTOR.sub(resolve, self.text))
+        return oh
+
+    def _clipped(self, day: date) -> list[Span]:
+        """Open spans of the evaluated timeline within ``day`` (0..24:00), cached."""
         cached = self._days.get(day)
         if cached is None:
-            spans: list[Span] = []
-            for rule in self.rules:
-                if rule.matches(day):
-                    spans = _apply(spans, rule)
+            midnight = datetime.combine(day, time(0))
+            out: list[Span] = []
+            for start, end, state, _comment in self._evaluator(day).intervals(midnight, midnight + timedelta(days=1)):
+                if state == ohlib.State.OPEN:
+                    s = round((start - midnight).total_seconds() / 60)
+                    e = round((end - midnight).total_seconds() / 60)
+                    if out and s <= out[-1][1]:
+                        out[-1] = (out[-1][0], max(out[-1][1], e))
+                    elif e > s:
+                        out.append((s, e))
             if len(self._days) > 4096:  # long-running servers: keep the cache bounded
                 self._days.clear()
-            cached = self._days[day] = _merge(spans)
+            cached = self._days[day] = out
         return cached
 
-    def _datetimes(self, day: date, tz: tzinfo | None) -> list[Interval]:
-        midnight = datetime.combine(day, time(0), tzinfo=tz)
-        return [(midnight + timedelta(minutes=s), midnight + timedelta(minutes=e)) for s, e in self.day_spans(day)]
+    def _prefill(self, first: date, last: date) -> None:
+        """Fill the day cache for ``first``..``last`` from one pass of the library over the period (without
+        SH, one expression serves every day)."""
+        if self._has_sh:
+            return
+        days: dict[date, list[Span]] = {}
+        day = first
+        while day <= last:
+            days[day] = []
+            day += timedelta(days=1)
+        start = datetime.combine(first, time(0))
+        for s, e, state, _comment in self._oh.intervals(start, datetime.combine(last + timedelta(days=1), time(0))):
+            if state != ohlib.State.OPEN:
+                continue
+            day = s.date()
+            while datetime.combine(day, time(0)) < e:  # split at midnights
+                midnight = datetime.combine(day, time(0))
+                a = max(s, midnight) - midnight
+                b = min(e, midnight + timedelta(days=1)) - midnight
+                spans = days[day]
+                a_min, b_min = round(a.total_seconds() / 60), round(b.total_seconds() / 60)
+                if spans and a_min <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], max(spans[-1][1], b_min))
+                elif b_min > a_min:
+                    spans.append((a_min, b_min))
+                day += timedelta(days=1)
+        if len(self._days) + len(days) > 4096:
+            self._days.clear()
+        self._days.update(days)
+
+    def day_spans(self, day: date) -> list[Span]:
+        """Opening spans of ``day`` in minutes since its midnight; a span running past midnight into the next
+        day's first hours ends after 24:00 (``Fr 22:00-02:00`` gives Friday (1320, 1560)) and those hours are
+        not repeated on the next day."""
+        spans = list(self._clipped(day))
+        if spans and spans[0][0] == 0 and spans[0][1] < DAY_MIN and self._runs_into(day - timedelta(days=1)):
+            spans.pop(0)  # the end of the previous day's span
+        if self._runs_into(day):
+            nxt = self._clipped(day + timedelta(days=1))
+            spans[-1] = (spans[-1][0], DAY_MIN + nxt[0][1])
+        return spans
+
+    def _runs_into(self, day: date) -> bool:
+        """True if a span of ``day`` that started after midnight continues into the next day's first hours."""
+        spans, nxt = self._clipped(day), self._clipped(day + timedelta(days=1))
+        return (bool(spans) and spans[-1][1] == DAY_MIN and spans[-1][0] > 0 and bool(nxt) and nxt[0][0] == 0
+                and nxt[0][1] < DAY_MIN)
 
     def _intervals_between(self, first: date, last: date, tz: tzinfo | None) -> list[Interval]:
-        """Merged intervals of the days ``first``..``last`` (the last ones may end after ``last``)."""
+        """Merged open intervals of the days ``first``..``last`` (clipped to them)."""
         out: list[list[datetime]] = []
         day = first
         while day <= last:
-            for s, e in self._datetimes(day, tz):
-                if out and s <= out[-1][1]:
-                    out[-1][1] = max(out[-1][1], e)
+            midnight = datetime.combine(day, time(0), tzinfo=tz)
+            for s, e in self._clipped(day):
+                start, end = midnight + timedelta(minutes=s), midnight + timedelta(minutes=e)
+                if out and start <= out[-1][1]:
+                    out[-1][1] = max(out[-1][1], end)
                 else:
-                    out.append([s, e])
+                    out.append([start, end])
             day += timedelta(days=1)
         return [(s, e) for s, e in out]
 
     def intervals_on(self, day: date, tz: tzinfo | None = None) -> list[Interval]:
-        """Sorted, merged open intervals overlapping ``day`` (not clipped: ``Fr 22:00-02:00`` gives
-        Fri 22:00 -> Sat 02:00 for Friday *and* for Saturday)."""
+        """Sorted, merged open intervals overlapping ``day`` (not clipped to it: ``Fr 22:00-02:00`` gives
+        Fri 22:00 -> Sat 02:00 for Friday *and* for Saturday; the days before and after bound them)."""
         if isinstance(day, datetime):
             tz, day = day.tzinfo, day.date()
         midnight = datetime.combine(day, time(0), tzinfo=tz)
-        spans = self._intervals_between(day - timedelta(days=1), day, tz)
-        return [(s, e) for s, e in spans if e > midnight]
+        spans = self._intervals_between(day - timedelta(days=1), day + timedelta(days=1), tz)
+        return [(s, e) for s, e in spans if e > midnight and s < midnight + timedelta(days=1)]
 
     def is_open(self, at: datetime) -> bool:
         """True if open at the instant ``at`` (an interval includes its start, excludes its end)."""
         m = at.hour * 60 + at.minute + at.second / 60 + at.microsecond / 6e7
-        day = at.date()
-        if any(s <= m < e for s, e in self.day_spans(day)):
-            return True
-        return any(s <= m + DAY_MIN < e for s, e in self.day_spans(day - timedelta(days=1)))
+        return any(s <= m < e for s, e in self._clipped(at.date()))
 
     def next_open_interval(self, after: datetime, within_days: int = 366) -> Interval | None:
         """The open interval containing ``after`` (its start may then be earlier), else the next one to start;
@@ -431,40 +302,84 @@ class OpeningHours:
         return any(s <= start and stop <= e for s, e in spans)
 
     # description
-    def describe(self, lang: str = "fr") -> str:
-        """Human-readable summary, e.g. ``lun.-ven. 08:30–12:00, 13:30–17:00; fermé les jours fériés``."""
+    def describe(self, lang: str = "fr", year: int | None = None) -> str:
+        """Human-readable summary, e.g. ``lun.-ven. 08:30–12:00, 13:30–17:00; fermé les jours fériés``.
+
+        Built from the evaluated days of ``year`` and the two after (default: the current year): the usual
+        hours of each weekday, then public and school holidays when the value names them, then the dates
+        that differ from their weekday (``25 déc. fermé``)."""
         lang = "en" if lang == "en" else "fr"
+        year = year or date.today().year
+        key = (self.text, lang, year)  # shared by instances: many sites have the same hours
+        text = _DESCRIPTIONS.get(key)
+        if text is None:
+            if len(_DESCRIPTIONS) > 4096:
+                _DESCRIPTIONS.clear()
+            text = _DESCRIPTIONS[key] = self._describe(lang, year)
+        return text
+
+    def _describe(self, lang: str, year: int) -> str:
         words = _WORDS[lang]
-        week = [self._weekday_spans(w) for w in range(7)]
-        if all(s == [(0, DAY_MIN)] for s in week) and not any(r.ph or r.dates for r in self.rules):
+        days: list[tuple[date, tuple[Span, ...], str]] = []  # (day, spans, "ph"|"sh"|"")
+        day, last = date(year, 1, 1), date(year + _DESCRIBE_YEARS - 1, 12, 31)
+        self._prefill(day - timedelta(days=1), last + timedelta(days=1))
+        while day <= last:
+            kind = ("ph" if self._has_ph and is_public_holiday(day)
+                    else "sh" if self._has_sh and is_school_holiday(day) else "")
+            days.append((day, tuple(self.day_spans(day)), kind))
+            day += timedelta(days=1)
+        if all(spans == ((0, DAY_MIN),) for _, spans, _ in days):
             return words["always"]
+        usual = [Counter(s for d, s, k in days if not k and d.weekday() == w).most_common(1) for w in range(7)]
+        week = [u[0][0] if u else () for u in usual]
         parts = []
         groups: dict[tuple[Span, ...], list[int]] = {}
         for w, spans in enumerate(week):
             if spans:
-                groups.setdefault(tuple(spans), []).append(w)
-        for spans, days in sorted(groups.items(), key=lambda kv: kv[1][0]):
-            parts.append(f"{_days_text(days, lang)} {_spans_text(spans, lang)}")
+                groups.setdefault(spans, []).append(w)
+        for spans, weekdays in sorted(groups.items(), key=lambda kv: kv[1][0]):
+            parts.append(f"{_days_text(weekdays, lang)} {_spans_text(spans, lang)}")
         if not parts:
             parts.append(words["closed"])
-        ph_rules = [r for r in self.rules if r.ph and not r.dates]
-        if ph_rules:
-            spans = []
-            for r in ph_rules:
-                spans = _apply(spans, r)
-            parts.append(f"{words['ph']} {_spans_text(tuple(_merge(spans)), lang)}" if spans else words["ph_off"])
-        for r in self.rules:
-            if r.dates:
-                parts.append(_rule_text(r, lang))
+        for kind in ("ph", "sh"):
+            seen = Counter(s for _, s, k in days if k == kind)
+            if seen:
+                spans = seen.most_common(1)[0][0]
+                parts.append(f"{words[kind]} {_spans_text(spans, lang)}" if spans else words[kind + "_off"])
+        # dates differing from their weekday, by (month, day) over the years looked at, in calendar order
+        exceptions = {(d.month, d.day): s for d, s, k in days if not k and s != week[d.weekday()]}
+        runs: list[list] = []  # [first (m, d), last (m, d), spans]
+        for md in sorted(exceptions):
+            spans = exceptions[md]
+            if runs and runs[-1][2] == spans and _next_md(runs[-1][1]) == md:
+                runs[-1][1] = md
+            else:
+                runs.append([md, md, spans])
+        if len(runs) > 1 and runs[0][0] == (1, 1) and runs[-1][1] == (12, 31) and runs[0][2] == runs[-1][2]:
+            runs[-1][1] = runs.pop(0)[1]  # over the new year: "24 déc.-2 janv."
+        if len(runs) > _DESCRIBE_MAX_DATES:  # a pattern dates cannot summarise (Sa[1], week 01-53/2...)
+            parts.append(words["details"].format(self.text))
+            runs = []
+        for first, last_md, spans in runs:
+            when = _md_text(first, lang) if first == last_md else f"{_md_text(first, lang)}-{_md_text(last_md, lang)}"
+            parts.append(f"{when} {_spans_text(spans, lang) if spans else words['closed']}")
         return "; ".join(parts)
 
-    def _weekday_spans(self, weekday: int) -> list[Span]:
-        """Spans of a typical (non-holiday) ``weekday``, ignoring date-restricted rules."""
-        spans: list[Span] = []
-        for r in self.rules:
-            if not r.dates and (weekday in r.weekdays or (not r.weekdays and not r.ph)):
-                spans = _apply(spans, r)
-        return _merge(spans)
+
+def _next_md(md: tuple[int, int]) -> tuple[int, int]:
+    nxt = date(2024, *md) + timedelta(days=1)  # a leap year: Feb 29 exists
+    return nxt.month, nxt.day
+
+
+def _md_text(md: tuple[int, int], lang: str) -> str:
+    month = _MONTH_NAMES[lang][md[0] - 1]
+    return f"{md[1]} {month}" if lang == "fr" else f"{month} {md[1]}"
+
+
+def _hhmm(minutes: int) -> str:
+    if minutes > DAY_MIN:
+        minutes -= DAY_MIN
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _days_text(days: list[int], lang: str) -> str:
@@ -490,27 +405,3 @@ def _spans_text(spans: tuple[Span, ...], lang: str) -> str:
     if spans == ((0, DAY_MIN),):
         return "24h/24" if lang == "fr" else "all day"
     return ", ".join(f"{_hhmm(s)}–{_hhmm(e)}" for s, e in spans)
-
-
-def _rule_text(rule: _Rule, lang: str) -> str:
-    months = _MONTH_NAMES[lang]
-
-    def md(m: int, d: int, whole_month: bool) -> str:
-        if whole_month:
-            return months[m - 1]
-        return f"{d} {months[m - 1]}" if lang == "fr" else f"{months[m - 1]} {d}"
-
-    dates = []
-    for (m1, d1), (m2, d2) in rule.dates:
-        whole = d1 == 1 and d2 == 31
-        a, b = md(m1, d1, whole), md(m2, d2, whole)
-        dates.append(a if a == b else f"{a}-{b}")
-    text = ", ".join(dates)
-    if rule.weekdays:
-        text += " " + _days_text(sorted(rule.weekdays), lang)
-    if rule.ph:
-        text += " " + _WORDS[lang]["ph"]
-    if rule.is_open:
-        return f"{text} {_spans_text(rule.spans or ((0, DAY_MIN),), lang)}"
-    closed = _WORDS[lang]["closed"]
-    return f"{text} {closed} {_spans_text(rule.spans, lang)}" if rule.spans else f"{text} {closed}"

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rapidfuzz.distance import OSA
+
 #: abbreviations common in French addresses and place names -> full word
 ABBREVIATIONS: dict[str, str] = {
     "st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes",
@@ -48,19 +50,5 @@ def key(text: str) -> str:
 
 
 def damerau_levenshtein(a: str, b: str, limit: int = 3) -> int:
-    """Optimal-string-alignment edit distance; returns ``limit + 1`` as soon as it exceeds ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
+    """Optimal-string-alignment edit distance (rapidfuzz's OSA); ``limit + 1`` when it exceeds ``limit``."""
+    return OSA.distance(a, b, score_cutoff=limit)

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 
+import mobility
 from mobility.errors import MobilityError, NoRouteError
 
 
@@ -32,6 +33,7 @@ COMMANDS: tuple[str, ...] = (
     "mobility.interfaces.cli",
     "mobility.interfaces.analysis_cli",
     "mobility.interfaces.services_cli",
+    "mobility.interfaces.streets_cli",
     "mobility.interfaces.observatory_cli",
     "mobility.interfaces.serve",
 )
@@ -76,6 +78,7 @@ def register(sub) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mobility", description="Door-to-service trip planner for the Audomarois.")
+    parser.add_argument("--version", action="version", version=f"mobility {mobility.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)

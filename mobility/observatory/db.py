@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from mobility.config import DATA_DIR
+from mobility.config import state_dir
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-DEFAULT_DB_PATH = DATA_DIR / "observatory" / "journal.sqlite"
+DEFAULT_DB_PATH = state_dir() / "journal.sqlite"
 
 metadata = sa.MetaData()
 
@@ -76,7 +76,7 @@ survey_answers = sa.Table(
 
 
 def default_url() -> str:
-    """``MOBILITY_DB_URL``, else the SQLite file under the data folder."""
+    """``MOBILITY_DB_URL``, else the SQLite file of :func:`mobility.config.state_dir`."""
     url = os.environ.get("MOBILITY_DB_URL", "").strip()
     return url or f"sqlite:///{DEFAULT_DB_PATH}"
 

@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
+from rapidfuzz.distance import OSA
 from scipy.spatial import cKDTree
 
 from mobility.errors import DataError, InputError
-from mobility.domain.textnorm import STOP_WORDS, damerau_levenshtein, normalize, tokens
+from mobility.domain.textnorm import STOP_WORDS, normalize, tokens
 
 KINDS = ("address", "street", "commune", "stop", "service")
 _KIND_RANK = {"address": 0, "street": 1, "service": 2, "stop": 3, "commune": 4, "point": 5}
@@ -384,7 +385,7 @@ class Geocoder:
                 if t in found and found[t] >= 0.8:
                     continue
                 limit = min(max_dist, 2 if len(t) >= 8 else 1)
-                dist = damerau_levenshtein(word, t, limit)
+                dist = OSA.distance(word, t, score_cutoff=limit)  # rapidfuzz: limit + 1 beyond the limit
                 if 0 < dist <= limit:
                     found[t] = max(found.get(t, 0.0), 0.8 if dist == 1 else 0.65)
         return list(found.items())

@@ -6,7 +6,8 @@
     app = create_app(context=ctx)           # an already loaded Context (tests)
     app = create_app({"MOBILITY_GTFS": ["feed.zip"], "MOBILITY_OSM": "x.osm.pbf"})
 
-Templates and static files live in the top-level ``web/`` folder. The context loads once per process
+Templates and static files live in the top-level ``web/`` folder (package data of a wheel, see
+:mod:`mobility.config`). The context loads once per process
 (from the on-disk cache); while it loads, the API answers 503 JSON and pages a short "loading" page.
 """
 
@@ -20,14 +21,14 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from mobility.config import PROJECT_ROOT
+from mobility.config import WEB_DIR
 from mobility.errors import DeadlineExceeded, MobilityError
 from mobility.interfaces.web.state import (ContextHolder, LoadingError, error_response, holder_of,  # noqa: F401
                                            wants_json)
 
 log = logging.getLogger(__name__)
 
-WEB_ROOT = PROJECT_ROOT / "web"
+WEB_ROOT = WEB_DIR
 LANGS = ("fr", "en")
 LANG_COOKIE = "lang"
 

@@ -1,0 +1,91 @@
+"""Every ``mobility`` command of the README's bash blocks runs as written, from a scratch folder where
+``data`` points at the repository's ``data/`` (so relative paths resolve and outputs land outside the
+checkout). ``mobility serve`` gets ``--port 0`` (any free port) and is stopped once it answers; the
+analytics commands (isochrones, accessibility, scenarios: half a minute each) are marked slow. Commands
+on ``data/official`` need the online download of ``scripts/fetch_data.py`` and skip, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SLOW = {"isochrone", "access", "scenario"}
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            if line.startswith("mobility"):
+                out.append(shlex.join(shlex.split(line, comments=True)))  # without the trailing comment
+    return out
+
+
+def _params() -> list:
+    return list(_each_param())
+
+
+def _each_param():
+    for cmd in readme_commands():
+        sub = shlex.split(cmd)[1]
+        yield pytest.param(cmd, id=cmd[:60], marks=[pytest.mark.slow] if sub in SLOW else [])
+
+
+def test_readme_has_the_commands():
+    subs = {shlex.split(cmd)[1] for cmd in readme_commands()}
+    assert {"info", "plan", "services", "geocode", "serve", "isochrone", "access", "scenario", "streets",
+            "--version"} <= subs
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("readme")
+    (folder / "data").symlink_to(ROOT / "data")
+    return folder
+
+
+@pytest.mark.parametrize("command", _params())
+def test_readme_command_runs(command, scratch):
+    args = shlex.split(command)[1:]
+    if any(a.startswith("data/official") for a in args):
+        pytest.skip("needs data/official from scripts/fetch_data.py (online)")
+    argv = [sys.executable, "-m", "mobility.interfaces.cli", *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if args[0] == "serve":
+        argv[argv.index("--port") + 1] = "0"
+        proc = subprocess.Popen(argv, cwd=scratch, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True)
+        try:
+            url = re.search(r"http://\S+/", proc.stdout.readline())
+            assert url, "serve printed no URL"
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(url.group(0) + "api/health", timeout=10) as resp:
+                        assert resp.status == 200
+                        break
+                except urllib.error.HTTPError as exc:
+                    assert exc.code == 503 and time.monotonic() < deadline  # still loading
+                    time.sleep(1)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        return
+    done = subprocess.run(argv, cwd=scratch, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip()
+    outputs = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--out", "--csv")]
+    for name in outputs:
+        assert (scratch / name).is_file() and (scratch / name).stat().st_size > 0, name
