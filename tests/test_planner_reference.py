@@ -116,6 +116,7 @@ def _queries(planner, n: int, seed: int):
     return out
 
 
+@pytest.mark.slow  # random door-to-door queries against the brute force (~12 s): CI's second step
 @pytest.mark.parametrize("arrive_by", [False, True], ids=["depart_at", "arrive_by"])
 def test_planner_matches_brute_force_on_random_queries(embedded_planner, walk_nx, arrive_by):
     planner = embedded_planner

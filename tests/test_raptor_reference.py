@@ -152,6 +152,7 @@ def _check_journey(tt, j, slack, forward):
 MAX_EXAMPLES = int(os.environ.get("RAPTOR_REF_EXAMPLES", "60"))
 
 
+@pytest.mark.slow  # 60 random networks against the brute force (~20 s): CI's second step
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios())
 def test_engine_matches_reference(case):
