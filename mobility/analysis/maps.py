@@ -28,6 +28,7 @@ import shapely
 
 from mobility.analysis.tad import modes_label
 from mobility.analysis.territory import main_towns, route_paths, tad_zones
+from mobility.domain.dates import day_text
 from mobility.planning.planner import DOOR_SNAP_MAX_M
 
 if TYPE_CHECKING:  # heavy imports, done lazily at run time
@@ -71,9 +72,6 @@ TEXT = {
         "gained": "nouvellement desservi", "lost": "plus desservi",
         "minimum": "minimum", "median": "médiane (p50)", "percentile": "{n}e centile",
         "planned": " (départ choisi, sans attente initiale)", "of_time": " du temps de trajet",
-        "days": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
-        "months": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-                   "octobre", "novembre", "décembre"),
         "categories": {"france_services": "France services", "hospital": "hôpital", "gare": "gare",
                        "sous_prefecture": "sous-préfecture", "mairie": "mairie"},
     },
@@ -94,9 +92,6 @@ TEXT = {
         "gained": "newly served", "lost": "no longer served",
         "minimum": "minimum", "median": "median (p50)", "percentile": "{n}th percentile",
         "planned": " (planned departure, no initial wait)", "of_time": " travel time",
-        "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-        "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                   "October", "November", "December"),
         "categories": {"france_services": "France services", "hospital": "hospital", "gare": "railway station",
                        "sous_prefecture": "sub-prefecture", "mairie": "town hall"},
     },
@@ -154,8 +149,8 @@ def stat_text(stat: str, lang: str) -> str:
 
 
 def date_text(day: dt.date, lang: str) -> str:
-    t = _text(lang)
-    return f"{t['days'][day.weekday()]} {day.day} {t['months'][day.month - 1]} {day.year}"
+    _text(lang)  # an unknown language is an error here, as for every map text
+    return day_text(day, lang)
 
 
 def caption(surface, stat: str, lang: str) -> str:

@@ -10,7 +10,7 @@ import datetime as dt
 
 from mobility.domain.categories import category_label
 from mobility.planning.itinerary import duration_text, format_itinerary
-from mobility.planning.services import day_text, service_state
+from mobility.domain.dates import day_text
 
 _WORDS = {
     "fr": {"asked": "Demande", "depart": "partir à", "arrive": "arriver avant", "understood": "Compris",
@@ -68,7 +68,7 @@ def format_trip(trip, lang: str = "fr") -> str:
         tag = f" — {w['tag_' + it.tag]}" if it.tag and f"tag_{it.tag}" in w else ""
         lines.append(f"{w['option']} {i} — {day_text(it.departure.date(), lang)}{tag}{sep}{format_itinerary(it, lang)}")
         if "service_at_arrival" in js:
-            lines.append("  => " + service_state(trip.site, it.arrival, trip.stay_min, lang)["message"])
+            lines.append("  => " + js["service_at_arrival"]["message"])
         lines.append("")
     ret = trip.return_block
     if ret is not None:

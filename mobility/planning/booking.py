@@ -19,19 +19,12 @@ import datetime as dt
 import re
 from typing import Callable
 
+from mobility.domain.dates import month_name, weekday_name
 from mobility.network.flex import BookingRule
 from mobility.timeaxis import after, service_day_origin
 
 #: how far back business days are searched for a prior_notice_service_id count
 _MAX_LOOKBACK_DAYS = 60
-
-_FR_DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-_FR_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-              "novembre", "décembre"]
-_EN_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-_EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December"]
-
 
 def _days_before(day: dt.date, n: int, service_id: str, runs_on: Callable[[str, dt.date], bool] | None) -> dt.date:
     """The n-th day before ``day``: calendar days, or days on which ``service_id`` runs."""
@@ -103,9 +96,9 @@ def phone_display(phone: str, lang: str = "fr") -> str:
 def when_text(t: dt.datetime, lang: str = "fr") -> str:
     """'lundi 30 novembre à 17:00' / 'Monday 30 November at 17:00'."""
     if lang == "en":
-        return f"{_EN_DAYS[t.weekday()]} {t.day} {_EN_MONTHS[t.month - 1]} at {t:%H:%M}"
+        return f"{weekday_name(t, 'en')} {t.day} {month_name(t, 'en')} at {t:%H:%M}"
     day = "1er" if t.day == 1 else str(t.day)
-    return f"{_FR_DAYS[t.weekday()]} {day} {_FR_MONTHS[t.month - 1]} à {t:%H:%M}"
+    return f"{weekday_name(t, 'fr')} {day} {month_name(t, 'fr')} à {t:%H:%M}"
 
 
 def instructions(rule: BookingRule, dl: dt.datetime, opens: dt.datetime | None = None, lang: str = "fr",

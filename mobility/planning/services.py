@@ -45,6 +45,7 @@ from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.geo import haversine_m
 from mobility.loaders.services import ServiceSite
 from mobility.domain.categories import category_label, match_category
+from mobility.domain.dates import day_text, weekday_name
 from mobility.planning.itinerary import LONG_WAIT_S, Itinerary, Place, duration_text
 from mobility.planning.planner import PlanOptions, PlanResult, parse_latlon
 
@@ -64,13 +65,6 @@ NEXT_DAYS = 7
 MAX_LATER_SEARCHES = 12
 #: a booking deadline is compared with this "booked at" time to tell "booking closed" from "no service"
 _BOOKING_FREE = dt.timedelta(days=60)
-
-_DAYS = {"fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-         "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}
-_MONTHS = {"fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-                  "octobre", "novembre", "décembre"],
-           "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                  "October", "November", "December"]}
 
 #: the sentences of an answer, in both languages ({day} is a full date: "mercredi 2 décembre 2026")
 _TEXT = {
@@ -154,16 +148,6 @@ def _say(lang: str, key: str, **fmt: Any) -> str:
 
 def _fmt(t: dt.datetime) -> str:
     return t.strftime("%H:%M")
-
-
-def _weekday(t: dt.date, lang: str) -> str:
-    return _DAYS.get(lang, _DAYS["fr"])[t.weekday()]
-
-
-def day_text(day: dt.date, lang: str = "fr") -> str:
-    """'mercredi 2 décembre 2026' / 'Wednesday 2 December 2026'."""
-    lang = lang if lang in _DAYS else "fr"
-    return f"{_DAYS[lang][day.weekday()]} {day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
 
 
 @dataclass
@@ -544,7 +528,7 @@ def _plan_to_sites(ctx, trip: TripPlan, when: dt.datetime, plan_extra: dict, fal
     if retry is not None and retry.itineraries:
         trip.plan = retry
         trip.notes.append(_say(lang, "proposed", hm=_fmt(when), target=_fmt(target),
-                               weekday=_weekday(target, lang)))
+                               weekday=weekday_name(target, lang)))
         trip.opening["proposed_arrival"] = target.isoformat()
         if len(sites) > 1:
             trip.choice = {"reason": "nearest_open_slot", "message": _say(lang, "choice_proposed", site=site.name)}
@@ -736,8 +720,8 @@ def _closed_block(site: ServiceSite, when: dt.datetime, lang: str) -> dict:
     """The site is closed at the requested arrive-by time."""
     slot = site.opening_hours.next_open_interval(when)
     nxt = slot[0] if slot else None
-    msg = _say(lang, "closed_at", site=site.name, weekday=_weekday(when, lang), hm=_fmt(when),
-               next=f"{_weekday(nxt, lang)} {_fmt(nxt)}" if nxt else "", hours=site.opening_hours.describe(lang))
+    msg = _say(lang, "closed_at", site=site.name, weekday=weekday_name(when, lang), hm=_fmt(when),
+               next=f"{weekday_name(nxt, lang)} {_fmt(nxt)}" if nxt else "", hours=site.opening_hours.describe(lang))
     return {"open_on_arrival": False, "state": "closed", "next_open": nxt.isoformat() if nxt else None,
             "message": msg}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable
 
+from mobility.domain.dates import DAY_NAMES, day_text
+
 STRINGS: dict[str, dict[str, str]] = {
     "fr": {
         "site_title": "Centrale de mobilité de l'Audomarois",
@@ -231,20 +233,14 @@ MODE_WORDS = {
     "en": {"bus": "the bus", "coach": "the coach", "rail": "the train", "tram": "the tram", "tad": "the on-demand bus"},
 }
 
-DAYS = {"fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-        "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}
-MONTHS = {"fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-                 "novembre", "décembre"],
-          "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                 "November", "December"]}
-
-
-def translator(lang: str) -> Callable[..., str]:
-    """``t(key, **fmt)`` in ``lang`` (falls back to French, then to the key)."""
-    table = STRINGS.get(lang, STRINGS["fr"])
+def translator(lang: str, strings: dict[str, dict[str, str]] | None = None) -> Callable[..., str]:
+    """``t(key, **fmt)`` in ``lang`` (falls back to French, then to the key), from ``strings`` (default: the
+    pages' table; a blueprint may bring its own)."""
+    strings = STRINGS if strings is None else strings
+    table = strings.get(lang, strings["fr"])
 
     def t(key: str, **fmt: Any) -> str:
-        s = table.get(key) or STRINGS["fr"].get(key) or key
+        s = table.get(key) or strings["fr"].get(key) or key
         return s.format(**fmt) if fmt else s
 
     return t
@@ -261,7 +257,7 @@ def day_label(iso: str | None, lang: str) -> str:
     if not iso:
         return ""
     d = dt.datetime.fromisoformat(iso)
-    return f"{DAYS[lang][d.weekday()]} {d.day} {MONTHS[lang][d.month - 1]} {d.year}" if lang in DAYS else d.date().isoformat()
+    return day_text(d.date(), lang) if lang in DAY_NAMES else d.date().isoformat()
 
 
 def minutes(seconds: float | None) -> str:

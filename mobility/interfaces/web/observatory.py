@@ -23,6 +23,7 @@ from typing import Any, Mapping
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from mobility.errors import InputError, MobilityError
+from mobility.interfaces.web.i18n import translator
 from mobility.interfaces.web.params import json_object
 from mobility.interfaces.web.state import error_response, holder_of
 from mobility.observatory import journal as jn
@@ -61,8 +62,8 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def obs_t(lang: str):
-    table = STRINGS.get(lang, STRINGS["fr"])
-    return lambda key: table.get(key) or STRINGS["fr"].get(key) or key
+    """The observatory's words in ``lang`` (its own table, the pages' lookup rule)."""
+    return translator(lang, STRINGS)
 
 
 class ObservatoryDisabled(MobilityError):

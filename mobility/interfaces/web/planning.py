@@ -13,9 +13,12 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
+from flask import current_app, has_app_context
+
 from mobility.deadline import within
 from mobility.errors import MobilityError
 from mobility.interfaces.web.params import PlanRequest, plan_extra_kwargs
+from mobility.interfaces.web.state import holder_of
 
 
 class AnswerCache:
@@ -49,10 +52,6 @@ class AnswerCache:
 
 def answer_cache() -> AnswerCache:
     """The application's answer cache (one per loaded context, created on first use)."""
-    from flask import current_app
-
-    from mobility.interfaces.web.state import holder_of
-
     holder = holder_of(current_app)
     cache = holder.extras.get("plan_cache")
     if cache is None:
@@ -96,8 +95,6 @@ def plan_json(ctx, req: PlanRequest, cache: AnswerCache | None = None) -> dict:
 
 def _deadline_s() -> float | None:
     """The app's compute deadline of a request (``MOBILITY_COMPUTE_DEADLINE_S``), None outside a request."""
-    from flask import current_app, has_app_context
-
     return current_app.config.get("MOBILITY_COMPUTE_DEADLINE_S") if has_app_context() else None
 
 
