@@ -44,7 +44,7 @@ from mobility.network.streets import Snaps, StreetNetwork
 from mobility.network.timetable import Timetable, build_timetable
 
 #: bump when the pickled layout or the build logic changes: old cache entries are then ignored
-CACHE_VERSION = 7
+CACHE_VERSION = 8  # 8: drive travel times with OSMnx's arithmetic (km / km per s)
 #: stop-to-stop walking transfers are precomputed up to this network distance (metres)
 FOOTPATH_RADIUS_M = 1000.0
 #: a change of vehicle walks at most this far between two stops (metres): longer changes are rare in
