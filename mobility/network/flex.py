@@ -196,12 +196,8 @@ class FlexService:
         pt = shapely.Point(lon, lat)
         # tolerance in degrees: the longitude degree is shorter, so use it (a slightly larger lat margin)
         tol_deg = tolerance_m / (_M_PER_DEG * max(0.2, math.cos(math.radians(lat))))
-        out = []
-        for i in self._tree.query(pt.buffer(tol_deg)):
-            g = self.zones[int(i)].geometry
-            if g.contains(pt) or g.distance(pt) <= tol_deg:
-                out.append(int(i))
-        return sorted(out)
+        # "dwithin": the zones at most tol_deg from the point (inside ones at distance 0)
+        return sorted(int(i) for i in self._tree.query(pt, predicate="dwithin", distance=tol_deg))
 
     # ------------------------------------------------------------------ drive times
     def drive_node_times(self, drive, snap, cache_key=None):

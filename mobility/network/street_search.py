@@ -208,3 +208,31 @@ class BufferPool:
         if buf is None:
             buf = self._local.buf = SearchBuffers(self.n_nodes, self.n_entries)
         return buf
+
+
+@njit(cache=True, nogil=True)
+def segment_distances(lat, lon, cand, edge_u, edge_v, node_lat, node_lon, earth_radius_m):
+    """``(fraction, distance_m)`` from one point (degrees) to candidate edges, in a frame centred on the
+    point: the arithmetic of :func:`mobility.geo.point_segment_distance_m`, without its array overhead."""
+    m_lat = np.radians(1.0) * earth_radius_m
+    m_lon = m_lat * np.cos(np.radians(lat))
+    frac = np.empty(len(cand))
+    dist = np.empty(len(cand))
+    for i in range(len(cand)):
+        a, b = edge_u[cand[i]], edge_v[cand[i]]
+        ax = (node_lon[a] - lon) * m_lon
+        ay = (node_lat[a] - lat) * m_lat
+        bx = (node_lon[b] - lon) * m_lon
+        by = (node_lat[b] - lat) * m_lat
+        dx = bx - ax
+        dy = by - ay
+        len2 = dx * dx + dy * dy
+        t = 0.0
+        if len2 > 0.0:
+            t = ((0.0 - ax) * dx + (0.0 - ay) * dy) / len2
+            t = min(max(t, 0.0), 1.0)
+        cx = ax + t * dx
+        cy = ay + t * dy
+        frac[i] = t
+        dist[i] = np.hypot(0.0 - cx, 0.0 - cy)
+    return frac, dist

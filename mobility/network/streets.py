@@ -32,8 +32,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from mobility.errors import DataError
-from mobility.geo import interpolate, point_segment_distance_m, to_unit_xyz_m
-from mobility.network.street_search import BufferPool, path_nodes, target_costs
+from mobility.geo import EARTH_RADIUS_M, interpolate, point_segment_distance_m, to_unit_xyz_m
+from mobility.network.street_search import BufferPool, path_nodes, segment_distances, target_costs
 
 #: spacing (metres) of the points sampled along edges for the snapping index; a query
 #: only examines edges with a sample within (best distance + spacing / 2)
@@ -101,6 +101,21 @@ class Snaps:
         return Snap(int(self.edge[i]), int(self.u[i]), int(self.v[i]), float(self.fraction[i]),
                     float(self.dist_m[i]), float(self.lat[i]), float(self.lon[i]))
 
+    def canonical(self, net: "StreetNetwork") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(edge, fraction, dist_m)`` with every point on the lower-numbered edge of its twin pair
+        (NaN as 0), computed once per network (stop snaps are searched to at every request)."""
+        cache = self.__dict__.setdefault("_canonical", {})
+        key = id(net)
+        if key not in cache:
+            e = self.edge.copy()
+            f = np.nan_to_num(self.fraction, nan=0.0)
+            ok = e >= 0
+            rev = np.where(ok, net.edge_reverse[np.maximum(e, 0)], -1)
+            swap = ok & (rev >= 0) & (rev < e)
+            cache.clear()
+            cache[key] = (np.where(swap, rev, e), np.where(swap, 1.0 - f, f), np.nan_to_num(self.dist_m, nan=0.0))
+        return cache[key]
+
     @classmethod
     def from_list(cls, snaps: list[Snap | None]) -> Snaps:
         """Pack a list of :class:`Snap` (None allowed) into arrays."""
@@ -165,14 +180,8 @@ class Reach:
         snapped or not reached within the limit. ``link_cost`` adds each target's ``dist_m``."""
         net = self.net
         t = targets if isinstance(targets, Snaps) else Snaps.from_list(list(targets))
-        e = t.edge.copy()
-        f = np.nan_to_num(t.fraction, nan=0.0)
-        ok = e >= 0
-        rev = np.where(ok, net.edge_reverse[np.maximum(e, 0)], -1)
-        swap = ok & (rev >= 0) & (rev < e)
-        e = np.where(swap, rev, e)
-        f = np.where(swap, 1.0 - f, f)
-        extra = np.nan_to_num(t.dist_m, nan=0.0) if link_cost else np.zeros(len(e))
+        e, f, link = t.canonical(net)
+        extra = link if link_cost else np.zeros(len(e))
         out = target_costs(self.nodes, self.cost, e, f, extra, net.edge_u, net.edge_v, net.edge_reverse,
                            net.cost(self.weight), *self._source_arrays())
         return out
@@ -503,8 +512,8 @@ class StreetNetwork:
         radius = min(float(d0), max_dist_m) * 1.001 + slack_m + tolerance_m
         cand = np.unique(sample_edge[np.asarray(tree.query_ball_point(xyz, r=radius), dtype=np.int64)])
         u, v = self.edge_u[cand], self.edge_v[cand]
-        frac, dist = point_segment_distance_m(lat, lon, self.node_lat[u], self.node_lon[u],
-                                              self.node_lat[v], self.node_lon[v])
+        frac, dist = segment_distances(float(lat), float(lon), cand, self.edge_u, self.edge_v, self.node_lat,
+                                       self.node_lon, EARTH_RADIUS_M)
         order = np.lexsort((cand, dist))
         best = float(dist[order[0]])
         if best > max_dist_m:

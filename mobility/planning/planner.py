@@ -127,6 +127,7 @@ class Planner:
         self.tz = self.axis.tz
         stops = network.stops
         self._stop_row = {k: i for i, k in enumerate(stops["stop_key"].tolist())}
+        self._stop_keys = stops["stop_key"].to_numpy()
         self._snaps = network.stop_snaps(False)
         self._snaps_sf = network.stop_snaps(True)
         # door snaps and door-to-stop walking distances, reused when the same door is planned several times
@@ -283,7 +284,7 @@ class Planner:
 
         dist = self._memoised(("walks", links, opts.max_walk_m, opts.wheelchair), compute)
         ok = np.nonzero(np.isfinite(dist) & (dist <= limit_m))[0]
-        keys = self.network.stops["stop_key"].to_numpy()[ok]
+        keys = self._stop_keys[ok]
         index = tt.stop_index
         rows = [(index[k], m) for k, m in zip(keys, dist[ok]) if k in index]
         stops = np.array([r[0] for r in rows], np.int64)
