@@ -46,8 +46,9 @@ FORMAT_VERSION = 1
 #: farther (metres): a door between a street and its separately mapped sidewalk reaches both (the
 #: street linker of OpenTripPlanner does the same)
 LINK_TOLERANCE_M = 10.0
-#: searches memoised per network (a request reuses its doors' searches for their walks' geometry)
-REACH_MEMO = 48
+#: searches and door links memoised per network (a request reuses its doors' searches for their walks'
+#: geometry; a category request links the same door once for every site)
+REACH_MEMO = 64
 
 _WEIGHTS = {"length": "length", "length_m": "length", "travel_time": "travel_time", "travel_time_s": "travel_time"}
 
@@ -501,6 +502,19 @@ class StreetNetwork:
         ``max_dist_m`` metres."""
         if not (math.isfinite(lat) and math.isfinite(lon)):
             return ()
+        key = ("link", float(lat), float(lon), float(max_dist_m), bool(step_free_only), float(tolerance_m))
+        with self._reach_lock:
+            hit = self._reaches.get(key)
+        if hit is None:
+            hit = self._link(lat, lon, max_dist_m, step_free_only, tolerance_m)
+            with self._reach_lock:
+                self._reaches[key] = hit
+                while len(self._reaches) > REACH_MEMO:
+                    self._reaches.popitem(last=False)
+        return hit
+
+    def _link(self, lat: float, lon: float, max_dist_m: float, step_free_only: bool,
+              tolerance_m: float) -> tuple[Snap, ...]:
         tree, sample_edge, half_piece_m = self._tree(step_free_only)
         if tree is None:
             return ()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -20,6 +21,10 @@ from mobility.planning.itinerary import Itinerary, Leg, Place, mode_of_route_typ
 from mobility.planning.virtual_lines import fixed_ride_booking
 from mobility.routing.raptor import Journey
 from mobility.timeaxis import after
+
+
+#: Place of every stop key, per network (built on first use: a TAD leg names its stops by key)
+_STOP_PLACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class LegBuilder:
@@ -45,8 +50,13 @@ class LegBuilder:
         return Place(tt.stop_names[stop], float(tt.stop_lat[stop]), float(tt.stop_lon[stop]), tt.stop_ids[stop])
 
     def stop_place_of_key(self, key: str) -> Place:
-        row = self.network.stops.iloc[self.stop_row[key]]
-        return Place(str(row["stop_name"]), float(row["lat"]), float(row["lon"]), key)
+        places = _STOP_PLACES.get(self.network)
+        if places is None:
+            stops = self.network.stops
+            places = _STOP_PLACES[self.network] = {
+                k: Place(str(n), float(la), float(lo), k)
+                for k, n, la, lo in zip(stops["stop_key"], stops["stop_name"], stops["lat"], stops["lon"])}
+        return places[key]
 
     def _stop_snap(self, tt: Timetable, stop: int) -> Snap:
         return self.stop_snaps[self.stop_row[tt.stop_ids[stop]]]

@@ -360,15 +360,9 @@ class TadQuery:
         hop = self.flex.hops[r.hop]
         trip = self.flex.trips[hop.trip]
         feed = self.net.feeds[trip.feed_index]
-        routes = feed.routes
-        row = routes[routes["route_id"] == trip.route_id]
-        route = {"id": trip.route_id, "short_name": str(row["route_short_name"].iloc[0]) if len(row) else "",
-                 "long_name": str(row["route_long_name"].iloc[0]) if len(row) else "",
-                 "type": int(row["route_type"].iloc[0]) if len(row) else 3}
+        route = dict(_route_info(feed, trip.route_id))
         agency = agency_name(feed, trip.route_id)
-        phone = ""
-        if len(feed.agency) and "agency_phone" in feed.agency:
-            phone = str(feed.agency["agency_phone"].iloc[0] or "")
+        phone = _agency_phone(feed)
         booking, deadline = None, None
         if r.rules and r.deadline is not None:
             booking, deadline = bk.booking_json(r.rules, r.deadline, r.opens, phone), r.deadline
@@ -404,3 +398,27 @@ def _best_seeds(seeds: list, later_is_better: bool) -> list:
         if key not in best or (x[1] > best[key][1] if later_is_better else x[1] < best[key][1]):
             best[key] = x
     return list(best.values())
+
+
+def _route_info(feed, route_id: str) -> dict:
+    """``{id, short_name, long_name, type}`` of a route (memoised per feed: this runs for every TAD leg)."""
+    table = feed.__dict__.get("_route_info")
+    if table is None:
+        routes = feed.routes
+        table = {}
+        for rid, short, long_, rtype in zip(routes["route_id"].astype(str), routes["route_short_name"],
+                                           routes["route_long_name"], routes["route_type"]):
+            table.setdefault(rid, {"id": rid, "short_name": str(short), "long_name": str(long_), "type": int(rtype)})
+        feed.__dict__["_route_info"] = table
+    return table.get(route_id, {"id": route_id, "short_name": "", "long_name": "", "type": 3})
+
+
+def _agency_phone(feed) -> str:
+    """The first agency's phone ("" if none), memoised per feed."""
+    phone = feed.__dict__.get("_agency_phone")
+    if phone is None:
+        phone = ""
+        if len(feed.agency) and "agency_phone" in feed.agency:
+            phone = str(feed.agency["agency_phone"].iloc[0] or "")
+        feed.__dict__["_agency_phone"] = phone
+    return phone
