@@ -487,6 +487,54 @@ class StreetNetwork:
                                                    frac[first])
         return out
 
+    def link_many(self, lats, lons, max_dist_m: float = DEFAULT_SNAP_DIST_M, *, step_free_only: bool = False,
+                  tolerance_m: float = LINK_TOLERANCE_M) -> tuple[np.ndarray, Snaps]:
+        """:meth:`link` for many points: ``(point, snaps)``, one row per link (``point`` is the query
+        index, nearest link of each point first), the same links as :meth:`link` gives point by point."""
+        lats = np.atleast_1d(np.asarray(lats, dtype=float))
+        lons = np.atleast_1d(np.asarray(lons, dtype=float))
+        empty = (np.zeros(0, np.int64), Snaps.from_list([]))
+        tree, sample_edge, half_piece_m = self._tree(step_free_only)
+        valid = np.isfinite(lats) & np.isfinite(lons)
+        if tree is None or not valid.any():
+            return empty
+        q = np.nonzero(valid)[0]
+        xyz = to_unit_xyz_m(lats[q], lons[q])
+        slack_m = half_piece_m + 1.0
+        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
+        near = np.isfinite(d0)
+        q, xyz, d0 = q[near], xyz[near], d0[near]
+        if len(q) == 0:
+            return empty
+        radius = np.minimum(d0, max_dist_m) * 1.001 + slack_m + tolerance_m
+        hits = tree.query_ball_point(xyz, r=radius, return_sorted=False)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        cand_q = np.repeat(q, counts)
+        cand_e = sample_edge[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
+        pairs = np.unique(np.column_stack([cand_q, cand_e]), axis=0)
+        cand_q, cand_e = pairs[:, 0], pairs[:, 1]
+        u, v = self.edge_u[cand_e], self.edge_v[cand_e]
+        frac = np.empty(len(cand_e))
+        dist = np.empty(len(cand_e))
+        bounds = np.r_[0, np.nonzero(np.diff(cand_q))[0] + 1, len(cand_q)]
+        for a, b in zip(bounds[:-1], bounds[1:]):  # the arithmetic of link(), point by point
+            frac[a:b], dist[a:b] = segment_distances(float(lats[cand_q[a]]), float(lons[cand_q[a]]), cand_e[a:b],
+                                                     self.edge_u, self.edge_v, self.node_lat, self.node_lon,
+                                                     EARTH_RADIUS_M)
+        order = np.lexsort((cand_e, dist, cand_q))
+        cq, ce, cd, cf = cand_q[order], cand_e[order], dist[order], frac[order]
+        starts = np.r_[True, cq[1:] != cq[:-1]]
+        best = np.maximum.accumulate(np.where(starts, np.arange(len(cq)), 0))  # index of each point's nearest
+        keep = (cd <= cd[best] + tolerance_m) & (cd <= max_dist_m) & (cd[best] <= max_dist_m)
+        cq, ce, cd, cf = cq[keep], ce[keep], cd[keep], cf[keep]
+        way = self.edge_osmid[ce]
+        _, first = np.unique(np.column_stack([cq, way]), axis=0, return_index=True)
+        first = np.sort(first)  # back in (point, distance, edge) order
+        cq, ce, cd, cf = cq[first], ce[first], cd[first], cf[first]
+        eu, ev = self.edge_u[ce], self.edge_v[ce]
+        la, lo = interpolate(self.node_lat[eu], self.node_lon[eu], self.node_lat[ev], self.node_lon[ev], cf)
+        return cq.astype(np.int64), Snaps(ce.astype(np.int64), eu, ev, cf, cd, la, lo)
+
     def snap(self, lat: float, lon: float, max_dist_m: float = DEFAULT_SNAP_DIST_M, *,
              step_free_only: bool = False) -> Snap | None:
         """Closest point (degrees) of the closest edge within ``max_dist_m`` metres, or None
