@@ -56,6 +56,23 @@ def hop_stop_ends(flex, tt, h: int, board_side: bool) -> list[str]:
     return [k for k in keys if k in idx and k in flex.stop_drive]
 
 
+def tad_ends(flex: FlexService, drive_snap, place: Place, walks: dict, by_zone: dict, by_stop: dict,
+             door: str) -> dict:
+    """hop -> [(point, walk_s, walk_m)]: where the hops of ``by_zone``/``by_stop`` (boarding or alighting)
+    can be taken at a door (``door``, when it is in a zone and on the drive network) or at the stops
+    walked to from it (``walks``: stop key -> (walk_s, walk_m))."""
+    out: dict[int, list] = {}
+    if drive_snap is not None:
+        for z in flex.zones_at(place.lat, place.lon):
+            for h in by_zone.get(z, ()):
+                out.setdefault(h, []).append((door, 0, 0.0))
+    for key, (ws, wm) in walks.items():
+        for h in by_stop.get(key, ()):
+            if key in flex.stop_drive:
+                out.setdefault(h, []).append((key, ws, wm))
+    return out
+
+
 class TadQuery:
     """The TAD part of one request; see the module docstring."""
 
@@ -92,17 +109,8 @@ class TadQuery:
 
     # ------------------------------------------------------------------ geometry helpers
     def _ends(self, place: Place, walks: dict, by_zone: dict, by_stop: dict, door: str) -> dict:
-        out: dict[int, list] = {}
         snap = self.snap_o if door == "O" else self.snap_d
-        if snap is not None:
-            for z in self.flex.zones_at(place.lat, place.lon):
-                for h in by_zone.get(z, ()):
-                    out.setdefault(h, []).append((door, 0, 0.0))
-        for key, (ws, wm) in walks.items():
-            for h in by_stop.get(key, ()):
-                if key in self.flex.stop_drive:
-                    out.setdefault(h, []).append((key, ws, wm))
-        return out
+        return tad_ends(self.flex, snap, place, walks, by_zone, by_stop, door)
 
     def _stop_ends(self, h: int, board_side: bool) -> list[str]:
         return hop_stop_ends(self.flex, self.tt, h, board_side)
@@ -223,6 +231,25 @@ class TadQuery:
             out.append(Itinerary(legs))
         return out
 
+    def access_seeds(self) -> list[tuple]:
+        """Depart-at: the TAD rides from the origin side to a stop of the fixed network, as search sources
+        (stop index, ready time at the stop, walk_m, ride, door point, stop key, walk_s); they depend on the
+        origin only."""
+        tt, seeds = self.tt, []
+        for h, ends in self.board.items():
+            for key in self.access_ends[h]:
+                for point, ws, wm in ends:
+                    r = self.ride(h, self.drive_s(point, key), ready_s=self.t_query + ws)
+                    if r is None:
+                        continue
+                    seeds.append((tt.stop_index[key], r.drop_s + self.slack_s, wm, r, point, key, ws))
+        return seeds
+
+    @property
+    def may_end_by_tad(self) -> bool:
+        """Whether an on-demand ride can end at the destination door or at a stop it walks from."""
+        return bool(self.alight)
+
     def seeded_search(self, rounds: int, kw: dict) -> list[Itinerary]:
         """Depart-at: TAD access rides as sources; arrive-by: TAD egress rides as targets."""
         tt = self.tt
@@ -231,13 +258,7 @@ class TadQuery:
             walk_eg = self._walk_cands(self.walk_d)
             if not len(walk_eg[0]):
                 return []
-            for h, ends in self.board.items():
-                for key in self.access_ends[h]:
-                    for point, ws, wm in ends:
-                        r = self.ride(h, self.drive_s(point, key), ready_s=self.t_query + ws)
-                        if r is None:
-                            continue
-                        seeds.append((tt.stop_index[key], r.drop_s + self.slack_s, wm, r, point, key, ws))
+            seeds = self.access_seeds()
             if not seeds:
                 return []
             seeds = _best_seeds(seeds, later_is_better=False)
