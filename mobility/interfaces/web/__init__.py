@@ -43,6 +43,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MOBILITY_PLAN_CACHE_SIZE": 512,
     "MOBILITY_COMPUTE_DEADLINE_S": 15.0,      # a plan computing longer is stopped (503 "timeout"), see mobility.deadline           # answers of /api/plan kept in memory (same request, same answer)
     "JSON_SORT_KEYS": False,
+    # the mobility centre named on the print view (name: the site title of the page's language when unset);
+    # the phone defaults to the TAD booking number of the embedded feed (reconstructed, fictitious)
+    "MOBILITY_CENTRE_NAME": None,
+    "MOBILITY_CENTRE_PHONE": "+33 3 53 48 00 00",
+    "MOBILITY_CENTRE_HOURS": None,
 }
 
 
