@@ -107,6 +107,10 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     app.add_template_global(i18n.booking_text, "booking_text")
     app.add_template_global(i18n.day_label, "day_label")
     app.add_template_global(_lang_switch_url, "lang_switch_url")
+    app.add_template_global(_with_arg, "with_arg")
+    from mobility.interfaces.web.views import national_phone
+
+    app.add_template_global(national_phone, "national_phone")
 
     @app.get("/favicon.ico")
     def favicon():
@@ -183,6 +187,15 @@ def _register_vendor(app: Flask) -> None:
         if not (filename.endswith((".js", ".css", ".png")) and ".." not in filename):
             abort(404)
         return send_from_directory(base, filename, max_age=7 * 24 * 3600)
+
+
+def _with_arg(name: str, value: str) -> str:
+    """The current page with one query argument replaced (a candidate address, another site)."""
+    from urllib.parse import urlencode
+
+    drop = {name, "to_id"} if name == "to" else {name}
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in drop] + [(name, value)]
+    return request.path + "?" + urlencode(args)
 
 
 def _lang_switch_url() -> str:

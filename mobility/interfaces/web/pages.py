@@ -16,7 +16,8 @@ from mobility.interfaces.web.state import LoadingError, holder_of
 from mobility.interfaces.web.i18n import label_itineraries, translator
 from mobility.interfaces.web.params import PlanRequest, plan_request
 from mobility.interfaces.web.planning import answer_cache, plan_json
-from mobility.interfaces.web.views import booking_boxes, field_error, place_name, shifted_queries
+from mobility.interfaces.web.views import (booking_boxes, error_message, field_error, place_name,
+                                          shifted_queries)
 
 bp = Blueprint("pages", __name__)
 
@@ -90,8 +91,8 @@ def run_plan(ctx, args: Mapping[str, str], lang: str,
             if isinstance(values.get(end), str):
                 values[end] = picked_id(ctx, values[end])
         to_id = str(values.pop("to_id", "") or "").strip()
-        if to_id and place_name(ctx, to_id, lang) is not None:  # the id behind the name the field shows
-            values["to"] = to_id
+        if to_id and str(values.get("to", "")).strip() == place_name(ctx, to_id, lang):
+            values["to"] = to_id  # the id behind the name the field shows (an autocomplete pick, a re-plan)
         req = plan_request(values, lang_default=lang)
         if req.lang != lang:
             req = PlanRequest(**{**req.__dict__, "lang": lang})
@@ -101,7 +102,9 @@ def run_plan(ctx, args: Mapping[str, str], lang: str,
     except MobilityError as exc:
         if channel:
             journal_plan(channel, req, error=exc)
-        return None, None, field_error(ctx, values, exc), exc.http_status
+        err = field_error(ctx, values, exc)
+        err["message"] = error_message(err, lang, ctx)
+        return None, None, err, exc.http_status
     if channel:
         journal_plan(channel, req, answer)
     return req, answer, None, 200

@@ -215,3 +215,21 @@ def _end_error(ctx, name: str, typed: str, exc: MobilityError) -> dict:
             if len(candidates) >= 6:
                 break
     return {"field": name, "code": code, "text": typed, "candidates": candidates}
+
+
+def error_message(err: dict, lang: str, ctx=None) -> str:
+    """The sentence of a :func:`field_error` in the page's language."""
+    from mobility.interfaces.web.i18n import day_label, translator
+
+    t = translator(lang)
+    code, field = err.get("code", "other"), err.get("field")
+    if code == "date_outside" and ctx is not None:
+        rng = ctx.planner.network.service_range()
+        if rng:
+            return t("err_date_outside", start=day_label(rng[0].isoformat(), lang),
+                     end=day_label(rng[1].isoformat(), lang))
+    for key in (f"err_{code}_{field}", f"err_{code}"):
+        msg = t(key, text=err.get("text", ""))
+        if msg != key:
+            return msg
+    return t("err_other")
