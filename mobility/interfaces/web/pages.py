@@ -136,7 +136,8 @@ def map_data(trip: dict | None) -> dict:
         return {}
     its = trip.get("itineraries") or []
     legs = [{"mode": leg["mode"], "geometry": leg.get("geometry"),
-             "route": (leg.get("route") or {}).get("short_name")} for leg in (its[0]["legs"] if its else [])]
+             "route": (leg.get("route") or {}).get("short_name"), "from": leg.get("from"), "to": leg.get("to")}
+            for leg in (its[0]["legs"] if its else [])]
     back = (trip.get("return") or {}).get("itineraries") or []
     ret = [{"mode": leg["mode"], "geometry": leg.get("geometry")} for leg in (back[0]["legs"] if back else [])]
     return {"origin": trip.get("origin"), "destination": trip.get("destination"), "legs": legs, "return": ret}

@@ -13,6 +13,15 @@
   var NAMES = lang === 'en'
     ? { communes: 'Towns', roads: 'Streets', lines: 'Bus and train lines', stops: 'Stops', tad_zones: 'On-demand zones', services: 'Public services' }
     : { communes: 'Communes', roads: 'Rues', lines: 'Lignes de bus et de train', stops: 'Arrêts', tad_zones: 'Zones de transport à la demande', services: 'Services publics' };
+  var LEGEND = lang === 'en'
+    ? { title: 'Legend', transit: 'Bus / train (your journey)', tad: 'On-demand transport (TAD)', walk: 'Walk', back: 'Way back',
+        origin: 'Start', destination: 'Destination', stop: 'Stop where you board or get off', site: 'Public service',
+        zone: 'TAD zone', line: 'Bus / train line' }
+    : { title: 'Légende', transit: 'Bus / train (votre trajet)', tad: 'Transport à la demande (TAD)', walk: 'Marche', back: 'Retour',
+        origin: 'Départ', destination: 'Destination', stop: 'Arrêt où monter ou descendre', site: 'Service public',
+        zone: 'Zone TAD', line: 'Ligne de bus / train' };
+  // names drawn on the map: main towns from zoom 10, every commune from 12, every stop from 15
+  var LABEL_ZOOM = { mainTowns: 10, communes: 12, stops: 15 };
 
   var map = L.map(el, { preferCanvas: true, zoomSnap: 0.5, keyboard: true });
   map.attributionControl.setPrefix(false);
@@ -35,9 +44,25 @@
   var overlays = {};
   var control = L.control.layers(null, null, { collapsed: true }).addTo(map);
   var minZoom = { roads: 12, stops: 13 };
+  function nameMarker(ll, name, cls) {
+    var span = document.createElement('span');
+    span.textContent = name;
+    return L.marker(ll, { icon: L.divIcon({ className: cls, html: span.outerHTML, iconSize: null }), interactive: false,
+                          keyboard: false });
+  }
+  var townNames = L.layerGroup(), communeNames = L.layerGroup(), stopNames = L.layerGroup();
   var promises = order.map(function (name) {
     return fetch('/api/layers/' + name + '.geojson').then(function (r) { return r.ok ? r.json() : null; }).then(function (g) {
       if (!g) { return null; }
+      (g.features || []).forEach(function (f) {
+        var p = f.properties || {};
+        if (name === 'communes' && p.label) {
+          nameMarker([p.label[1], p.label[0]], p.name, p.main_town ? 'commune-label main-town' : 'commune-label')
+            .addTo(p.main_town ? townNames : communeNames);
+        } else if (name === 'stops' && f.geometry && f.geometry.coordinates) {
+          nameMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], p.name, 'stop-label').addTo(stopNames);
+        }
+      });
       var opts = STYLES[name];
       opts.onEachFeature = function (f, layer) {
         var label = f.properties.name || f.properties.short_name || f.properties.id;
@@ -50,13 +75,17 @@
     }).catch(function () { return null; });
   });
 
+  function toggle(layer, on) {
+    if (!layer) { return; }
+    if (on) { if (!map.hasLayer(layer)) { map.addLayer(layer); } }
+    else if (map.hasLayer(layer)) { map.removeLayer(layer); }
+  }
   function updateZoomLayers() {
-    Object.keys(minZoom).forEach(function (name) {
-      var layer = overlays[name];
-      if (!layer) { return; }
-      if (map.getZoom() >= minZoom[name]) { if (!map.hasLayer(layer)) { map.addLayer(layer); } }
-      else if (map.hasLayer(layer)) { map.removeLayer(layer); }
-    });
+    var z = map.getZoom();
+    Object.keys(minZoom).forEach(function (name) { toggle(overlays[name], z >= minZoom[name]); });
+    toggle(townNames, z >= LABEL_ZOOM.mainTowns);
+    toggle(communeNames, z >= LABEL_ZOOM.communes);
+    toggle(stopNames, z >= LABEL_ZOOM.stops);
   }
 
   var trip = L.featureGroup();
@@ -71,6 +100,48 @@
   }
   drawLegs(data.legs, false);
   drawLegs(data['return'], true);
+  // the stops where the journey boards or gets off: always drawn and named, whatever the zoom
+  (data.legs || []).forEach(function (leg) {
+    if (leg.mode === 'walk') { return; }
+    [leg.from, leg.to].forEach(function (pl) {
+      if (!pl || typeof pl.lat !== 'number' || !pl.stop_id) { return; }
+      L.circleMarker([pl.lat, pl.lon], { radius: 6, color: '#111', weight: 2, fillColor: '#fff', fillOpacity: 1, className: 'trip-stop' })
+        .addTo(trip);
+      nameMarker([pl.lat, pl.lon], pl.name, 'stop-label trip-stop-label').addTo(trip);
+    });
+  });
+  function legend() {
+    var Legend = L.Control.extend({
+      options: { position: 'bottomright' },
+      onAdd: function () {
+        var div = L.DomUtil.create('div', 'map-legend trip-legend');
+        var line = function (c, w, dash) { return '<svg width="26" height="12" aria-hidden="true"><line x1="1" y1="6" x2="25" y2="6" stroke="' + c + '" stroke-width="' + w + '"' + (dash ? ' stroke-dasharray="' + dash + '"' : '') + '/></svg>'; };
+        var dot = function (c, r, stroke) { return '<svg width="26" height="14" aria-hidden="true"><circle cx="13" cy="7" r="' + r + '" fill="' + c + '" stroke="' + (stroke || '#fff') + '" stroke-width="2"/></svg>'; };
+        var rows = [[line('#c8102e', 5), LEGEND.transit], [line('#8a6d00', 5), LEGEND.tad], [line('#1a1a1a', 3, '4 4'), LEGEND.walk]];
+        if ((data['return'] || []).length) { rows.push([line('#c8102e', 4, '4 6'), LEGEND.back]); }
+        rows.push([dot('#1e6b30', 6), LEGEND.origin], [dot('#c8102e', 6), LEGEND.destination], [dot('#fff', 5, '#111'), LEGEND.stop],
+                  [dot('#0b4f8a', 5), LEGEND.site],
+                  ['<svg width="26" height="14" aria-hidden="true"><rect x="1" y="1" width="24" height="12" fill="#fff4c2" stroke="#8a6d00" stroke-width="2" stroke-dasharray="6 4"/></svg>', LEGEND.zone],
+                  [line('#555', 3), LEGEND.line]);
+        var h = document.createElement('p');
+        h.className = 'legend-title';
+        h.textContent = LEGEND.title;
+        div.appendChild(h);
+        var ul = document.createElement('ul');
+        rows.forEach(function (r) {
+          var li = document.createElement('li');
+          li.innerHTML = r[0];
+          var span = document.createElement('span');
+          span.textContent = r[1];
+          li.appendChild(span);
+          ul.appendChild(li);
+        });
+        div.appendChild(ul);
+        return div;
+      }
+    });
+    new Legend().addTo(map);
+  }
   [['origin', '#1e6b30'], ['destination', '#c8102e']].forEach(function (p) {
     var pl = data[p[0]];
     if (pl && typeof pl.lat === 'number') {
@@ -84,6 +155,7 @@
     trip.addTo(map);
     if (trip.getLayers().length) { map.fitBounds(trip.getBounds().pad(0.15)); }
     else if (overlays.communes) { map.fitBounds(overlays.communes.getBounds()); }
+    legend();
     updateZoomLayers();
     el.setAttribute('data-ready', '1');
   });
