@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from mobility.config import WEB_DIR
 from mobility.errors import DeadlineExceeded, MobilityError
+from mobility.i18n import DOMAIN, LOCALE_DIR, lang_from_accept
 from mobility.interfaces.web.state import (ContextHolder, LoadingError, error_response, holder_of,  # noqa: F401
                                            wants_json)
 
@@ -47,10 +48,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 def current_lang() -> str:
-    """Language of a page: ?lang=, then the cookie, then French."""
+    """Language of a page: ?lang=, then the cookie, then French. Of an API answer's messages: ?lang= (or the
+    ``lang`` of a JSON body), then ``Accept-Language``, then French."""
     lang = request.args.get("lang", "")
     if lang in LANGS:
         return lang
+    if wants_json():  # (POST /api/plan reads the body's "lang" once it has parsed the body)
+        return lang_from_accept(request.headers.get("Accept-Language")) or "fr"
     cookie = request.cookies.get(LANG_COOKIE, "")
     return cookie if cookie in LANGS else "fr"
 
@@ -83,6 +87,11 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     app.extensions["mobility"] = holder
     csp = _csp(app.config["MOBILITY_TILE_URL"])
 
+    from flask_babel import Babel
+
+    # Flask-Babel reads the same catalogs (``_``/``gettext`` and the format_* filters in the templates)
+    Babel(app, locale_selector=lambda: getattr(g, "lang", "fr"), default_locale="fr",
+          default_timezone="Europe/Paris", default_domain=DOMAIN, default_translation_directories=str(LOCALE_DIR))
     from mobility.interfaces.web import api, operator, pages, planner_pages
     from mobility.interfaces.web.i18n import translator
 

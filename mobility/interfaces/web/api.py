@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from mobility import __version__
 from mobility.errors import InputError, MobilityError, NotFoundError
@@ -39,6 +39,8 @@ def plan():
         if not request.is_json:
             return _error(415, "unsupported_media_type", "send the request as JSON (Content-Type: application/json)")
         values = json_object(request.get_data(cache=True))  # size bounded by MAX_CONTENT_LENGTH
+        if values.get("lang") in ("fr", "en"):
+            g.lang = values["lang"]  # the language of the error messages too
     else:
         values = request.args
     from mobility.interfaces.web.observatory import journal_plan
