@@ -4,6 +4,7 @@
   ``N_`` and of the error classes in ``mobility/**.py``, ``t``/``ot`` in the Jinja templates (``ot`` is the
   observatory's translator: its keys get the prefix ``obs_``) and ``tr`` in the page scripts.
 * :func:`check` -- keys missing from a catalog, untranslated, or present in one language only.
+* :func:`add` -- a message in every language at once (new key, or a changed sentence).
 * :func:`compile_all` -- ``.po`` -> ``.mo`` (what :mod:`mobility.i18n` reads).
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from mobility.i18n import DOMAIN, LANGS, LOCALE_DIR
 
@@ -110,3 +111,22 @@ def compile_all() -> list[Path]:
         path.write_bytes(compiled(lang))
         out.append(path)
     return out
+
+
+def write_catalog(lang: str, cat) -> None:
+    with po_path(lang).open("wb") as f:
+        write_po(f, cat, width=0, no_location=True, omit_header=False)
+
+
+def add(messages: dict[str, dict[str, str]]) -> None:
+    """``{key: {"fr": ..., "en": ...}}`` into the .po files (a key already there gets the new sentences), then
+    compiles them."""
+    for lang in LANGS:
+        cat = read_catalog(lang)
+        for key, texts in messages.items():
+            if key in cat:
+                cat[key].string = texts[lang]
+            else:
+                cat.add(key, texts[lang])
+        write_catalog(lang, cat)
+    compile_all()

@@ -110,6 +110,7 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     app.add_template_global(i18n.leg_lines, "leg_lines")
     app.add_template_global(i18n.booking_text, "booking_text")
     app.add_template_global(i18n.day_label, "day_label")
+    app.add_template_global(i18n.js_strings, "js_strings")
     app.add_template_global(_lang_switch_url, "lang_switch_url")
 
     @app.get("/favicon.ico")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from mobility.i18n import DEFAULT_LANG, N_, clock, day_text, distance, duration, lang_of
+from mobility.i18n import DEFAULT_LANG, N_, clock, day_text, distance, duration, lang_of, msgstrs
 from mobility.i18n import translator as _translator
 
 
@@ -15,6 +15,11 @@ def translator(lang: str | None) -> Callable[..., str]:
     :mod:`mobility.i18n` (``mobility/locale/<lang>/LC_MESSAGES/mobility.po``); French, then the key, when a
     catalog lacks one."""
     return _translator(lang)
+
+
+def js_strings(lang: str | None) -> dict[str, str]:
+    """The words of the page scripts (the catalog keys ``js_*``), handed to them as JSON by base.html."""
+    return {k: v for k, v in msgstrs(lang_of(lang)).items() if k.startswith("js_")}
 
 
 def _page_lang(lang: str | None) -> str:

@@ -10,9 +10,12 @@
   var cfg = document.getElementById('map-config');
   var tileUrl = cfg ? cfg.getAttribute('data-tile-url') : '';
   var lang = document.documentElement.lang === 'en' ? 'en' : 'fr';
-  var NAMES = lang === 'en'
-    ? { communes: 'Towns', roads: 'Streets', lines: 'Bus and train lines', stops: 'Stops', tad_zones: 'On-demand zones', services: 'Public services' }
-    : { communes: 'Communes', roads: 'Rues', lines: 'Lignes de bus et de train', stops: 'Arrêts', tad_zones: 'Zones de transport à la demande', services: 'Services publics' };
+  // words of the page language, from the catalogs (mobility/locale): the JSON in base.html's #js-strings
+  var STR = {};
+  try { STR = JSON.parse((document.getElementById('js-strings') || {}).textContent || '{}') || {}; } catch (e) { STR = {}; }
+  function tr(key) { return STR.hasOwnProperty(key) ? STR[key] : key; }
+  var NAMES = { communes: tr('js_layer_communes'), roads: tr('js_layer_roads'), lines: tr('js_layer_lines'),
+    stops: tr('js_layer_stops'), tad_zones: tr('js_layer_tad_zones'), services: tr('js_layer_services') };
 
   var map = L.map(el, { preferCanvas: true, zoomSnap: 0.5, keyboard: true });
   map.attributionControl.setPrefix(false);
