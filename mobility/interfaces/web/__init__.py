@@ -44,7 +44,18 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MOBILITY_PLAN_CACHE_SIZE": 512,
     "MOBILITY_COMPUTE_DEADLINE_S": 15.0,      # a plan computing longer is stopped (503 "timeout"), see mobility.deadline           # answers of /api/plan kept in memory (same request, same answer)
     "JSON_SORT_KEYS": False,
+    # Flask-Compress: answers compressed when the client accepts it (zstd, br, gzip or deflate), the streamed
+    # static files too (the extension leaves gzip out of its streaming list by default)
+    "COMPRESS_ALGORITHM": ["zstd", "br", "gzip", "deflate"],
+    "COMPRESS_ALGORITHM_STREAMING": ["zstd", "br", "gzip", "deflate"],
+    "COMPRESS_STREAMING_ENDPOINT_CONDITIONAL": ["static", "leaflet_static"],
+    "COMPRESS_MIN_SIZE": 500,
 }
+
+#: Cache-Control of a static file asked with its version (``?v=<hash of its bytes>``, added by url_for)
+IMMUTABLE = "public, max-age=31536000, immutable"
+#: additional types compressed (the map layers)
+COMPRESS_EXTRA_MIMETYPES = ("application/geo+json",)
 
 
 def current_lang() -> str:
@@ -92,6 +103,12 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     # Flask-Babel reads the same catalogs (``_``/``gettext`` and the format_* filters in the templates)
     Babel(app, locale_selector=lambda: getattr(g, "lang", "fr"), default_locale="fr",
           default_timezone="Europe/Paris", default_domain=DOMAIN, default_translation_directories=str(LOCALE_DIR))
+    from flask_compress import Compress
+
+    compress = Compress()
+    compress.init_app(app)
+    compress.compress_mimetypes_set |= set(COMPRESS_EXTRA_MIMETYPES)
+    _version_static(app)
     from mobility.interfaces.web import api, operator, pages, planner_pages
     from mobility.interfaces.web.i18n import translator
 
@@ -170,6 +187,44 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
 
     holder.start()
     return app
+
+
+def _version_static(app: Flask) -> None:
+    """``url_for('static', filename=f)`` gets ``?v=<hash of the file's bytes>``; a static file asked with its
+    current version is cached a year (``immutable``), without one (or with a stale one) it is revalidated."""
+    import hashlib
+
+    versions: dict[str, tuple[float, str]] = {}
+    root = Path(app.static_folder or "")
+
+    def version(filename: str) -> str | None:
+        path = root / filename
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        known = versions.get(filename)
+        if known is None or known[0] != mtime:
+            known = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+            versions[filename] = known
+        return known[1]
+
+    @app.url_defaults
+    def _static_version(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            v = version(values["filename"])
+            if v:
+                values["v"] = v
+
+    @app.after_request
+    def _static_cache(resp: Response) -> Response:
+        if request.endpoint == "static" and resp.status_code in (200, 304):
+            filename = (request.view_args or {}).get("filename", "")
+            if request.args.get("v") and request.args.get("v") == version(filename):
+                resp.headers["Cache-Control"] = IMMUTABLE
+            else:
+                resp.headers["Cache-Control"] = "no-cache"
+        return resp
 
 
 def _register_vendor(app: Flask) -> None:
