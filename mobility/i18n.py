@@ -86,13 +86,63 @@ def catalog(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, str(LOCALE_DIR), [lang_of(lang)], fallback=True)
 
 
+class Msg:
+    """A message not yet in a language: ``Msg("role_origin")``, ``Msg("err_hint_did_you_mean", places=...)``;
+    a parameter of another message (or of an error) rendered in that message's language."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+
+    def text(self, lang: str | None) -> str:
+        return message(self.key, lang or DEFAULT_LANG, **self.params)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __repr__(self) -> str:
+        return f"Msg({self.key!r}, **{self.params!r})"
+
+
+class PerLang:
+    """A parameter computed for the message's language: ``PerLang(lambda lang: category_label(c, lang))``."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[str], str]) -> None:
+        self.fn = fn
+
+    def text(self, lang: str | None) -> str:
+        return self.fn(lang_of(lang))
+
+
+def _param(value: Any, lang: str) -> Any:
+    if isinstance(value, (Msg, PerLang)):
+        return value.text(lang)
+    if isinstance(value, float) and not isinstance(value, bool):
+        return format_decimal(value, locale=_locale(lang))  # "0,3" in French, "0.3" in English
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10000:
+        return format_decimal(value, locale=_locale(lang))
+    return value
+
+
+def has_message(key: str) -> bool:
+    """Whether ``key`` is a message of the (default language's) catalog."""
+    return isinstance(key, str) and key in msgstrs(DEFAULT_LANG)
+
+
 def message(key: str, lang: str, **params: Any) -> str:
     """The sentence ``key`` in ``lang`` with its ``{placeholders}`` filled (French, then the key, when the
-    catalog of ``lang`` lacks it)."""
+    catalog of ``lang`` lacks it). Parameters that are :class:`Msg` or :class:`PerLang` are put in ``lang``,
+    numbers in its notation."""
     text = catalog(lang).gettext(key)
     if text == key and lang_of(lang) != DEFAULT_LANG:
         text = catalog(DEFAULT_LANG).gettext(key)
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    return text.format(**{k: _param(v, lang_of(lang)) for k, v in params.items()})
 
 
 def translator(lang: str | None) -> Callable[..., str]:
@@ -106,10 +156,15 @@ def translator(lang: str | None) -> Callable[..., str]:
     return t
 
 
-def msgstrs(lang: str) -> dict[str, str]:
-    """Every message of the catalog of ``lang``: key -> sentence (the tests scan outputs with it)."""
+@lru_cache(maxsize=None)
+def _msgstrs(lang: str) -> dict[str, str]:
     cat = catalog(lang)
     return {k: v for k, v in getattr(cat, "_catalog", {}).items() if isinstance(k, str) and k}
+
+
+def msgstrs(lang: str) -> dict[str, str]:
+    """Every message of the catalog of ``lang``: key -> sentence (the tests scan outputs with it)."""
+    return dict(_msgstrs(lang_of(lang)))
 
 
 # ------------------------------------------------------------------------------------ dates, times, numbers

@@ -23,8 +23,11 @@ from mobility.i18n import DOMAIN, LANGS, LOCALE_DIR
 ROOT = Path(__file__).resolve().parents[1]
 #: a message key ("walk_to", "err_param_empty"); English sentences given to the error classes are not keys
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-PY_KEYWORDS = {name: None for name in ("t", "_", "N_", "message", "MobilityError", "InputError", "NotFoundError",
-                                       "NoRouteError", "DataError")}
+#: functions whose first argument (or the argument numbered here, from 1) is a message key
+PY_KEYWORDS: dict[str, int | None] = {
+    **{name: None for name in ("t", "_", "N_", "Msg", "message", "MobilityError", "InputError", "NotFoundError",
+                               "NoRouteError", "DataError", "DeadlineExceeded", "LoadingError")},
+    "_say": 2, "tr": None}
 
 
 def extract_python_keys(fileobj, keywords, comment_tags, options):
@@ -39,9 +42,13 @@ def extract_python_keys(fileobj, keywords, comment_tags, options):
             continue
         f = node.func
         name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
-        arg = node.args[0]
-        if name in keywords and isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-            yield node.lineno, name, arg.value, []
+        if name not in PY_KEYWORDS:
+            continue
+        spec = PY_KEYWORDS[name]
+        index = (spec[0] if isinstance(spec, tuple) else spec or 1) - 1
+        arg = node.args[index] if len(node.args) > index else None
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            yield node.lineno, "_", arg.value, []  # "_": a keyword whose message is the first argument
 
 
 def po_path(lang: str) -> Path:
@@ -66,7 +73,7 @@ def extract(root: Path = ROOT) -> dict[str, str]:
     """Message key -> a file that uses it."""
     keys: dict[str, str] = {}
     if (root / "mobility").is_dir():
-        keys.update(_keys(extract_from_dir(str(root / "mobility"), [("**.py", "mobility.i18n_tools:extract_python_keys")], keywords=PY_KEYWORDS),
+        keys.update(_keys(extract_from_dir(str(root / "mobility"), [("**.py", "mobility.i18n_tools:extract_python_keys")], keywords={"_": None}),
                           ""))
     web = root / "web"
     if (web / "templates").is_dir():

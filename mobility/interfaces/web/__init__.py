@@ -23,7 +23,8 @@ from werkzeug.exceptions import HTTPException
 
 from mobility.config import WEB_DIR
 from mobility.errors import DeadlineExceeded, MobilityError
-from mobility.i18n import DOMAIN, LOCALE_DIR, lang_from_accept
+from mobility.i18n import DOMAIN, LOCALE_DIR, N_, lang_from_accept
+from mobility.interfaces.web.i18n import translator
 from mobility.interfaces.web.state import (ContextHolder, LoadingError, error_response, holder_of,  # noqa: F401
                                            wants_json)
 
@@ -52,6 +53,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "COMPRESS_MIN_SIZE": 500,
 }
 
+#: the messages of the HTTP errors (err_http_<status>), chosen at run time
+_HTTP_KEYS = [N_("err_http_400"), N_("err_http_404"), N_("err_http_405"), N_("err_http_413"), N_("err_http_414"),
+              N_("err_http_415"), N_("err_http_431")]
 #: Cache-Control of a static file asked with its version (``?v=<hash of its bytes>``, added by url_for)
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: additional types compressed (the map layers)
@@ -110,8 +114,6 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     compress.compress_mimetypes_set |= set(COMPRESS_EXTRA_MIMETYPES)
     _version_static(app)
     from mobility.interfaces.web import api, operator, pages, planner_pages
-    from mobility.interfaces.web.i18n import translator
-
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(operator.bp)
@@ -166,15 +168,18 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
             log.warning("request stopped at its compute deadline: %s %s", request.method, request.full_path)
         elif status >= 500 and not isinstance(exc, LoadingError):
             log.error("data error: %s", exc)
-        return error_response(status, exc.code, str(exc))
+        return error_response(status, exc.code, exc.text(getattr(g, "lang", "fr")))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
                  415: "unsupported_media_type", 414: "uri_too_long", 431: "headers_too_large"}
         code = codes.get(exc.code or 500, "http_error")
-        message = {404: "no such page or resource", 405: f"method {request.method} not allowed here",
-                   413: "request body too large"}.get(exc.code or 0, exc.description or exc.name)
+        t = translator(getattr(g, "lang", "fr"))
+        if exc.code in codes:
+            message = t(f"err_http_{exc.code}", method=request.method)
+        else:
+            message = t("err_http_other", status=exc.code or 500)
         resp = error_response(exc.code or 500, code, message)
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -183,7 +188,7 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     @app.errorhandler(Exception)
     def _internal(exc: Exception):
         log.exception("unhandled error on %s", request.path)
-        return error_response(500, "internal_error", "internal error; the incident was logged")
+        return error_response(500, "internal_error", translator(getattr(g, "lang", "fr"))("err_internal"))
 
     holder.start()
     return app

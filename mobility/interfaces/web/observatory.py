@@ -196,7 +196,7 @@ def survey_post():
                 answers[q.key] = values if q.type == "multi" else values[-1]
         _store_survey(form, answers)
     except MobilityError as exc:
-        return render_template("survey_thanks.html", ok=False, message=str(exc), ot=obs_t(lang),
+        return render_template("survey_thanks.html", ok=False, message=exc.text(lang), ot=obs_t(lang),
                                back=_safe_back(form.get("back"))), exc.http_status
     return render_template("survey_thanks.html", ok=True, message="", ot=obs_t(lang),
                            back=_safe_back(form.get("back")))

@@ -89,7 +89,7 @@ def run_plan(ctx, args: Mapping[str, str], lang: str,
     except MobilityError as exc:
         if channel:
             journal_plan(channel, req, error=exc)
-        return None, None, str(exc), exc.http_status
+        return None, None, exc.text(lang), exc.http_status
     if channel:
         journal_plan(channel, req, answer)
     return req, answer, None, 200
