@@ -117,7 +117,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _map_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the map's text (fr)")
+    p.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="language of the map's text (default: the locale's, French when it is neither)")
     p.add_argument("--map-size", choices=["standard", "large"], default="standard",
                    help="PNG map size: standard (names of the main towns) or large (every commune named)")
 

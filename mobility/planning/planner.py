@@ -27,6 +27,7 @@ import numpy as np
 
 from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
+from mobility.i18n import Msg
 from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
 from mobility.network.streets import Snap
 from mobility.network.timetable import Timetable
@@ -99,10 +100,10 @@ def parse_latlon(text: str) -> tuple[float, float]:
     """'LAT,LON' in decimal degrees, or InputError."""
     m = _COORD_RE.match(text or "")
     if not m:
-        raise InputError(f"{text!r} is not a coordinate pair LAT,LON in decimal degrees")
+        raise InputError("err_not_latlon", text=text)
     lat, lon = float(m.group(1)), float(m.group(2))
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InputError(f"{text!r}: latitude must be within ±90 and longitude within ±180")
+        raise InputError("err_latlon_range", text=text)
     return lat, lon
 
 
@@ -152,7 +153,7 @@ class Planner:
             key = text[5:].strip()
             row = self._stop_row.get(key)
             if row is None:
-                raise NotFoundError(f"unknown stop id {key!r}")
+                raise NotFoundError("err_unknown_stop", id=key)
             s = self.network.stops.iloc[row]
             return Place(str(s["stop_name"]), float(s["lat"]), float(s["lon"]), key)
         lat, lon = parse_latlon(text)
@@ -162,9 +163,9 @@ class Planner:
         snap = self._memoised(("snap", place.lat, place.lon, step_free), lambda: self.network.walk.snap(
             place.lat, place.lon, DOOR_SNAP_MAX_M, step_free_only=step_free))
         if snap is None:
-            raise InputError(f"the {role} ({place.lat:.5f}, {place.lon:.5f}) is more than {DOOR_SNAP_MAX_M:.0f} m "
-                             f"from any {'step-free ' if step_free else ''}walkable street of the network: "
-                             "it is outside the area covered by the data")
+            raise InputError("err_far_from_step_free_street" if step_free else "err_far_from_street",
+                             role=Msg("role_" + role) if role in ("origin", "destination") else role,
+                             lat=f"{place.lat:.5f}", lon=f"{place.lon:.5f}", dist=f"{DOOR_SNAP_MAX_M:.0f}")
         return snap
 
     # ------------------------------------------------------------------ time axis
@@ -179,10 +180,9 @@ class Planner:
     def _check_date(self, day: dt.date) -> None:
         rng = self.network.service_range()
         if rng is None:
-            raise InputError("the timetable has no day with service")
+            raise InputError("err_no_service_day")
         if not (rng[0] <= day <= rng[1]):
-            raise InputError(f"{day.isoformat()} is outside the timetable's service dates "
-                             f"({rng[0].isoformat()} to {rng[1].isoformat()})")
+            raise InputError("err_date_outside", day=day.isoformat(), first=rng[0].isoformat(), last=rng[1].isoformat())
 
     # ------------------------------------------------------------------ planning
     def plan(self, origin, destination, when: dt.datetime, *, arrive_by: bool = False,
@@ -252,9 +252,7 @@ class Planner:
         itineraries = [it for it in itineraries if not booking_closed(it, booked)]
         itineraries = _pareto_filter(itineraries, arrive_by)
         if not itineraries:
-            raise NoRouteError(f"no itinerary found within {opts.max_hours:g} h: no public transport connects "
-                               "these places at that time within the walking limit, and they are too far "
-                               "apart to walk")
+            raise NoRouteError("err_no_itinerary_hours", hours=float(opts.max_hours))
         return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
 
     def _stop_walks(self, snap: Snap, tt: Timetable, opts: PlanOptions):

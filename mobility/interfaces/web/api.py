@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from mobility import __version__
 from mobility.errors import InputError, MobilityError, NotFoundError
+from mobility.interfaces.web.i18n import translator
 from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.layers import LAYERS, layer_bytes
 from mobility.interfaces.web.openapi import MAX_HEALTH_PROBLEMS
@@ -28,7 +29,7 @@ def _ctx():
 def _lang(values) -> str:
     lang = text(values, "lang", default="fr") or "fr"
     if lang not in ("fr", "en"):
-        raise InputError("parameter 'lang' must be fr or en")
+        raise InputError("err_param_lang")
     return lang
 
 
@@ -37,8 +38,10 @@ def plan():
     """Door-to-service itineraries (GET query parameters or POST JSON object)."""
     if request.method == "POST":
         if not request.is_json:
-            return _error(415, "unsupported_media_type", "send the request as JSON (Content-Type: application/json)")
+            return _error(415, "unsupported_media_type", translator(g.lang)("err_send_json"))
         values = json_object(request.get_data(cache=True))  # size bounded by MAX_CONTENT_LENGTH
+        if values.get("lang") in ("fr", "en"):
+            g.lang = values["lang"]  # the language of the error messages too
     else:
         values = request.args
     from mobility.interfaces.web.observatory import journal_plan
@@ -90,7 +93,7 @@ def services():
 @bp.get("/services/<site_id>")
 def service(site_id: str):
     if len(site_id) > MAX_TEXT:
-        raise InputError(f"site id too long ({MAX_TEXT} characters at most)")
+        raise InputError("err_site_id_too_long", n=MAX_TEXT)
     lang = _lang(request.args)
     return jsonify(_site_json(_ctx().catalogue.get(site_id), lang))
 
@@ -99,7 +102,7 @@ def service(site_id: str):
 def layer(name: str):
     """A vector layer of the territory (GeoJSON FeatureCollection), built once and cached."""
     if name not in LAYERS:
-        raise NotFoundError(f"unknown layer '{name[:50]}' (known: {', '.join(LAYERS)})")
+        raise NotFoundError("err_unknown_layer", name=name[:50], known=", ".join(LAYERS))
     data = layer_bytes(holder_of(current_app), name)
     resp = Response(data, mimetype="application/geo+json")
     resp.headers["Cache-Control"] = "public, max-age=3600"

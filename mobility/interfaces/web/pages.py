@@ -103,7 +103,7 @@ def run_plan(ctx, args: Mapping[str, str], lang: str,
         if channel:
             journal_plan(channel, req, error=exc)
         err = field_error(ctx, values, exc)
-        err["message"] = error_message(err, lang, ctx)
+        err["message"] = error_message(err, lang, ctx, exc)
         return None, None, err, exc.http_status
     if channel:
         journal_plan(channel, req, answer)

@@ -162,25 +162,35 @@ def place_name(ctx, value: str, lang: str) -> str | None:
 # ------------------------------------------------------------------------------------------ field errors
 FIELDS = ("from", "to", "date", "time", "max_walk_m", "return_after_min", "max_transfers", "walk_speed_mps",
           "booked_at")
-_PARAM = re.compile(r"parameter '([a-z_]+)'")
+#: message keys of the errors (see mobility.errors) -> the code of the sentence shown at the field
+_EMPTY = {"err_param_required", "err_param_empty", "err_origin_empty", "err_destination_empty", "err_address_empty"}
+_END_CODES = {"err_no_address": "not_found", "err_ambiguous": "ambiguous", "err_point_outside": "outside",
+              "err_end_outside_territory": "outside", "err_unknown_site": "unknown_site",
+              "err_no_site_of_category": "unknown_site", "err_not_latlon": "not_found", "err_latlon_range": "outside",
+              "err_far_from_street": "outside", "err_far_from_step_free_street": "outside"}
 
 
 def field_error(ctx, values: Mapping[str, Any], exc: MobilityError) -> dict:
     """Which field a refused request is about and why: ``{"field", "code", "text", "candidates"}``
     (``field`` None for an error of the whole request, e.g. no itinerary). ``code`` picks the sentence in
-    the page's language; ``text`` is what was typed; ``candidates`` are labels the user can pick."""
-    msg = str(exc)
-    m = _PARAM.search(msg)
-    if m:
-        name = m.group(1)
+    the page's language (``ferr_<code>[_<field>]``); ``text`` is what was typed; ``candidates`` are labels
+    the user can pick (an ambiguous or unknown address)."""
+    key = getattr(exc, "key", None) or ""
+    params = getattr(exc, "params", None) or {}
+    if key == "err_origin_empty":
+        return _plain("from", "empty", "")
+    if key == "err_destination_empty":
+        return _plain("to", "empty", "")
+    if key.startswith("err_param_") and key != "err_param_lang":
+        name = str(params.get("name") or ("date" if key == "err_param_date" else "time" if key == "err_param_time"
+                                         else ""))
         field = "date" if name == "datetime" else name
-        code = "empty" if ("required" in msg or "empty" in msg) else ("too_long" if "too long" in msg else "invalid")
-        return {"field": field if field in FIELDS else None, "code": code, "text": str(values.get(name, ""))[:200],
-                "candidates": []}
+        code = "empty" if key in _EMPTY else ("too_long" if key == "err_param_too_long" else "invalid")
+        return _plain(field if field in FIELDS else None, code, str(values.get(name, ""))[:200])
     if isinstance(exc, NoRouteError):
-        return {"field": None, "code": "no_route", "text": "", "candidates": []}
-    if "outside the timetable" in msg or "no day with service" in msg:
-        return {"field": "date", "code": "date_outside", "text": str(values.get("date", "")), "candidates": []}
+        return _plain(None, "no_route", "")
+    if key in ("err_date_outside", "err_no_service_day"):
+        return _plain("date", "date_outside", str(values.get("date", "")))
     if isinstance(exc, (InputError, NotFoundError)):
         from mobility.planning.services import resolve_endpoint
 
@@ -190,35 +200,29 @@ def field_error(ctx, values: Mapping[str, Any], exc: MobilityError) -> dict:
                 resolve_endpoint(ctx, typed, role)
             except MobilityError as bad:
                 return _end_error(ctx, name, typed, bad)
-    return {"field": None, "code": "other", "text": msg, "candidates": []}
+    return _plain(None, "other", "")
+
+
+def _plain(field: str | None, code: str, text: str) -> dict:
+    return {"field": field, "code": code, "text": text, "candidates": []}
 
 
 def _end_error(ctx, name: str, typed: str, exc: MobilityError) -> dict:
-    msg = str(exc)
-    if not typed:
-        code = "empty"
-    elif "plusieurs lieux" in msg:
-        code = "ambiguous"
-    elif "en dehors" in msg or "outside" in msg:
-        code = "outside"
-    elif isinstance(exc, NotFoundError):
-        code = "unknown_site"
-    else:
-        code = "not_found"
+    key = getattr(exc, "key", None) or ""
+    code = "empty" if not typed or key in _EMPTY else _END_CODES.get(key, "not_found")
     candidates: list[str] = []
     if code in ("ambiguous", "not_found") and typed:
-        seen = set()
         for r in ctx.geocoder.search(typed, limit=8):
-            if r.label not in seen:
-                seen.add(r.label)
+            if r.label not in candidates:
                 candidates.append(r.label)
             if len(candidates) >= 6:
                 break
     return {"field": name, "code": code, "text": typed, "candidates": candidates}
 
 
-def error_message(err: dict, lang: str, ctx=None) -> str:
-    """The sentence of a :func:`field_error` in the page's language."""
+def error_message(err: dict, lang: str, ctx=None, exc: MobilityError | None = None) -> str:
+    """The sentence of a :func:`field_error` in the page's language (the error's own sentence, translated,
+    when no field sentence fits)."""
     from mobility.interfaces.web.i18n import day_label, translator
 
     t = translator(lang)
@@ -226,10 +230,12 @@ def error_message(err: dict, lang: str, ctx=None) -> str:
     if code == "date_outside" and ctx is not None:
         rng = ctx.planner.network.service_range()
         if rng:
-            return t("err_date_outside", start=day_label(rng[0].isoformat(), lang),
+            return t("ferr_date_outside", start=day_label(rng[0].isoformat(), lang),
                      end=day_label(rng[1].isoformat(), lang))
-    for key in (f"err_{code}_{field}", f"err_{code}"):
+    if code == "other" and exc is not None:
+        return exc.text(lang)
+    for key in (f"ferr_{code}_{field}", f"ferr_{code}"):
         msg = t(key, text=err.get("text", ""))
         if msg != key:
             return msg
-    return t("err_other")
+    return exc.text(lang) if exc is not None else t("ferr_other")

@@ -3,12 +3,15 @@
 (function () {
   'use strict';
   var lang = document.documentElement.lang === 'en' ? 'en' : 'fr';
+  // words of the page language, from the catalogs (mobility/locale): the JSON in base.html's #js-strings
+  var STR = {};
+  try { STR = JSON.parse((document.getElementById('js-strings') || {}).textContent || '{}') || {}; } catch (e) { STR = {}; }
+  function tr(key) { return STR.hasOwnProperty(key) ? STR[key] : key; }
   var KINDS = {
-    fr: { address: 'adresse', street: 'rue', commune: 'commune', stop: 'arrêt', service: 'service',
-          category: 'type de service', point: 'point', none: 'Aucune suggestion', count: ' suggestion(s)' },
-    en: { address: 'address', street: 'street', commune: 'town', stop: 'stop', service: 'service',
-          category: 'kind of service', point: 'point', none: 'No suggestion', count: ' suggestion(s)' }
-  }[lang];
+    address: tr('js_kind_address'), street: tr('js_kind_street'), commune: tr('js_kind_commune'),
+    stop: tr('js_kind_stop'), service: tr('js_kind_service'), category: tr('js_kind_category'), point: tr('js_kind_point'),
+    none: tr('js_no_suggestion'), count: tr('js_suggestions')
+  };
   var servicesPromise = null;
 
   function getJSON(url) {

@@ -10,16 +10,15 @@
   var cfg = document.getElementById('map-config');
   var tileUrl = cfg ? cfg.getAttribute('data-tile-url') : '';
   var lang = document.documentElement.lang === 'en' ? 'en' : 'fr';
-  var NAMES = lang === 'en'
-    ? { communes: 'Towns', roads: 'Streets', lines: 'Bus and train lines', stops: 'Stops', tad_zones: 'On-demand zones', services: 'Public services' }
-    : { communes: 'Communes', roads: 'Rues', lines: 'Lignes de bus et de train', stops: 'Arrêts', tad_zones: 'Zones de transport à la demande', services: 'Services publics' };
-  var LEGEND = lang === 'en'
-    ? { title: 'Legend', transit: 'Bus / train (your journey)', tad: 'On-demand transport (TAD)', walk: 'Walk', back: 'Way back',
-        origin: 'Start', destination: 'Destination', stop: 'Stop where you board or get off', site: 'Public service',
-        zone: 'TAD zone', line: 'Bus / train line' }
-    : { title: 'Légende', transit: 'Bus / train (votre trajet)', tad: 'Transport à la demande (TAD)', walk: 'Marche', back: 'Retour',
-        origin: 'Départ', destination: 'Destination', stop: 'Arrêt où monter ou descendre', site: 'Service public',
-        zone: 'Zone TAD', line: 'Ligne de bus / train' };
+  // words of the page language, from the catalogs (mobility/locale): the JSON in base.html's #js-strings
+  var STR = {};
+  try { STR = JSON.parse((document.getElementById('js-strings') || {}).textContent || '{}') || {}; } catch (e) { STR = {}; }
+  function tr(key) { return STR.hasOwnProperty(key) ? STR[key] : key; }
+  var NAMES = { communes: tr('js_layer_communes'), roads: tr('js_layer_roads'), lines: tr('js_layer_lines'),
+    stops: tr('js_layer_stops'), tad_zones: tr('js_layer_tad_zones'), services: tr('js_layer_services') };
+  var LEGEND = { title: tr('js_map_legend'), transit: tr('js_trip_transit'), tad: tr('js_trip_tad'), walk: tr('js_trip_walk'),
+    back: tr('js_trip_back'), origin: tr('js_trip_origin'), destination: tr('js_trip_destination'), stop: tr('js_trip_stop'),
+    site: tr('js_trip_site'), zone: tr('js_trip_zone'), line: tr('js_trip_line') };
   // names drawn on the map: main towns from zoom 10, every commune from 12, every stop from 15
   var LABEL_ZOOM = { mainTowns: 10, communes: 12, stops: 15 };
 

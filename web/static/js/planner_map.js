@@ -9,27 +9,34 @@
   var el = document.getElementById('map');
   if (!el || !window.L) { return; }
   var lang = document.documentElement.lang === 'en' ? 'en' : 'fr';
-  var T = lang === 'en' ? {
-    commune: 'Commune boundary', tad: 'TAD zone (on-demand transport)', line: 'Bus / train line (number)',
-    france_services: 'France services', hospital: 'Hospital', gare: 'Railway station', sous_prefecture: 'Sub-prefecture',
-    mairie: 'Town hall', other: 'Other public service', north: 'North', legend: 'Legend',
-    iso: 'Travel time to {target}', trips: 'trips to {target}', every: 'departures {w0}–{w1} every {step} min',
-    p50: 'median (p50) travel time', min: 'minimum travel time', transit_tad: 'public transport and TAD (booked in advance)',
-    transit: 'public transport', bands: 'Travel time to the site (minutes)', target_site: 'Site reached (destination)',
-    residents: 'residents', caption: '{stat} to {target} by {modes}, {day}, {every}',
-    status: '{n} residents live within {t} min ({share} % of the territory)', territory_note: '',
-    territory: 'The territory: 89 communes (CAPSO and Pays de Lumbres). Choose a service to see access times.'
-  } : {
-    commune: 'Limite communale', tad: 'Zone TAD (transport à la demande)', line: 'Ligne de bus / train (numéro)',
-    france_services: 'France services', hospital: 'Hôpital', gare: 'Gare', sous_prefecture: 'Sous-préfecture',
-    mairie: 'Mairie', other: 'Autre service public', north: 'Nord', legend: 'Légende',
-    iso: "Temps de trajet vers {target}", trips: 'trajets vers {target}', every: 'départs {w0}–{w1} toutes les {step} min',
-    p50: 'médiane (p50) du temps de trajet', min: 'minimum du temps de trajet',
-    transit_tad: "transport public et TAD (réservé à l'avance)", transit: 'transport public',
-    bands: 'Temps de trajet vers le site (minutes)', target_site: 'Site de destination', residents: 'habitants',
-    caption: '{stat} vers {target} en {modes}, {day}, {every}',
-    status: '{n} habitants à {t} min ou moins ({share} % du territoire)',
-    territory: 'Le territoire : 89 communes (CAPSO et Pays de Lumbres). Choisissez un service pour voir les temps d\'accès.'
+  // words of the page language, from the catalogs (mobility/locale): the JSON in base.html's #js-strings
+  var STR = {};
+  try { STR = JSON.parse((document.getElementById('js-strings') || {}).textContent || '{}') || {}; } catch (e) { STR = {}; }
+  function tr(key) { return STR.hasOwnProperty(key) ? STR[key] : key; }
+  var T = {
+    commune: tr('js_map_commune'),
+    tad: tr('js_map_tad'),
+    line: tr('js_map_line'),
+    france_services: tr('js_map_france_services'),
+    hospital: tr('js_map_hospital'),
+    gare: tr('js_map_gare'),
+    sous_prefecture: tr('js_map_sous_prefecture'),
+    mairie: tr('js_map_mairie'),
+    other: tr('js_map_other'),
+    north: tr('js_map_north'),
+    legend: tr('js_map_legend'),
+    iso: tr('js_map_iso'),
+    trips: tr('js_map_trips'),
+    every: tr('js_map_every'),
+    p50: tr('js_map_p50'),
+    min: tr('js_map_min'),
+    transit_tad: tr('js_map_transit_tad'),
+    transit: tr('js_map_transit'),
+    territory: tr('js_map_territory'),
+    bands: tr('js_map_bands'),
+    target_site: tr('js_map_target_site'),
+    caption: tr('js_map_caption'),
+    status: tr('js_map_status')
   };
   var SITE_STYLE = {
     france_services: '#1f4e9c', hospital: '#c51b7d', gare: '#000000', sous_prefecture: '#8c510a', mairie: '#6e6e6e'
@@ -215,7 +222,7 @@
       var iso = L.geoJSON(g, { style: function (f) {
         return { color: '#333', weight: 1, fillColor: bandColour(f.properties.time_min), fillOpacity: 0.55, className: 'iso-band' }; },
         onEachFeature: function (f, layer) {
-          layer.bindTooltip('≤ ' + f.properties.time_min + ' min — ' + Math.round(f.properties.population) + (lang === 'en' ? ' residents' : ' hab.'));
+          layer.bindTooltip('≤ ' + f.properties.time_min + ' min — ' + Math.round(f.properties.population) + tr('js_map_residents'));
         } });
       var bands = g.features.slice().reverse();  // increasing time; populations are cumulative (≤ t)
       var fmt = function (x) { return Math.round(x).toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR'); };
@@ -231,7 +238,7 @@
         body.textContent = '';
         var prev = 0, prevPop = 0;
         bands.forEach(function (f) {
-          var tr = document.createElement('tr');
+          var row = document.createElement('tr');
           var th = document.createElement('th');
           th.setAttribute('scope', 'row');
           th.innerHTML = '<svg width="18" height="12" aria-hidden="true"><rect width="18" height="12" fill="' + bandColour(f.properties.time_min) + '" stroke="#333"/></svg> ';
@@ -239,8 +246,8 @@
           var band = f.properties.population - prevPop;
           var td1 = document.createElement('td'); td1.textContent = fmt(band);
           var td2 = document.createElement('td'); td2.textContent = pct(band) + ' %';
-          tr.appendChild(th); tr.appendChild(td1); tr.appendChild(td2);
-          body.appendChild(tr);
+          row.appendChild(th); row.appendChild(td1); row.appendChild(td2);
+          body.appendChild(row);
           prev = f.properties.time_min; prevPop = f.properties.population;
         });
         table.hidden = false;
