@@ -80,7 +80,9 @@ def test_api_parameter_errors_in_words(client):
 
 def test_page_error_in_the_page_language(client):
     page = client.get("/itineraire?from=xyzzy&to=caf&lang=en").get_data(as_text=True)
-    assert "no address matches" in page and "aucune adresse" not in page
+    # issue 10 item 3: the page says it at the field, in the field's own words (ferr_not_found)
+    assert "We cannot find \u201cxyzzy\u201d" in page and "Nous ne trouvons pas" not in page
+    assert "aucune adresse" not in page and 'aria-invalid="true"' in page
 
 
 # ------------------------------------------------------------------------------------------------ CLI
