@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.domain.categories import category_label
+from mobility.i18n import day_text, message, number
 
 SHARE_THRESHOLDS_MIN = (15, 30, 45)
 
@@ -72,11 +73,9 @@ def summary_sentence(category: str, row: dict, date: dt.date, window, threshold_
     from mobility.analysis.tad import modes_label
 
     w0, w1 = (t.strftime("%H:%M") for t in window)
-    share = 100 * row[f"share_{threshold_min}"]
-    label = category_label(category, "fr")
-    how = modes_label(modes)
-    return (f"{share:.0f} % of residents within {threshold_min} min of a {label} by {how}, "
-            f"{date.strftime('%A')} {date.isoformat()} {w0}-{w1}")
+    share = number(100 * row[f"share_{threshold_min}"], lang)
+    return message("access_summary", lang, share=share, n=threshold_min, label=category_label(category, lang),
+                   how=modes_label(modes, lang), day=day_text(date, lang), w0=w0, w1=w1)
 
 
 def accessibility(ctx, date: dt.date, window, *, categories=None, step_min: int = 5, cell_m: float = 200.0,

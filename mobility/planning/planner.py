@@ -252,7 +252,7 @@ class Planner:
         itineraries = [it for it in itineraries if not booking_closed(it, booked)]
         itineraries = _pareto_filter(itineraries, arrive_by)
         if not itineraries:
-            raise NoRouteError("err_no_itinerary_hours", hours=float(opts.max_hours))
+            raise NoRouteError("err_no_itinerary_hours", hours=f"{opts.max_hours:g}")  # (pinned by the golden plans)
         return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
 
     def _stop_walks(self, snap: Snap, tt: Timetable, opts: PlanOptions):
