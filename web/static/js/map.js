@@ -37,7 +37,10 @@
     roads: { style: { color: '#a8b3bd', weight: 1 } },
     lines: { style: function (f) { return { color: f.properties.color || '#555', weight: 3, opacity: 0.7 }; } },
     stops: { pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 3, color: '#333', weight: 1, fillColor: '#fff', fillOpacity: 1 }); } },
-    services: { pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 6, color: '#fff', weight: 2, fillColor: '#0b4f8a', fillOpacity: 1 }); } }
+    services: { pointToLayer: function (f, ll) {  // town halls small (one per commune), other services larger
+      var mairie = (f.properties.categories || []).length === 1 && f.properties.categories[0] === 'mairie';
+      return L.circleMarker(ll, { radius: mairie ? 3 : 6, color: '#fff', weight: mairie ? 1 : 2, fillColor: '#0b4f8a',
+                                  fillOpacity: mairie ? 0.7 : 1 }); } }
   };
   var order = ['communes', 'tad_zones', 'roads', 'lines', 'stops', 'services'];
   var overlays = {};
