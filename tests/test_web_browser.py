@@ -384,7 +384,7 @@ def _pdf_pages(data: bytes) -> int:
 def test_operator_delettes_to_fauquembergues_keyboard_later_and_print(server, browser):
     """Keyboard only: Delettes → the Maison des services publics of Fauquembergues, every option of the Pareto
     set shown, one booking box (one phone format, deadline, pickup point and window, what to say), later trips
-    with Alt+L, the print view with Alt+I, on one A4 page with the centre's header and the trip's map."""
+    with Alt+N, the print view with Alt+I, on one A4 page with the centre's header and the trip's map."""
     context, page = _open(browser, DESKTOP)
     page.goto(server + "/operateur/")
     assert page.evaluate("document.activeElement.id") == "from"
@@ -428,15 +428,15 @@ def test_operator_delettes_to_fauquembergues_keyboard_later_and_print(server, br
     window = first.locator(".pickup-window").inner_text()
     assert "vers" in window and "créneau du service" in window
     assert "À dire au téléphone" in booking
-    assert "Alt+L" in page.inner_text("#operator-help") and "Alt+E" in page.inner_text("#operator-help")
+    assert "Alt+N" in page.inner_text("#operator-help") and "Alt+P" in page.inner_text("#operator-help")
     first_departure = min(it["departure"] for it in answer["itineraries"])
     with page.expect_navigation():
-        page.keyboard.press("Alt+L")  # later trips
+        page.keyboard.press("Alt+N")  # next (later) trips
     later = dict(x.split("=", 1) for x in page.url.split("?", 1)[1].split("&"))
     assert later["time"].replace("%3A", ":") > first_departure[11:16]
     assert page.locator("#results article.card").count() >= 1
     with page.expect_navigation():
-        page.keyboard.press("Alt+E")  # earlier trips: arrive before the last option's arrival
+        page.keyboard.press("Alt+P")  # previous (earlier) trips: arrive before the last option's arrival
     assert "arrive_by=1" in page.url
     page.keyboard.press("Alt+I")
     page.wait_for_url("**/operateur/imprimer?**")

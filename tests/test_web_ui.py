@@ -45,7 +45,7 @@ def test_operator_booking_box_once_with_pickup_and_window(client):
     assert "lundi 30 novembre 2026 à 17:00" in card and "À dire au téléphone" in card
     assert "Réserver au 03 53 48 00 00 avant" not in card  # the booking sentence is not repeated
     assert "svc-001" not in text.split('id="to-id"')[0].split('id="to"')[1]  # the field shows the name
-    assert 'id="earlier-link"' in text and 'id="later-link"' in text and "Alt+L" in text
+    assert 'id="earlier-link"' in text and 'id="later-link"' in text and "Alt+N" in text
 
 
 def test_later_and_earlier_links_shift_the_time(client):
