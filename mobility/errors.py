@@ -21,7 +21,7 @@ class MobilityError(Exception):
     #: HTTP status the JSON API answers with
     http_status = 400
 
-    def __init__(self, message: Any = "", *args: Any, **params: Any) -> None:
+    def __init__(self, message: Any = "", /, *args: Any, **params: Any) -> None:
         self.key = message if i18n.has_message(message) else None
         self.params = params
         super().__init__(i18n.message(message, "en", **params) if self.key else message, *args)

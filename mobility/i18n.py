@@ -92,7 +92,7 @@ class Msg:
 
     __slots__ = ("key", "params")
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: str, /, **params: Any) -> None:
         self.key = key
         self.params = params
 
@@ -130,10 +130,10 @@ def _param(value: Any, lang: str) -> Any:
 
 def has_message(key: str) -> bool:
     """Whether ``key`` is a message of the (default language's) catalog."""
-    return isinstance(key, str) and key in msgstrs(DEFAULT_LANG)
+    return isinstance(key, str) and key in _msgstrs(DEFAULT_LANG)
 
 
-def message(key: str, lang: str, **params: Any) -> str:
+def message(key: str, lang: str, /, **params: Any) -> str:
     """The sentence ``key`` in ``lang`` with its ``{placeholders}`` filled (French, then the key, when the
     catalog of ``lang`` lacks it). Parameters that are :class:`Msg` or :class:`PerLang` are put in ``lang``,
     numbers in its notation."""
@@ -149,7 +149,7 @@ def translator(lang: str | None) -> Callable[..., str]:
     """``t(key, **params)`` in ``lang`` (see :func:`message`)."""
     lang = lang_of(lang)
 
-    def t(key: str, **params: Any) -> str:
+    def t(key: str, /, **params: Any) -> str:
         return message(key, lang, **params)
 
     t.lang = lang  # type: ignore[attr-defined]

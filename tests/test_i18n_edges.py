@@ -78,6 +78,20 @@ def test_api_parameter_errors_in_words(client):
     assert "20,000" in _error(client.get("/api/plan?from=Arques&to=caf&max_walk_m=1e9&lang=en"))
 
 
+@pytest.mark.parametrize("path", ["/itineraire", "/operateur/", "/operateur/imprimer"])
+def test_pages_have_no_sentence_of_the_other_language(client, path):
+    import html
+
+    query = ("from=50.54309509508218%2C2.2215832450358017&to=caf&date=2026-12-01&time=09%3A00"
+             "&booked_at=2026-11-30T17%3A30")  # a TAD ride to book, the day changed
+    for lang, other in (("en", "fr"), ("fr", "en")):
+        page = client.get(f"{path}?{query}&lang={lang}")
+        assert page.status_code == 200
+        text = html.unescape(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)))
+        assert sentences_of(other, lang, text) == [], (lang, sentences_of(other, lang, text))
+    assert "Book by phone on" in client.get(f"{path}?{query}&lang=en").get_data(as_text=True)
+
+
 def test_page_error_in_the_page_language(client):
     page = client.get("/itineraire?from=xyzzy&to=caf&lang=en").get_data(as_text=True)
     # issue 10 item 3: the page says it at the field, in the field's own words (ferr_not_found)

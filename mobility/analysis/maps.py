@@ -29,7 +29,7 @@ import shapely
 from mobility.analysis.tad import modes_label
 from mobility.analysis.territory import main_towns, route_paths, tad_zones
 from mobility.domain.dates import day_text
-from mobility.i18n import LANGS, N_, message
+from mobility.i18n import LANGS, N_, message, number
 from mobility.planning.planner import DOOR_SNAP_MAX_M
 
 if TYPE_CHECKING:  # heavy imports, done lazily at run time
@@ -71,6 +71,7 @@ def _text(lang: str) -> dict:
         raise ValueError(f"lang must be one of {sorted(LANGS)}")
     out: dict = {k[4:]: message(k, lang) for k in _TEXT_KEYS}
     out["categories"] = {k[8:]: message(k, lang) for k in _CATEGORY_KEYS}
+    out["lang"] = lang
     return out
 
 
@@ -232,7 +233,7 @@ def _sites(ax, ctx, t: dict, target_points, direction: str) -> None:
                    label=t[f"target_{direction}"], gid="target")
 
 
-def _scale_bar(ax) -> None:
+def _scale_bar(ax, lang: str = "en") -> None:
     """Two-segment black/white bar in metres (the axes are Lambert-93 metres)."""
     from matplotlib.patches import Rectangle
 
@@ -245,7 +246,8 @@ def _scale_bar(ax) -> None:
     for k, colour in enumerate(("black", "white")):
         ax.add_patch(Rectangle((bx + k * half, by), half, h, facecolor=colour, edgecolor="black", linewidth=0.7,
                                zorder=12, gid="scale-bar"))
-    for xk, label in ((bx, "0"), (bx + half, f"{km / 2:g}"), (bx + 2 * half, f"{km:g} km")):
+    mid = number(km / 2, lang, 0 if float(km / 2).is_integer() else 1)  # "2,5" in French
+    for xk, label in ((bx, "0"), (bx + half, mid), (bx + 2 * half, f"{number(km, lang)} km")):
         ax.text(xk, by + 1.8 * h, label, ha="center", va="bottom", fontsize=8, zorder=12, path_effects=_halo(2))
 
 
@@ -315,7 +317,7 @@ def _frame(fig, ax, ctx, grid, heading: str, cap: str, t: dict, extra_handles: l
     ax.set_ylim(bounds[1] - 3 * pad, bounds[3] + pad)
     ax.set_xticks([])
     ax.set_yticks([])
-    _scale_bar(ax)
+    _scale_bar(ax, t.get("lang", "en"))
     _north_arrow(ax)
     handles, _ = ax.get_legend_handles_labels()
     ax.legend(handles=extra_handles + list(handles), loc="lower right", fontsize=7.5, framealpha=0.92)

@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from mobility.i18n import message, number
+
 DEFAULT_DATE = "2026-12-01"  # a school-term Tuesday of the embedded timetable
 
 SCENARIO_HELP = """Add or remove service sites, lines or TAD zones and report the difference against the baseline
@@ -118,7 +120,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _map_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["fr", "en"], default=None,
-                   help="language of the map's text (default: the locale's, French when it is neither)")
+                   help="language of the map's text and of the summary (default: the locale's, French when it "
+                        "is neither)")
     p.add_argument("--map-size", choices=["standard", "large"], default="standard",
                    help="PNG map size: standard (names of the main towns) or large (every commune named)")
 
@@ -293,13 +296,14 @@ def run_isochrone(args: argparse.Namespace) -> int:
                      "runs": s.stats["runs"], "surface_s": s.stats["total_s"],
                      "total_s": time.perf_counter() - t0, "outputs": args.out})
         return 0
-    print(s.describe(stat))
+    lang = args.lang
+    print(s.describe(stat, lang))
     for t in args.thresholds:
-        print(f"  within {t:3d} min: {100 * within[t]:5.1f} % of residents")
-    print(f"  no service within {s.limit_min} min: {100 * no_service:.1f} % of residents"
-          f", outside the walk network: {100 * outside:.1f} %")
-    print(f"({s.grid.n_cells} cells, {s.n_departures} departures, {s.stats['runs']} rRAPTOR runs, "
-          f"surface {s.stats['total_s']:.2f} s, total {time.perf_counter() - t0:.1f} s)")
+        print(message("cli_within", lang, t=t, share=number(100 * within[t], lang, 1).rjust(5)))
+    print(message("cli_no_service_within", lang, limit=s.limit_min, share=number(100 * no_service, lang, 1))
+          + message("cli_outside_walk_network", lang, share=number(100 * outside, lang, 1)))
+    print(message("cli_iso_stats", lang, cells=s.grid.n_cells, departures=s.n_departures, runs=s.stats["runs"],
+                  surface=number(s.stats["total_s"], lang, 2), total=number(time.perf_counter() - t0, lang, 1)))
     return 0
 
 

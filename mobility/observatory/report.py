@@ -43,13 +43,13 @@ class Filters:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InputError("the period ends before it starts ('to' is earlier than 'from')")
+            raise InputError("err_period_reversed")
         if (self.end - self.start).days > 3660:
-            raise InputError("the period is longer than ten years")
+            raise InputError("err_period_too_long")
         if self.channel is not None and self.channel not in CHANNELS:
-            raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
+            raise InputError("err_channel", channels=", ".join(CHANNELS))
         if self.category is not None and (len(self.category) > 40 or not self.category.replace("_", "").isalnum()):
-            raise InputError("category must be a category key such as 'caf' or 'mairie'")
+            raise InputError("err_category_key")
 
     @classmethod
     def parse(cls, start: str | None, end: str | None, channel: str | None = None, category: str | None = None,
@@ -83,7 +83,7 @@ def _iso_date(text: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
-        raise InputError(f"parameter '{name}' must be a date YYYY-MM-DD") from None
+        raise InputError("err_param_date_named", name=name) from None
 
 
 def load_commune_table(communes: pd.DataFrame | None = None) -> pd.DataFrame:

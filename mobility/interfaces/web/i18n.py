@@ -60,8 +60,9 @@ def metres(m: float | None, lang: str | None = None) -> str:
 def booking_text(booking: dict, lang: str) -> str:
     """Plain words for a TAD booking: who to call and by when."""
     t = translator(lang)
-    if booking.get("instructions"):
-        return str(booking["instructions"])
+    given = (booking.get("instructions_en") if lang_of(lang) == "en" else None) or booking.get("instructions")
+    if given:  # the planner's sentence, in the page's language (the English one on an English page)
+        return str(given)
     deadline = booking.get("deadline")
     dl = t("booking_deadline", when=f"{day_label(deadline, lang)} {hm(deadline, lang)}") if deadline else ""
     return t("booking_text", phone=booking.get("phone") or "?", deadline=dl)
