@@ -71,7 +71,10 @@ def print_map():
     req, trip, error, status = run_plan(ctx, request.args, lang)
     if trip is None:
         return Response(status=status)
-    key = ("trip-png", req.key())
+    its = trip.get("itineraries") or []
+    back = (trip.get("return") or {}).get("options") or []
+    # the drawn legs identify the picture (an answer to "book now" may change from one minute to the next)
+    key = ("trip-png", req.key(), lang, tuple((it["departure"], it["arrival"]) for it in its[:1] + back[:1]))
     cache = answer_cache()
     png = cache.get(key)
     if png is None:
