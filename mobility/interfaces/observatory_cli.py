@@ -48,7 +48,8 @@ def register(sub) -> None:
 
     r = osub.add_parser("report", help="self-contained HTML report of a period (charts embedded)")
     period(r)
-    r.add_argument("--lang", choices=["fr", "en"], default=None, help="default: the locale's, French when it is neither")
+    r.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="default: the locale's, French when it is neither")
     r.set_defaults(handler=run_report)
 
     e = osub.add_parser("export", help="figures by commune: CSV, or GeoPackage for QGIS")

@@ -10,7 +10,8 @@ def register(sub) -> None:
     p = sub.add_parser("services", help="list the public-service sites (optionally of one category)")
     p.add_argument("--category", help="a category key or words ('caf', 'mairie', 'town hall', 'France services')")
     p.add_argument("--services", metavar="PATH", help="service sites CSV/GeoJSON (default: the embedded sites)")
-    p.add_argument("--lang", choices=["fr", "en"], default=None, help="default: the locale's, French when it is neither")
+    p.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="default: the locale's, French when it is neither")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run_services)
 

@@ -483,7 +483,8 @@ def _explain_choice(trip: TripPlan, ranked: list, failed: dict, sites: list[Serv
         trip.choice = {"reason": "only_site", "message": _say(lang, "adv_choice_only", site=site.name)}
     elif trip.arrive_by:
         trip.choice = {"reason": "latest_departure",
-                       "message": _say(lang, "adv_choice_latest", site=site.name, hm=_fmt(first.departure), n=len(sites))}
+                       "message": _say(lang, "adv_choice_latest", site=site.name, hm=_fmt(first.departure),
+                                       n=len(sites))}
     else:
         trip.choice = {"reason": "earliest_served",
                        "message": _say(lang, "adv_choice_earliest", site=site.name, hm=_fmt(served), n=len(sites))}
