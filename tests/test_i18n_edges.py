@@ -179,3 +179,15 @@ def test_js_strings_in_the_page_language(client):
     en = client.get("/?lang=en").get_data(as_text=True)
     fr = client.get("/?lang=fr").get_data(as_text=True)
     assert '"js_no_suggestion": "No suggestion"' in en and '"js_no_suggestion": "Aucune suggestion"' in fr
+
+
+def test_flask_babel_reads_the_same_catalogs(client):
+    from flask_babel import gettext
+
+    app = client.application
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert gettext("site_title") == "Audomarois mobility centre"
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert gettext("site_title") == "Centrale de mobilité de l'Audomarois"
