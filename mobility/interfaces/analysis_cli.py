@@ -221,6 +221,8 @@ def register(sub) -> None:
     a.add_argument("--category", action="append", metavar="CATEGORY", help="category (repeatable; default: all)")
     _common(a)
     a.add_argument("--percentile", type=int, default=50, help="statistic over departures (50 = median)")
+    a.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="language of the summary sentences (default: the locale's, French when it is neither)")
     a.add_argument("--out", action="append", metavar="PATH",
                    help="CSV of the commune x category table; with --opportunities a CSV or a GeoPackage (.gpkg) "
                         "of the points; repeatable")
@@ -324,7 +326,7 @@ def run_access(args: argparse.Namespace) -> int:
     table, summary = accessibility(ctx, args.date, args.window, categories=args.category, step_min=args.step_min,
                                    cell_m=args.cell_m, limit_min=args.limit_min, percentile=args.percentile,
                                    options=_options(args), executor=_executor(args), progress=_progress(),
-                                   modes=_modes(args))
+                                   modes=_modes(args), lang=args.lang or "en")
     for out in args.out or ():
         table.to_csv(out, index=False)
         _say(args, f"wrote {out} ({len(table)} rows)")
