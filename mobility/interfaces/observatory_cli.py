@@ -82,7 +82,7 @@ def run_purge(args: argparse.Namespace) -> int:
     from mobility.observatory.journal import purge
 
     if args.months is not None and args.months < 1:
-        raise InputError("--months must be at least 1")
+        raise InputError("err_cli_months")
     try:
         counts = purge(_engine(args), args.months, dry_run=args.dry_run)
     except ValueError as exc:  # a bad MOBILITY_OBSERVATORY_RETENTION_MONTHS
