@@ -191,3 +191,12 @@ def test_flask_babel_reads_the_same_catalogs(client):
     with app.test_request_context("/"):
         app.preprocess_request()
         assert gettext("site_title") == "Centrale de mobilité de l'Audomarois"
+
+
+def test_api_answer_words_follow_accept_language(client):
+    q = "/api/plan?from=Place+Foch%2C+Saint-Omer&to=svc-001&date=2026-12-01&time=10:30&arrive_by=1"
+    fr, en = client.get(q), client.get(q, headers={"Accept-Language": "en-GB"})
+    assert "Accept-Language" in en.headers["Vary"]
+    msg = lambda r: r.get_json()["itineraries"][0]["service_at_arrival"]["message"]  # noqa: E731
+    assert "n'ouvre qu'à" in msg(fr) and "opens only at" in msg(en)
+    assert msg(client.get(q + "&lang=fr", headers={"Accept-Language": "en-GB"})) == msg(fr)
