@@ -225,9 +225,14 @@ def weekday_names(lang: str | None = DEFAULT_LANG) -> tuple[str, ...]:
     return tuple(weekday_name(monday + dt.timedelta(days=i), lang) for i in range(7))
 
 
-def join_words(items: Iterable[str], lang: str | None) -> str:
-    """'a, b et c' / 'a, b and c'."""
+def join_words(items: Iterable[str], lang: str | None, style: str = "standard") -> str:
+    """'a, b et c' / 'a, b and c'; with ``style="or"``: 'a, b ou c' / 'a, b or c'."""
     from babel.lists import format_list
 
     items = list(items)
-    return format_list(items, locale=_locale(lang)) if items else ""
+    return format_list(items, style=style, locale=_locale(lang)) if items else ""
+
+
+def one_of(*items: str) -> PerLang:
+    """A parameter listing alternatives in the message's language: '.gpkg or .geojson' / '.gpkg ou .geojson'."""
+    return PerLang(lambda lang: join_words(items, lang, "or"))

@@ -73,8 +73,8 @@ def extract(root: Path = ROOT) -> dict[str, str]:
     """Message key -> a file that uses it."""
     keys: dict[str, str] = {}
     if (root / "mobility").is_dir():
-        keys.update(_keys(extract_from_dir(str(root / "mobility"), [("**.py", "mobility.i18n_tools:extract_python_keys")], keywords={"_": None}),
-                          ""))
+        python = [("**.py", "mobility.i18n_tools:extract_python_keys")]
+        keys.update(_keys(extract_from_dir(str(root / "mobility"), python, keywords={"_": None})))
     web = root / "web"
     if (web / "templates").is_dir():
         jinja = [("**.html", "jinja2.ext:babel_extract")]

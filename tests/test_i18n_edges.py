@@ -72,7 +72,8 @@ def test_api_parameter_errors_in_words(client):
     fr = _error(client.get("/api/plan?from=Arques&to=", headers={"Accept-Language": "fr"}))
     assert fr.startswith("Indiquez la destination")
     assert _error(client.get("/api/nowhere?lang=en")) == "No such page or resource."
-    assert _error(client.get("/api/nowhere", headers={"Accept-Language": "fr"})) == "Cette page ou ressource n'existe pas."
+    fr = _error(client.get("/api/nowhere", headers={"Accept-Language": "fr"}))
+    assert fr == "Cette page ou ressource n'existe pas."
     # numbers in the locale's notation
     assert "20\u202f000" in _error(client.get("/api/plan?from=Arques&to=caf&max_walk_m=1e9&lang=fr"))
     assert "20,000" in _error(client.get("/api/plan?from=Arques&to=caf&max_walk_m=1e9&lang=en"))
@@ -183,3 +184,24 @@ def test_js_strings_in_the_page_language(client):
     en = client.get("/?lang=en").get_data(as_text=True)
     fr = client.get("/?lang=fr").get_data(as_text=True)
     assert '"js_no_suggestion": "No suggestion"' in en and '"js_no_suggestion": "Aucune suggestion"' in fr
+
+
+def test_flask_babel_reads_the_same_catalogs(client):
+    from flask_babel import gettext
+
+    app = client.application
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert gettext("site_title") == "Audomarois mobility centre"
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert gettext("site_title") == "Centrale de mobilité de l'Audomarois"
+
+
+def test_api_answer_words_follow_accept_language(client):
+    q = "/api/plan?from=Place+Foch%2C+Saint-Omer&to=svc-001&date=2026-12-01&time=10:30&arrive_by=1"
+    fr, en = client.get(q), client.get(q, headers={"Accept-Language": "en-GB"})
+    assert "Accept-Language" in en.headers["Vary"]
+    msg = lambda r: r.get_json()["itineraries"][0]["service_at_arrival"]["message"]  # noqa: E731
+    assert "n'ouvre qu'à" in msg(fr) and "opens only at" in msg(en)
+    assert msg(client.get(q + "&lang=fr", headers={"Accept-Language": "en-GB"})) == msg(fr)

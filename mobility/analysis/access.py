@@ -80,8 +80,10 @@ def summary_sentence(category: str, row: dict, date: dt.date, window, threshold_
 
 def accessibility(ctx, date: dt.date, window, *, categories=None, step_min: int = 5, cell_m: float = 200.0,
                   limit_min: int = 90, percentile: int = 50, options=None, executor=None,
-                  progress: bool = False, modes: str = "transit+tad") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per commune x category table, per category territory summary).  One surface per category."""
+                  progress: bool = False, modes: str = "transit+tad",
+                  lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per commune x category table, per category territory summary; its ``summary`` sentences in ``lang``).
+    One surface per category."""
     from mobility.analysis.executors import SurfaceJob, register_context, run_jobs
     from mobility.planning.planner import PlanOptions
 
@@ -101,6 +103,6 @@ def accessibility(ctx, date: dt.date, window, *, categories=None, step_min: int 
         row = {"category": cat, "sites": len(s.target.points)}
         row.update(territory_row(s, stat))
         row["modes"] = modes
-        row["summary"] = summary_sentence(cat, row, date, window, modes=modes)
+        row["summary"] = summary_sentence(cat, row, date, window, modes=modes, lang=lang)
         rows.append(row)
     return pd.concat(tables, ignore_index=True), pd.DataFrame(rows)

@@ -380,7 +380,7 @@ def _next_md(md: tuple[int, int]) -> tuple[int, int]:
 
 def _md_text(md: tuple[int, int], lang: str) -> str:
     month = _month_abbr(lang)[md[0] - 1]
-    return f"{md[1]} {month}" if lang == "fr" else f"{month} {md[1]}"
+    return message("oh_day_month", lang, day=md[1], month=month)
 
 
 def _hhmm(minutes: int) -> str:

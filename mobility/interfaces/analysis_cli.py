@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from mobility.i18n import message, number
+from mobility.i18n import message, number, one_of
 
 DEFAULT_DATE = "2026-12-01"  # a school-term Tuesday of the embedded timetable
 
@@ -68,6 +68,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+def _cli_lang() -> str:
+    from mobility.interfaces.cli import _LANG
+
+    return _LANG["value"]
+
+
 def _window(text: str):
     from mobility.analysis.surface import parse_window
     from mobility.errors import InputError
@@ -75,7 +81,7 @@ def _window(text: str):
     try:
         return parse_window(text)
     except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(exc.text(_cli_lang())) from None
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -221,6 +227,8 @@ def register(sub) -> None:
     a.add_argument("--category", action="append", metavar="CATEGORY", help="category (repeatable; default: all)")
     _common(a)
     a.add_argument("--percentile", type=int, default=50, help="statistic over departures (50 = median)")
+    a.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="language of the summary sentences (default: the locale's, French when it is neither)")
     a.add_argument("--out", action="append", metavar="PATH",
                    help="CSV of the commune x category table; with --opportunities a CSV or a GeoPackage (.gpkg) "
                         "of the points; repeatable")
@@ -278,7 +286,8 @@ def run_isochrone(args: argparse.Namespace) -> int:
         else:
             from mobility.errors import InputError
 
-            raise InputError(f"--out {out}: expected .png, .geojson, .gpkg or .csv")
+            raise InputError("err_cli_out_suffix", out=str(out),
+                             expected=one_of(".png", ".geojson", ".gpkg", ".csv"))
         _say(args, f"wrote {out}")
     st = s.status()
     pop = s.grid.population
@@ -312,19 +321,19 @@ def run_access(args: argparse.Namespace) -> int:
 
     if args.opportunities or args.points:
         if not (args.opportunities and args.points):
-            raise InputError("cumulative opportunities need both --points and --opportunities")
+            raise InputError("err_cli_points_and_opportunities")
         return _run_opportunities(args)
     from mobility.analysis.access import accessibility
 
     t0 = time.perf_counter()
     for out in args.out or ():
         if Path(out).suffix.lower() != ".csv":
-            raise InputError(f"--out {out}: the commune table is written as .csv")
+            raise InputError("err_cli_out_suffix", out=str(out), expected=one_of(".csv"))
     ctx = _context(args)
     table, summary = accessibility(ctx, args.date, args.window, categories=args.category, step_min=args.step_min,
                                    cell_m=args.cell_m, limit_min=args.limit_min, percentile=args.percentile,
                                    options=_options(args), executor=_executor(args), progress=_progress(),
-                                   modes=_modes(args))
+                                   modes=_modes(args), lang=args.lang or "en")
     for out in args.out or ():
         table.to_csv(out, index=False)
         _say(args, f"wrote {out} ({len(table)} rows)")
@@ -351,7 +360,7 @@ def _run_opportunities(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     for out in args.out or ():
         if Path(out).suffix.lower() not in (".csv", ".gpkg"):
-            raise InputError(f"--out {out}: expected .csv or .gpkg")
+            raise InputError("err_cli_out_suffix", out=str(out), expected=one_of(".csv", ".gpkg"))
     points = load_points(args.points)
     ctx = _context(args)
     res = opportunity_access(ctx, points, args.opportunities, args.date, args.window, within_min=args.within,

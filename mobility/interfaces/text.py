@@ -34,7 +34,7 @@ def _resolved_line(w: dict, sep: str, role: str, r: dict, lang: str) -> str:
 def format_trip(trip, lang: str = "fr") -> str:
     """Request and understanding, day change, service and choice, the itineraries, then the way back."""
     w = _words(lang)
-    sep = " : " if lang != "en" else ": "
+    sep = message("cli_sep", lang)  # " : " in French typography, ": " in English
     out = trip.to_json()
     when = trip.when
     lines = [f"{w['asked']}{sep}{day_text(when.date(), lang)}, {w['arrive' if trip.arrive_by else 'depart']} "

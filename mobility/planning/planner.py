@@ -59,17 +59,14 @@ class PlanOptions:
 
     def validated(self) -> "PlanOptions":
         """Self, or an InputError naming the first out-of-range option."""
-        checks = [
-            ("walk_speed_mps", 0.3 <= self.walk_speed_mps <= 3.0, "between 0.3 and 3.0 m/s"),
-            ("max_walk_m", 0 <= self.max_walk_m <= 20000, "between 0 and 20000 m"),
-            ("min_transfer_s", 0 <= self.min_transfer_s <= 3600, "between 0 and 3600 s"),
-            ("max_transfers", 0 <= self.max_transfers <= 8, "between 0 and 8"),
-            ("max_itineraries", 1 <= self.max_itineraries <= 20, "between 1 and 20"),
-            ("max_hours", 0.5 <= self.max_hours <= 36, "between 0.5 and 36 hours"),
+        checks = [  # (option, lowest, highest, unit)
+            ("walk_speed_mps", 0.3, 3.0, " m/s"), ("max_walk_m", 0, 20000, " m"), ("min_transfer_s", 0, 3600, " s"),
+            ("max_transfers", 0, 8, ""), ("max_itineraries", 1, 20, ""), ("max_hours", 0.5, 36, " h"),
         ]
-        for name, ok, rule in checks:
-            if not ok:
-                raise InputError(f"option {name}={getattr(self, name)!r} must be {rule}")
+        for name, lo, hi, unit in checks:
+            if not (lo <= getattr(self, name) <= hi):
+                raise InputError("err_option_range", name=name, value=repr(getattr(self, name)), lo=lo, hi=hi,
+                                 unit=unit)
         return self
 
 

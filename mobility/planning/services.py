@@ -354,9 +354,10 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
     """
     opts = (options or PlanOptions()).validated()
     if not (0 <= margin_min <= 240):
-        raise InputError("margin_min must be between 0 and 240 minutes")
+        raise InputError("err_option_range", name="margin_min", value=repr(margin_min), lo=0, hi=240, unit=" min")
     if return_after_min is not None and not (0 <= return_after_min <= 12 * 60):
-        raise InputError("return_after_min must be between 0 and 720 minutes")
+        raise InputError("err_option_range", name="return_after_min", value=repr(return_after_min), lo=0, hi=720,
+                         unit=" min")
     o = resolve_endpoint(ctx, origin, "origin")
     d = resolve_endpoint(ctx, destination, "destination")
     when = ctx.planner.localize(when)
@@ -483,7 +484,8 @@ def _explain_choice(trip: TripPlan, ranked: list, failed: dict, sites: list[Serv
         trip.choice = {"reason": "only_site", "message": _say(lang, "adv_choice_only", site=site.name)}
     elif trip.arrive_by:
         trip.choice = {"reason": "latest_departure",
-                       "message": _say(lang, "adv_choice_latest", site=site.name, hm=_fmt(first.departure), n=len(sites))}
+                       "message": _say(lang, "adv_choice_latest", site=site.name, hm=_fmt(first.departure),
+                                       n=len(sites))}
     else:
         trip.choice = {"reason": "earliest_served",
                        "message": _say(lang, "adv_choice_earliest", site=site.name, hm=_fmt(served), n=len(sites))}

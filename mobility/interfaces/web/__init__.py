@@ -165,6 +165,8 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
         h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         h.pop("Server", None)
+        if wants_json():  # an API answer's words follow Accept-Language when no lang is given
+            h.add("Vary", "Accept-Language")
         lang = request.args.get("lang")
         if lang in LANGS and not wants_json() and request.cookies.get(LANG_COOKIE) != lang:
             resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)

@@ -27,7 +27,9 @@ def _ctx():
 
 
 def _lang(values) -> str:
-    lang = text(values, "lang", default="fr") or "fr"
+    """``lang``, else the request's language (``Accept-Language``, else French)."""
+    default = getattr(g, "lang", "fr")
+    lang = text(values, "lang", default=default) or default
     if lang not in ("fr", "en"):
         raise InputError("err_param_lang")
     return lang
@@ -48,7 +50,7 @@ def plan():
 
     req = None
     try:
-        req = plan_request(values)
+        req = plan_request(values, lang_default=getattr(g, "lang", "fr"))
         answer = plan_json(_ctx(), req, answer_cache())
     except MobilityError as exc:  # journaled like a served request (every request, cached or not)
         journal_plan("api", req, error=exc)
