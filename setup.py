@@ -13,6 +13,7 @@ setup(
         "mobility._web": ["templates/*.html", "static/*.svg", "static/css/*.css", "static/js/*.js"],
         "mobility._data": ["*.csv", "*.geojson", "facts/*.csv", "gtfs/*/*.txt", "gtfs/*/*.geojson",
                            "osm/*.osm.pbf", "scenarios/*.geojson", "observatory/*.json"],
+        "mobility": ["locale/*/LC_MESSAGES/*.po", "locale/*/LC_MESSAGES/*.mo"],
         "mobility.observatory": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py",
                                  "templates/*.html"],
     },

@@ -36,5 +36,4 @@ def check() -> None:
     """DeadlineExceeded when the current deadline has passed."""
     limit = _DEADLINE.get()
     if limit is not None and time.monotonic() > limit:
-        raise DeadlineExceeded("the request took too long to compute and was stopped; try a narrower request "
-                               "(a site instead of a category, a shorter stay) or retry later")
+        raise DeadlineExceeded("err_deadline")

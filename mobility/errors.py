@@ -1,6 +1,16 @@
-"""Error types with messages meant for people: every loader and planner error says what and where."""
+"""Error types with messages meant for people: every loader and planner error says what and where.
+
+An error raised with a message key of the catalogs (see :mod:`mobility.i18n`) and its parameters,
+``InputError("err_param_empty", name="to")``, is translated at the edge: ``exc.text(lang)`` (the API by
+``lang``/``Accept-Language``, the command line by ``--lang``); ``str(exc)`` is its English sentence (logs).
+An error raised with a plain sentence keeps it in every language.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from mobility import i18n
 
 
 class MobilityError(Exception):
@@ -10,6 +20,15 @@ class MobilityError(Exception):
     code = "error"
     #: HTTP status the JSON API answers with
     http_status = 400
+
+    def __init__(self, message: Any = "", /, *args: Any, **params: Any) -> None:
+        self.key = message if i18n.has_message(message) else None
+        self.params = params
+        super().__init__(i18n.message(message, "en", **params) if self.key else message, *args)
+
+    def text(self, lang: str | None) -> str:
+        """The message in ``lang`` (the sentence itself when the error was raised without a key)."""
+        return i18n.message(self.key, i18n.lang_of(lang), **self.params) if self.key else str(self)
 
 
 class DataError(MobilityError):
@@ -30,7 +49,8 @@ class DataError(MobilityError):
             where.append(f"line {line}")
         if field:
             where.append(f"field '{field}'")
-        super().__init__(f"{': '.join([', '.join(where), message]) if where else message}")
+        Exception.__init__(self, f"{': '.join([', '.join(where), message]) if where else message}")
+        self.key, self.params = None, {}
 
 
 class InputError(MobilityError):

@@ -201,10 +201,14 @@ def test_what_was_understood_includes_the_corrected_typo(ctx, capsys):
 def test_exit_status_3_for_no_itinerary_and_2_for_bad_input(capsys):
     # no walking at all: no stop can be reached, on that day nor the next seven
     assert main(["plan", "--from", "50.7536,2.2677", "--to", "50.5995,2.0969", "--depart", "2026-12-02T09:00",
-                 "--max-walk-m", "0"]) == 3
+                 "--max-walk-m", "0", "--lang", "en"]) == 3
     assert "no itinerary" in capsys.readouterr().err
-    assert main(["plan", "--from", "50.7536,2.2677", "--to", "50.5995,2.0969", "--depart", "2031-12-09T09:00"]) == 2
+    assert main(["plan", "--from", "50.7536,2.2677", "--to", "50.5995,2.0969", "--depart", "2031-12-09T09:00",
+                 "--lang", "en"]) == 2
     assert "outside the timetable" in capsys.readouterr().err
+    assert main(["plan", "--from", "50.7536,2.2677", "--to", "50.5995,2.0969", "--depart", "2031-12-09T09:00",
+                 "--lang", "fr"]) == 2
+    assert "en dehors des dates de service" in capsys.readouterr().err
 
 
 def test_cached_web_answers_follow_the_booking_state(ctx, monkeypatch):

@@ -213,7 +213,7 @@ def test_cli_isochrone_writes_geojson(tmp_path, capsys):
 
     out = tmp_path / "iso.geojson"
     assert main(["isochrone", "--to", "sous_prefecture", "--date", DAY.isoformat(), "--window", "08:00-09:00",
-                 "--step-min", "15", "--out", str(out)]) == 0
+                 "--step-min", "15", "--out", str(out), "--lang", "en"]) == 0
     assert json.loads(out.read_text())["type"] == "FeatureCollection"
     assert "% of residents" in capsys.readouterr().out
 
@@ -241,7 +241,8 @@ def tad_pair(ctx):
 
 def test_tad_surface_matches_planner_with_tad_in_a_zone(ctx, tad_pair, booked_at):
     base, s = tad_pair
-    assert s.modes == "transit+tad" and "réservé à l'avance" in s.describe()
+    assert s.modes == "transit+tad" and "booked in advance" in s.describe()
+    assert "réservé à l'avance" in s.describe(lang="fr") and "mardi 1 décembre 2026" in s.describe(lang="fr")
     inz = _in_zones(ctx, s.grid)
     st, bst = s.status(), base.status()
     rng = np.random.default_rng(3)

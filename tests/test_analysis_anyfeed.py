@@ -130,7 +130,7 @@ def test_audomarois_figures_unchanged_by_the_new_options(ctx, tmp_path, capsys):
     explicitly (--gtfs, --osm, --services, --population) gives the same figures."""
     iso = tmp_path / "cells.csv"
     code, out, _ = _cli(["isochrone", "--to", "sous_prefecture", "--window", "08:00-09:00", "--step-min", "15",
-                         "--no-tad", "--out", str(iso)], capsys)
+                         "--no-tad", "--out", str(iso), "--lang", "en"], capsys)
     assert code == 0
     for t in (15, 30, 45, 60):
         assert f"within {t:3d} min: {ISO_BEFORE[str(t)]:5.1f} % of residents" in out

@@ -41,8 +41,8 @@ def test_endpoints_resolve_text_sites_categories_and_coordinates(ctx):
 
 @pytest.mark.parametrize("text, error, words", [
     ("48.8566,2.3522", InputError, "outside the territory"),
-    ("zzzz qqqq xxxx", InputError, "aucune adresse"),
-    ("", InputError, "empty"),
+    ("zzzz qqqq xxxx", InputError, "no address matches"),  # French with text("fr"): "aucune adresse"
+    ("", InputError, "Please give the starting point"),
     ("x" * 300, InputError, "too long"),
 ])
 def test_bad_origins_get_clear_messages(ctx, text, error, words):

@@ -78,7 +78,9 @@ def test_wheel_carries_web_files_and_data(installed):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in ("mobility/_web/templates/base.html", "mobility/_web/static/js/app.js",
                  "mobility/_data/gtfs/audomarois/stops.txt", "mobility/_data/osm/audomarois.osm.pbf",
-                 "mobility/_data/services.csv", "mobility/observatory/templates/report.html"):
+                 "mobility/_data/services.csv", "mobility/observatory/templates/report.html",
+                 "mobility/locale/fr/LC_MESSAGES/mobility.mo", "mobility/locale/en/LC_MESSAGES/mobility.mo",
+                 "mobility/locale/en/LC_MESSAGES/mobility.po"):
         assert path in names, path
     assert not any(n.endswith(".sqlite") for n in names)
 
@@ -122,10 +124,13 @@ def test_wheel_info_and_serve_from_another_folder(installed):
         with urllib.request.urlopen(url, timeout=30) as resp:
             page = resp.read().decode()
         assert resp.status == 200 and "<html" in page.lower()
-        css = re.search(r'href="(/static/[^"]+\.css)"', page)
+        # the app's own stylesheet, with its version (the form page no longer links Leaflet's: issue 10)
+        css = re.search(r'href="(/static/[^"]+\.css(?:\?v=[0-9a-f]+)?)"', page)
         assert css, "the page links no stylesheet"
         with urllib.request.urlopen(url.rstrip("/") + css.group(1), timeout=30) as resp:
             assert resp.status == 200 and resp.read()
+        with urllib.request.urlopen(url + "?lang=en", timeout=30) as resp:  # the catalogs of the wheel
+            assert "Audomarois mobility centre" in resp.read().decode()
     finally:
         proc.terminate()
         proc.wait(timeout=30)

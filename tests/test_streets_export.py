@@ -27,9 +27,15 @@ def test_drive_network_geopackage(tmp_path, capsys):
     assert f"{len(nodes)} nodes, {len(edges)} edges (drive)" in capsys.readouterr().out
 
 
-def test_walk_edges_geojson_and_bad_suffix(tmp_path, capsys):
+def test_walk_edges_geojson_and_bad_suffix(tmp_path, capsys, monkeypatch):
     out = tmp_path / "walk.geojson"
     assert main(["streets", "--out", str(out)]) == 0
     assert len(gpd.read_file(out)) > 1000
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")  # the message in the locale's language
     assert main(["streets", "--out", str(tmp_path / "x.shp")]) == 2
     assert "expected .gpkg or .geojson" in capsys.readouterr().err
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    assert main(["streets", "--out", str(tmp_path / "x.shp")]) == 2
+    assert "extension attendue : .gpkg ou .geojson" in capsys.readouterr().err

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.domain.categories import category_label
+from mobility.i18n import day_text, message, number
 
 SHARE_THRESHOLDS_MIN = (15, 30, 45)
 
@@ -72,17 +73,17 @@ def summary_sentence(category: str, row: dict, date: dt.date, window, threshold_
     from mobility.analysis.tad import modes_label
 
     w0, w1 = (t.strftime("%H:%M") for t in window)
-    share = 100 * row[f"share_{threshold_min}"]
-    label = category_label(category, "fr")
-    how = modes_label(modes)
-    return (f"{share:.0f} % of residents within {threshold_min} min of a {label} by {how}, "
-            f"{date.strftime('%A')} {date.isoformat()} {w0}-{w1}")
+    share = number(100 * row[f"share_{threshold_min}"], lang)
+    return message("access_summary", lang, share=share, n=threshold_min, label=category_label(category, lang),
+                   how=modes_label(modes, lang), day=day_text(date, lang), w0=w0, w1=w1)
 
 
 def accessibility(ctx, date: dt.date, window, *, categories=None, step_min: int = 5, cell_m: float = 200.0,
                   limit_min: int = 90, percentile: int = 50, options=None, executor=None,
-                  progress: bool = False, modes: str = "transit+tad") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per commune x category table, per category territory summary).  One surface per category."""
+                  progress: bool = False, modes: str = "transit+tad",
+                  lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per commune x category table, per category territory summary; its ``summary`` sentences in ``lang``).
+    One surface per category."""
     from mobility.analysis.executors import SurfaceJob, register_context, run_jobs
     from mobility.planning.planner import PlanOptions
 
@@ -102,6 +103,6 @@ def accessibility(ctx, date: dt.date, window, *, categories=None, step_min: int 
         row = {"category": cat, "sites": len(s.target.points)}
         row.update(territory_row(s, stat))
         row["modes"] = modes
-        row["summary"] = summary_sentence(cat, row, date, window, modes=modes)
+        row["summary"] = summary_sentence(cat, row, date, window, modes=modes, lang=lang)
         rows.append(row)
     return pd.concat(tables, ignore_index=True), pd.DataFrame(rows)

@@ -29,6 +29,7 @@ import shapely
 from mobility.analysis.tad import modes_label
 from mobility.analysis.territory import main_towns, route_paths, tad_zones
 from mobility.domain.dates import day_text
+from mobility.i18n import LANGS, N_, message, number
 from mobility.planning.planner import DOOR_SNAP_MAX_M
 
 if TYPE_CHECKING:  # heavy imports, done lazily at run time
@@ -54,54 +55,24 @@ SITE_MARKERS = {
     "mairie": ("^", "#6e6e6e", 9),
 }
 
-TEXT = {
-    "fr": {
-        "title_surface": "Temps de trajet {what} {target}",
-        "title_difference": "Effet du scénario sur le temps de trajet {what} {target}",
-        "to": "vers", "from": "depuis", "trips": "trajets {what} {target}",
-        "outside_network": "hors réseau piéton (plus de {snap_m:.0f} m d'une rue)",
-        "departures": "départs {w0}–{w1} toutes les {step} min",
-        "scenario": "scénario : {name}",
-        "source": "Données : réseau reconstruit, limites IGN Admin Express, populations INSEE · "
-                  "projection Lambert-93 (EPSG:2154)",
-        "commune": "limite communale", "tad": "zone TAD (transport à la demande)",
-        "lines": "ligne de bus / train (numéro)", "other_site": "autre service public",
-        "target_to": "destination", "target_from": "départ",
-        "no_service": "pas de service en moins de {limit} min", "travel_time": "temps de trajet (min)",
-        "difference": "écart de temps de trajet (min), scénario − situation actuelle",
-        "gained": "nouvellement desservi", "lost": "plus desservi",
-        "minimum": "minimum", "median": "médiane (p50)", "percentile": "{n}e centile",
-        "planned": " (départ choisi, sans attente initiale)", "of_time": " du temps de trajet",
-        "categories": {"france_services": "France services", "hospital": "hôpital", "gare": "gare",
-                       "sous_prefecture": "sous-préfecture", "mairie": "mairie"},
-    },
-    "en": {
-        "title_surface": "Travel time {what} {target}",
-        "title_difference": "Scenario effect on the travel time {what} {target}",
-        "to": "to", "from": "from", "trips": "trips {what} {target}",
-        "outside_network": "outside the walk network (over {snap_m:.0f} m from a street)",
-        "departures": "departures {w0}–{w1} every {step} min",
-        "scenario": "scenario: {name}",
-        "source": "Data: reconstructed network, IGN Admin Express boundaries, INSEE populations · "
-                  "Lambert-93 projection (EPSG:2154)",
-        "commune": "commune boundary", "tad": "TAD zone (on-demand transport)",
-        "lines": "bus / train line (number)", "other_site": "other public service",
-        "target_to": "destination", "target_from": "origin",
-        "no_service": "no service within {limit} min", "travel_time": "travel time (min)",
-        "difference": "change in travel time (min), scenario − baseline",
-        "gained": "newly served", "lost": "no longer served",
-        "minimum": "minimum", "median": "median (p50)", "percentile": "{n}th percentile",
-        "planned": " (planned departure, no initial wait)", "of_time": " travel time",
-        "categories": {"france_services": "France services", "hospital": "hospital", "gare": "railway station",
-                       "sous_prefecture": "sub-prefecture", "mairie": "town hall"},
-    },
-}
+#: the words of the maps: keys map_* (and map_cat_* for the site categories) of the catalogs (mobility.i18n)
+_TEXT_KEYS = [N_("map_title_surface"), N_("map_title_difference"), N_("map_to"), N_("map_from"),
+              N_("map_trips"), N_("map_outside_network"), N_("map_departures"), N_("map_scenario"),
+              N_("map_source"), N_("map_commune"), N_("map_tad"), N_("map_lines"), N_("map_other_site"),
+              N_("map_target_to"), N_("map_target_from"), N_("map_no_service"), N_("map_travel_time"),
+              N_("map_difference"), N_("map_gained"), N_("map_lost"), N_("map_minimum"), N_("map_median"),
+              N_("map_percentile"), N_("map_planned"), N_("map_of_time")]
+_CATEGORY_KEYS = [N_("map_cat_france_services"), N_("map_cat_hospital"), N_("map_cat_gare"),
+                  N_("map_cat_sous_prefecture"), N_("map_cat_mairie")]
 
 
 def _text(lang: str) -> dict:
-    if lang not in TEXT:
-        raise ValueError(f"lang must be one of {sorted(TEXT)}")
-    return TEXT[lang]
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {sorted(LANGS)}")
+    out: dict = {k[4:]: message(k, lang) for k in _TEXT_KEYS}
+    out["categories"] = {k[8:]: message(k, lang) for k in _CATEGORY_KEYS}
+    out["lang"] = lang
+    return out
 
 
 # ------------------------------------------------------------------------------------------ projection
@@ -262,7 +233,7 @@ def _sites(ax, ctx, t: dict, target_points, direction: str) -> None:
                    label=t[f"target_{direction}"], gid="target")
 
 
-def _scale_bar(ax) -> None:
+def _scale_bar(ax, lang: str = "en") -> None:
     """Two-segment black/white bar in metres (the axes are Lambert-93 metres)."""
     from matplotlib.patches import Rectangle
 
@@ -275,7 +246,8 @@ def _scale_bar(ax) -> None:
     for k, colour in enumerate(("black", "white")):
         ax.add_patch(Rectangle((bx + k * half, by), half, h, facecolor=colour, edgecolor="black", linewidth=0.7,
                                zorder=12, gid="scale-bar"))
-    for xk, label in ((bx, "0"), (bx + half, f"{km / 2:g}"), (bx + 2 * half, f"{km:g} km")):
+    mid = number(km / 2, lang, 0 if float(km / 2).is_integer() else 1)  # "2,5" in French
+    for xk, label in ((bx, "0"), (bx + half, mid), (bx + 2 * half, f"{number(km, lang)} km")):
         ax.text(xk, by + 1.8 * h, label, ha="center", va="bottom", fontsize=8, zorder=12, path_effects=_halo(2))
 
 
@@ -345,7 +317,7 @@ def _frame(fig, ax, ctx, grid, heading: str, cap: str, t: dict, extra_handles: l
     ax.set_ylim(bounds[1] - 3 * pad, bounds[3] + pad)
     ax.set_xticks([])
     ax.set_yticks([])
-    _scale_bar(ax)
+    _scale_bar(ax, t.get("lang", "en"))
     _north_arrow(ax)
     handles, _ = ax.get_legend_handles_labels()
     ax.legend(handles=extra_handles + list(handles), loc="lower right", fontsize=7.5, framealpha=0.92)

@@ -53,6 +53,7 @@ import pandas as pd
 from numba import njit
 
 from mobility.errors import InputError, NotFoundError
+from mobility.i18n import day_text, message
 from mobility.analysis.grid import DEFAULT_CELL_M, Grid, build_grid
 from mobility.planning.planner import DOOR_SNAP_MAX_M, PlanOptions, parse_latlon
 from mobility.analysis.tad import DEFAULT_MODES, check_modes, modes_label
@@ -341,19 +342,23 @@ class Surface:
         df["walk_min"] = np.where(self.walk_only_s >= 0, self.walk_only_s / 60.0, np.nan)
         return df
 
-    def describe(self, stat: str = "p50") -> str:
+    def describe(self, stat: str = "p50", lang: str = "en") -> str:
+        """'to Sous-préfecture - Tuesday 1 December 2026, departures 08:00–09:00 every 15 min - ...' in
+        ``lang`` (the words of the map captions)."""
         w0, w1 = (t.strftime("%H:%M") for t in self.window)
-        day = self.date.strftime("%A %d %B %Y")
-        what = "from" if self.direction == "from" else "to"
-        return (f"{what} {self.target.label} - {day}, departures {w0}-{w1} every {self.step_min} min - "
-                f"{modes_label(self.modes)} - {stat_label(stat)}")
+        what = message("map_from" if self.direction == "from" else "map_to", lang)
+        return (f"{what} {self.target.label} - {day_text(self.date, lang)}, "
+                f"{message('map_departures', lang, w0=w0, w1=w1, step=self.step_min)} - "
+                f"{modes_label(self.modes, lang)} - {stat_label(stat, lang)}")
 
 
-def stat_label(stat: str) -> str:
+def stat_label(stat: str, lang: str = "en") -> str:
+    """'median (p50) travel time' / 'médiane (p50) du temps de trajet' (the statistic of a surface)."""
     planned = stat.startswith("planned_")
     base = stat[len("planned_"):] if planned else stat
-    text = "minimum" if base == "min" else (f"median (p50)" if base == "p50" else f"{base[1:]}th percentile")
-    return text + (" (planned departure, no initial wait)" if planned else "") + " travel time"
+    text = (message("map_minimum", lang) if base == "min" else message("map_median", lang) if base == "p50"
+            else message("map_percentile", lang, n=base[1:]))
+    return text + message("map_of_time", lang) + (message("map_planned", lang) if planned else "")
 
 
 def nearest_rank(values: np.ndarray, p: float) -> np.ndarray:

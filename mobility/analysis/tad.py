@@ -39,6 +39,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from mobility.errors import InputError
+from mobility.i18n import message
 from mobility.network.flex import DRIVE_SNAP_MAX_M, DRIVE_SNAP_SPEED_MPS, MAX_DRIVE_S, ZONE_TOLERANCE_M
 from mobility.planning.tad import hop_stop_ends
 from mobility.planning.rides import RideModel
@@ -58,10 +59,8 @@ def check_modes(modes: str | None) -> str:
 
 
 def modes_label(modes: str, lang: str = "en") -> str:
-    if check_modes(modes) == "transit+tad":
-        return ("transport public et TAD (réservé à l'avance)" if lang == "fr"
-                else "public transport and TAD (transport public et TAD, réservé à l'avance)")
-    return "transport public" if lang == "fr" else "public transport and walking"
+    """The modes of a surface in words, in ``lang`` (catalog keys modes_*)."""
+    return message("modes_transit_tad" if check_modes(modes) == "transit+tad" else "modes_transit", lang)
 
 
 # ------------------------------------------------------------------------------------------- grid caches

@@ -24,29 +24,36 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta, tzinfo
 
 import opening_hours as ohlib
+from babel.dates import get_day_names, get_month_names
 
 from mobility.domain.holidays import is_public_holiday, is_school_holiday
+from mobility.i18n import N_, message
 
 WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DAY_MIN = 24 * 60
 
-_DAY_NAMES = {
-    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
-_MONTH_NAMES = {
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
-    "en": MONTHS,
-}
-_WORDS = {
-    "fr": {"closed": "fermé", "always": "ouvert 24h/24, 7j/7", "ph": "jours fériés",
-           "ph_off": "fermé les jours fériés", "sh": "vacances scolaires",
-           "sh_off": "fermé pendant les vacances scolaires", "details": "horaires détaillés : {}"},
-    "en": {"closed": "closed", "always": "open 24/7", "ph": "public holidays",
-           "ph_off": "closed on public holidays", "sh": "school holidays", "sh_off": "closed in school holidays",
-           "details": "detailed hours: {}"},
-}
+#: the words of the descriptions: keys oh_* of the catalogs (mobility.i18n); day and month abbreviations are
+#: Babel's ("lun." / "Mon", "janv." / "Jan")
+_WORD_KEYS = [N_("oh_closed"), N_("oh_always"), N_("oh_ph"), N_("oh_ph_off"), N_("oh_sh"), N_("oh_sh_off"),
+              N_("oh_details"), N_("oh_all_day")]
+#: Babel locale of the abbreviations ("en": "Sep", where en_GB writes "Sept")
+_ABBR_LOCALES = {"fr": "fr_FR", "en": "en"}
+
+
+def _words(lang: str) -> dict[str, str]:
+    return {k[3:]: message(k, lang) for k in _WORD_KEYS}
+
+
+def _day_abbr(lang: str) -> tuple[str, ...]:
+    names = get_day_names("abbreviated", locale=_ABBR_LOCALES[lang])
+    return tuple(names[i] for i in range(7))  # Monday first
+
+
+def _month_abbr(lang: str) -> tuple[str, ...]:
+    names = get_month_names("abbreviated", locale=_ABBR_LOCALES[lang])
+    return tuple(names[i] for i in range(1, 13))
+
 
 #: minutes since the start of the day; the end may exceed 24:00 (past midnight)
 Span = tuple[int, int]
@@ -319,7 +326,7 @@ class OpeningHours:
         return text
 
     def _describe(self, lang: str, year: int) -> str:
-        words = _WORDS[lang]
+        words = _words(lang)
         days: list[tuple[date, tuple[Span, ...], str]] = []  # (day, spans, "ph"|"sh"|"")
         day, last = date(year, 1, 1), date(year + _DESCRIBE_YEARS - 1, 12, 31)
         self._prefill(day - timedelta(days=1), last + timedelta(days=1))
@@ -358,7 +365,7 @@ class OpeningHours:
         if len(runs) > 1 and runs[0][0] == (1, 1) and runs[-1][1] == (12, 31) and runs[0][2] == runs[-1][2]:
             runs[-1][1] = runs.pop(0)[1]  # over the new year: "24 déc.-2 janv."
         if len(runs) > _DESCRIBE_MAX_DATES:  # a pattern dates cannot summarise (Sa[1], week 01-53/2...)
-            parts.append(words["details"].format(self.text))
+            parts.append(words["details"].format(text=self.text))
             runs = []
         for first, last_md, spans in runs:
             when = _md_text(first, lang) if first == last_md else f"{_md_text(first, lang)}-{_md_text(last_md, lang)}"
@@ -372,8 +379,8 @@ def _next_md(md: tuple[int, int]) -> tuple[int, int]:
 
 
 def _md_text(md: tuple[int, int], lang: str) -> str:
-    month = _MONTH_NAMES[lang][md[0] - 1]
-    return f"{md[1]} {month}" if lang == "fr" else f"{month} {md[1]}"
+    month = _month_abbr(lang)[md[0] - 1]
+    return message("oh_day_month", lang, day=md[1], month=month)
 
 
 def _hhmm(minutes: int) -> str:
@@ -383,7 +390,7 @@ def _hhmm(minutes: int) -> str:
 
 
 def _days_text(days: list[int], lang: str) -> str:
-    names = _DAY_NAMES[lang]
+    names = _day_abbr(lang)
     runs: list[list[int]] = []
     for d in sorted(days):
         if runs and d == runs[-1][-1] + 1:
@@ -403,5 +410,5 @@ def _days_text(days: list[int], lang: str) -> str:
 
 def _spans_text(spans: tuple[Span, ...], lang: str) -> str:
     if spans == ((0, DAY_MIN),):
-        return "24h/24" if lang == "fr" else "all day"
+        return message("oh_all_day", lang)
     return ", ".join(f"{_hhmm(s)}–{_hhmm(e)}" for s, e in spans)

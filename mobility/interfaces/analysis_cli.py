@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from mobility.i18n import message, number, one_of
+
 DEFAULT_DATE = "2026-12-01"  # a school-term Tuesday of the embedded timetable
 
 SCENARIO_HELP = """Add or remove service sites, lines or TAD zones and report the difference against the baseline
@@ -66,6 +68,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+def _cli_lang() -> str:
+    from mobility.interfaces.cli import _LANG
+
+    return _LANG["value"]
+
+
 def _window(text: str):
     from mobility.analysis.surface import parse_window
     from mobility.errors import InputError
@@ -73,7 +81,7 @@ def _window(text: str):
     try:
         return parse_window(text)
     except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(exc.text(_cli_lang())) from None
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -117,7 +125,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _map_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the map's text (fr)")
+    p.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="language of the map's text and of the summary (default: the locale's, French when it "
+                        "is neither)")
     p.add_argument("--map-size", choices=["standard", "large"], default="standard",
                    help="PNG map size: standard (names of the main towns) or large (every commune named)")
 
@@ -217,6 +227,8 @@ def register(sub) -> None:
     a.add_argument("--category", action="append", metavar="CATEGORY", help="category (repeatable; default: all)")
     _common(a)
     a.add_argument("--percentile", type=int, default=50, help="statistic over departures (50 = median)")
+    a.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="language of the summary sentences (default: the locale's, French when it is neither)")
     a.add_argument("--out", action="append", metavar="PATH",
                    help="CSV of the commune x category table; with --opportunities a CSV or a GeoPackage (.gpkg) "
                         "of the points; repeatable")
@@ -274,7 +286,8 @@ def run_isochrone(args: argparse.Namespace) -> int:
         else:
             from mobility.errors import InputError
 
-            raise InputError(f"--out {out}: expected .png, .geojson, .gpkg or .csv")
+            raise InputError("err_cli_out_suffix", out=str(out),
+                             expected=one_of(".png", ".geojson", ".gpkg", ".csv"))
         _say(args, f"wrote {out}")
     st = s.status()
     pop = s.grid.population
@@ -292,13 +305,14 @@ def run_isochrone(args: argparse.Namespace) -> int:
                      "runs": s.stats["runs"], "surface_s": s.stats["total_s"],
                      "total_s": time.perf_counter() - t0, "outputs": args.out})
         return 0
-    print(s.describe(stat))
+    lang = args.lang
+    print(s.describe(stat, lang))
     for t in args.thresholds:
-        print(f"  within {t:3d} min: {100 * within[t]:5.1f} % of residents")
-    print(f"  no service within {s.limit_min} min: {100 * no_service:.1f} % of residents"
-          f", outside the walk network: {100 * outside:.1f} %")
-    print(f"({s.grid.n_cells} cells, {s.n_departures} departures, {s.stats['runs']} rRAPTOR runs, "
-          f"surface {s.stats['total_s']:.2f} s, total {time.perf_counter() - t0:.1f} s)")
+        print(message("cli_within", lang, t=t, share=number(100 * within[t], lang, 1).rjust(5)))
+    print(message("cli_no_service_within", lang, limit=s.limit_min, share=number(100 * no_service, lang, 1))
+          + message("cli_outside_walk_network", lang, share=number(100 * outside, lang, 1)))
+    print(message("cli_iso_stats", lang, cells=s.grid.n_cells, departures=s.n_departures, runs=s.stats["runs"],
+                  surface=number(s.stats["total_s"], lang, 2), total=number(time.perf_counter() - t0, lang, 1)))
     return 0
 
 
@@ -307,19 +321,19 @@ def run_access(args: argparse.Namespace) -> int:
 
     if args.opportunities or args.points:
         if not (args.opportunities and args.points):
-            raise InputError("cumulative opportunities need both --points and --opportunities")
+            raise InputError("err_cli_points_and_opportunities")
         return _run_opportunities(args)
     from mobility.analysis.access import accessibility
 
     t0 = time.perf_counter()
     for out in args.out or ():
         if Path(out).suffix.lower() != ".csv":
-            raise InputError(f"--out {out}: the commune table is written as .csv")
+            raise InputError("err_cli_out_suffix", out=str(out), expected=one_of(".csv"))
     ctx = _context(args)
     table, summary = accessibility(ctx, args.date, args.window, categories=args.category, step_min=args.step_min,
                                    cell_m=args.cell_m, limit_min=args.limit_min, percentile=args.percentile,
                                    options=_options(args), executor=_executor(args), progress=_progress(),
-                                   modes=_modes(args))
+                                   modes=_modes(args), lang=args.lang or "en")
     for out in args.out or ():
         table.to_csv(out, index=False)
         _say(args, f"wrote {out} ({len(table)} rows)")
@@ -346,7 +360,7 @@ def _run_opportunities(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     for out in args.out or ():
         if Path(out).suffix.lower() not in (".csv", ".gpkg"):
-            raise InputError(f"--out {out}: expected .csv or .gpkg")
+            raise InputError("err_cli_out_suffix", out=str(out), expected=one_of(".csv", ".gpkg"))
     points = load_points(args.points)
     ctx = _context(args)
     res = opportunity_access(ctx, points, args.opportunities, args.date, args.window, within_min=args.within,

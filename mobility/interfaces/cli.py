@@ -12,6 +12,10 @@ import sys
 
 import mobility
 from mobility.errors import MobilityError, NoRouteError
+from mobility.i18n import LANGS, lang_from_environment, lang_of, message
+
+#: language of the messages while the arguments are parsed (``--lang`` read ahead, else the locale)
+_LANG = {"value": "fr"}
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -24,7 +28,7 @@ def _datetime_arg(text: str) -> dt.datetime:
     try:
         return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M")
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date and time YYYY-MM-DDTHH:MM") from None
+        raise argparse.ArgumentTypeError(message("cli_bad_datetime", _LANG["value"], text=text)) from None
 
 
 #: modules contributing subcommands: each has ``register(subparsers)`` that adds its parsers with
@@ -74,7 +78,9 @@ def register(sub) -> None:
                         help="when the trip is booked (local time; default: now): on-demand (TAD) rides whose "
                              "booking deadline is earlier are not offered")
     p_plan.add_argument("--no-tad", action="store_true", help="no on-demand transport (TAD) legs")
-    p_plan.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the readable output")
+    p_plan.add_argument("--lang", choices=list(LANGS), default=None,
+                        help="language of the output and of the messages (default: the locale's, French when "
+                             "it is neither)")
     p_plan.add_argument("--json", action="store_true", help="print JSON")
     p_plan.set_defaults(handler=run_plan)
 
@@ -113,7 +119,7 @@ def run_plan(args: argparse.Namespace) -> int:
                          margin_min=args.margin_min, lang=args.lang,
                          **({"booked_at": args.booked_at} if args.booked_at is not None else {}))
     except NoRouteError as exc:  # a valid request that nothing satisfies: status 3, as documented
-        print(f"mobility: {exc}", file=sys.stderr)
+        print(f"mobility: {exc.text(args.lang)}", file=sys.stderr)
         return 3
     if args.json:
         print(json.dumps(trip.to_json(), ensure_ascii=False, indent=1))
@@ -139,13 +145,26 @@ def _join_negative_coordinates(argv: list[str]) -> list[str]:
     return out
 
 
+def _lang_ahead(argv: list[str]) -> str:
+    """The ``--lang`` of the command line, else the language of the locale (French when neither is ours)."""
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return lang_of(argv[i + 1])
+        if a.startswith("--lang="):
+            return lang_of(a.split("=", 1)[1])
+    return lang_from_environment()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = _join_negative_coordinates(list(sys.argv[1:] if argv is None else argv))
+    lang = _LANG["value"] = _lang_ahead(argv)
     args = build_parser().parse_args(argv)
+    if hasattr(args, "lang") and args.lang is None:
+        args.lang = lang
     try:
         return int(args.handler(args) or 0)
-    except MobilityError as exc:
-        print(f"mobility: error: {exc}", file=sys.stderr)
+    except MobilityError as exc:  # (the prefix stays the same in every language: scripts look for it)
+        print(f"mobility: error: {exc.text(getattr(args, 'lang', None) or lang)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

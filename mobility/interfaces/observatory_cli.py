@@ -48,7 +48,8 @@ def register(sub) -> None:
 
     r = osub.add_parser("report", help="self-contained HTML report of a period (charts embedded)")
     period(r)
-    r.add_argument("--lang", choices=["fr", "en"], default="fr")
+    r.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="default: the locale's, French when it is neither")
     r.set_defaults(handler=run_report)
 
     e = osub.add_parser("export", help="figures by commune: CSV, or GeoPackage for QGIS")
@@ -81,7 +82,7 @@ def run_purge(args: argparse.Namespace) -> int:
     from mobility.observatory.journal import purge
 
     if args.months is not None and args.months < 1:
-        raise InputError("--months must be at least 1")
+        raise InputError("err_cli_months")
     try:
         counts = purge(_engine(args), args.months, dry_run=args.dry_run)
     except ValueError as exc:  # a bad MOBILITY_OBSERVATORY_RETENTION_MONTHS

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from mobility.i18n import message
+
 
 def register(sub) -> None:
     p = sub.add_parser("services", help="list the public-service sites (optionally of one category)")
     p.add_argument("--category", help="a category key or words ('caf', 'mairie', 'town hall', 'France services')")
     p.add_argument("--services", metavar="PATH", help="service sites CSV/GeoJSON (default: the embedded sites)")
-    p.add_argument("--lang", choices=["fr", "en"], default="fr")
+    p.add_argument("--lang", choices=["fr", "en"], default=None,
+                   help="default: the locale's, French when it is neither")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run_services)
 
@@ -40,7 +43,7 @@ def run_services(args: argparse.Namespace) -> int:
         print(f"           {cats} — {s.address or s.commune}")
         if s.opening_hours is not None:
             print(f"           {s.opening_hours.describe(args.lang)}")
-    print(f"({len(sites)} sites)")
+    print(message("cli_sites_count", args.lang, n=len(sites)))
     return 0
 
 
@@ -50,12 +53,12 @@ def run_geocode(args: argparse.Namespace) -> int:
     from mobility.planning.geocode import parse_coordinates
 
     if not (1 <= args.limit <= 50):
-        raise InputError("--limit must be between 1 and 50")
+        raise InputError("err_cli_limit")
     ctx = load_context(args.gtfs, args.osm)
     coords = parse_coordinates(args.text)
     results = [ctx.geocoder.reverse(*coords)] if coords else ctx.geocoder.search(args.text, args.limit)
     if not results:
-        raise InputError(f"nothing matches {args.text!r}")
+        raise InputError("err_cli_nothing_matches", text=args.text)
     if args.json:
         print(json.dumps([r.__dict__ if not hasattr(r, "to_json") else r.to_json() for r in results],
                          ensure_ascii=False, indent=1, default=str))

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from mobility.errors import InputError
+from mobility.i18n import one_of
 
 
 def register(sub) -> None:
@@ -27,7 +28,7 @@ def run_streets(args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".gpkg", ".geojson", ".json"):
-        raise InputError(f"--out {out}: expected .gpkg or .geojson")
+        raise InputError("err_cli_out_suffix", out=str(out), expected=one_of(".gpkg", ".geojson"))
     import osmnx as ox
 
     from mobility.config import DEFAULT_OSM_PATH

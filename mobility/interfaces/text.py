@@ -1,4 +1,4 @@
-"""Readable text of a door-to-service answer for the command line (French by default).
+"""Readable text of a door-to-service answer for the command line (French by default; words from the catalogs).
 
 Every line is true of the itinerary it sits next to: what was understood, the travel date (and why it is
 not the requested one), the opening state at each arrival, long waits, and the choice of returns.
@@ -11,21 +11,18 @@ import datetime as dt
 from mobility.domain.categories import category_label
 from mobility.planning.itinerary import duration_text, format_itinerary
 from mobility.domain.dates import day_text
+from mobility.i18n import N_, message
 
-_WORDS = {
-    "fr": {"asked": "Demande", "depart": "partir à", "arrive": "arriver avant", "understood": "Compris",
-           "from": "départ", "to": "destination", "corrected": "corrigé de « {text} »", "service": "Service",
-           "phone": "Tél.", "note": "Note", "why": "Choix", "alternatives": "Autres sites", "option": "Option",
-           "none": "Aucun itinéraire.", "return": "RETOUR", "first": "premier retour", "least_wait":
-           "le moins d'attente", "last": "dernier retour", "wait": "attente", "on_foot": "à pied",
-           "tag_after_opening": "arrive après l'ouverture", "tag_next_day": "jour suivant"},
-    "en": {"asked": "Request", "depart": "leave at", "arrive": "arrive by", "understood": "Understood",
-           "from": "from", "to": "to", "corrected": "corrected from \"{text}\"", "service": "Service",
-           "phone": "Phone", "note": "Note", "why": "Choice", "alternatives": "Other sites", "option": "Option",
-           "none": "No itinerary.", "return": "RETURN", "first": "first return", "least_wait": "least waiting",
-           "last": "last return", "wait": "wait", "on_foot": "on foot",
-           "tag_after_opening": "arrives after the opening", "tag_next_day": "next day"},
-}
+#: the words of the readable answer: keys cli_* of the catalogs (mobility.i18n)
+_KEYS = [N_("cli_asked"), N_("cli_depart"), N_("cli_arrive"), N_("cli_understood"), N_("cli_from"),
+         N_("cli_to"), N_("cli_corrected"), N_("cli_service"), N_("cli_phone"), N_("cli_note"), N_("cli_why"),
+         N_("cli_alternatives"), N_("cli_option"), N_("cli_none"), N_("cli_return"), N_("cli_first"),
+         N_("cli_least_wait"), N_("cli_last"), N_("cli_wait"), N_("cli_on_foot"), N_("cli_tag_after_opening"),
+         N_("cli_tag_next_day")]
+
+
+def _words(lang: str) -> dict[str, str]:
+    return {k[4:]: message(k, lang) for k in _KEYS}
 
 
 def _resolved_line(w: dict, sep: str, role: str, r: dict, lang: str) -> str:
@@ -36,8 +33,8 @@ def _resolved_line(w: dict, sep: str, role: str, r: dict, lang: str) -> str:
 
 def format_trip(trip, lang: str = "fr") -> str:
     """Request and understanding, day change, service and choice, the itineraries, then the way back."""
-    w = _WORDS.get(lang, _WORDS["fr"])
-    sep = " : " if lang != "en" else ": "
+    w = _words(lang)
+    sep = message("cli_sep", lang)  # " : " in French typography, ": " in English
     out = trip.to_json()
     when = trip.when
     lines = [f"{w['asked']}{sep}{day_text(when.date(), lang)}, {w['arrive' if trip.arrive_by else 'depart']} "

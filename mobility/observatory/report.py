@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from mobility.config import DEFAULT_COMMUNES_PATH
 from mobility.errors import InputError
+from mobility.i18n import N_, message
 from mobility.observatory.db import requests, survey_answers, survey_responses
 from mobility.observatory.journal import CHANNELS, OUTCOMES, UNMET
 
@@ -42,13 +43,13 @@ class Filters:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InputError("the period ends before it starts ('to' is earlier than 'from')")
+            raise InputError("err_period_reversed")
         if (self.end - self.start).days > 3660:
-            raise InputError("the period is longer than ten years")
+            raise InputError("err_period_too_long")
         if self.channel is not None and self.channel not in CHANNELS:
-            raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
+            raise InputError("err_channel", channels=", ".join(CHANNELS))
         if self.category is not None and (len(self.category) > 40 or not self.category.replace("_", "").isalnum()):
-            raise InputError("category must be a category key such as 'caf' or 'mairie'")
+            raise InputError("err_category_key")
 
     @classmethod
     def parse(cls, start: str | None, end: str | None, channel: str | None = None, category: str | None = None,
@@ -82,7 +83,7 @@ def _iso_date(text: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
-        raise InputError(f"parameter '{name}' must be a date YYYY-MM-DD") from None
+        raise InputError("err_param_date_named", name=name) from None
 
 
 def load_commune_table(communes: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -197,52 +198,21 @@ def _survey_counts(conn, filters: Filters) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------- words
 
-WORDS: dict[str, dict[str, str]] = {
-    "fr": {
-        "title": "Observatoire des besoins des usagers", "period": "Période", "requests": "Demandes",
-        "unmet": "Demande non satisfaite", "unmet_share": "Part de la demande non satisfaite (hors erreurs de saisie)",
-        "over_time": "Demandes par jour et par canal", "by_commune": "Demandes par commune d'origine",
-        "by_category": "Demandes par type de service", "outcomes": "Résultat des demandes",
-        "reasons": "Raisons de la demande non satisfaite", "unmet_communes":
-        "Communes où la demande reste le plus souvent non satisfaite (pour 1 000 habitants)",
-        "tad": "Transport à la demande", "tad_share": "Part des trajets proposés avec réservation TAD",
-        "missed_deadline": "Demandes après l'heure limite de réservation", "surveys": "Enquêtes",
-        "responses": "Réponses", "comments": "Derniers commentaires", "commune": "Commune",
-        "population": "Habitants", "per_1000": "pour 1 000 hab.", "none": "Aucune donnée sur la période.",
-        "resident": "Habitants (site)", "operator": "Opérateurs", "api": "API",
-        "served": "Servie", "served_other_day": "Servie un autre jour", "no_itinerary": "Aucun itinéraire",
-        "bad_input": "Erreur de saisie", "no_service": "Pas de service", "booking_closed": "Réservation close",
-        "site_closed": "Site fermé", "walking_limit": "Marche trop longue", "other": "Autre",
-        "unknown": "Inconnue", "generated": "Produit le", "filters": "Filtres", "channel": "Canal",
-        "category": "Type de service", "all": "Tous", "map_alt": "Carte des communes colorées selon le nombre de demandes",
-        "modes": "Modes des trajets proposés", "privacy": "Le journal ne contient ni nom, ni adresse, ni coordonnées, "
-        "ni adresse IP : seulement la commune d'origine (code INSEE) et des faits sur la demande.",
-    },
-    "en": {
-        "title": "Observatory of users' needs", "period": "Period", "requests": "Requests",
-        "unmet": "Unmet demand", "unmet_share": "Share of unmet demand (input errors aside)",
-        "over_time": "Requests per day and channel", "by_commune": "Requests by commune of origin",
-        "by_category": "Requests by kind of service", "outcomes": "Outcome of the requests",
-        "reasons": "Reasons of unmet demand", "unmet_communes":
-        "Communes where demand goes unmet most (per 1,000 inhabitants)",
-        "tad": "On-demand transport", "tad_share": "Share of proposed trips that need a TAD booking",
-        "missed_deadline": "Requests after the booking deadline", "surveys": "Surveys",
-        "responses": "Responses", "comments": "Latest comments", "commune": "Commune",
-        "population": "Inhabitants", "per_1000": "per 1,000 inh.", "none": "No data for the period.",
-        "resident": "Residents (web)", "operator": "Operators", "api": "API",
-        "served": "Served", "served_other_day": "Served another day", "no_itinerary": "No itinerary",
-        "bad_input": "Input error", "no_service": "No service", "booking_closed": "Booking closed",
-        "site_closed": "Site closed", "walking_limit": "Too much walking", "other": "Other",
-        "unknown": "Unknown", "generated": "Generated on", "filters": "Filters", "channel": "Channel",
-        "category": "Kind of service", "all": "All", "map_alt": "Map of the communes shaded by number of requests",
-        "modes": "Modes of the proposed trips", "privacy": "The journal holds no name, address, coordinates or IP "
-        "address: only the commune of origin (INSEE code) and facts about the request.",
-    },
-}
+#: the words of the report and the dashboard: keys rep_* of the catalogs (mobility.i18n)
+_WORD_KEYS = [N_("rep_title"), N_("rep_period"), N_("rep_requests"), N_("rep_unmet"), N_("rep_unmet_share"),
+              N_("rep_over_time"), N_("rep_by_commune"), N_("rep_by_category"), N_("rep_outcomes"),
+              N_("rep_reasons"), N_("rep_unmet_communes"), N_("rep_tad"), N_("rep_tad_share"),
+              N_("rep_missed_deadline"), N_("rep_surveys"), N_("rep_responses"), N_("rep_comments"),
+              N_("rep_commune"), N_("rep_population"), N_("rep_per_1000"), N_("rep_none"), N_("rep_resident"),
+              N_("rep_operator"), N_("rep_api"), N_("rep_served"), N_("rep_served_other_day"),
+              N_("rep_no_itinerary"), N_("rep_bad_input"), N_("rep_no_service"), N_("rep_booking_closed"),
+              N_("rep_site_closed"), N_("rep_walking_limit"), N_("rep_other"), N_("rep_unknown"),
+              N_("rep_generated"), N_("rep_filters"), N_("rep_channel"), N_("rep_category"), N_("rep_all"),
+              N_("rep_map_alt"), N_("rep_modes"), N_("rep_privacy")]
 
 
 def words(lang: str) -> dict[str, str]:
-    return WORDS.get(lang, WORDS["fr"])
+    return {k[4:]: message(k, lang) for k in _WORD_KEYS}
 
 
 # ------------------------------------------------------------------------------------------- charts

@@ -75,34 +75,34 @@ class Survey:
     def validate(self, answers: Mapping[str, Any]) -> list[tuple[str, str]]:
         """(question, value) rows of valid answers; InputError naming the question otherwise."""
         if not isinstance(answers, Mapping):
-            raise InputError("'answers' must be an object {question: value}")
+            raise InputError("err_survey_answers_object")
         rows: list[tuple[str, str]] = []
         for key, raw in answers.items():
             q = self.question(str(key))
             if q is None:
-                raise InputError(f"unknown survey question {str(key)[:40]!r}")
+                raise InputError("err_survey_unknown_question", key=str(key)[:40])
             if raw is None or raw == "" or raw == []:
                 continue
             if q.type == "text":
                 if not isinstance(raw, str):
-                    raise InputError(f"answer to {q.key!r} must be text")
+                    raise InputError("err_survey_text", key=q.key)
                 value = " ".join(raw.split())
                 if len(value) > q.max_length:
-                    raise InputError(f"answer to {q.key!r} is too long ({q.max_length} characters at most)")
+                    raise InputError("err_survey_too_long", key=q.key, n=q.max_length)
                 value = redact(value)
                 if value:
                     rows.append((q.key, value))
                 continue
             values = raw if isinstance(raw, list) else [raw]
             if q.type == "choice" and len(values) != 1:
-                raise InputError(f"question {q.key!r} takes one answer")
+                raise InputError("err_survey_one_answer", key=q.key)
             allowed = {v for v, _ in q.choices}
             for v in dict.fromkeys(values):
                 if not isinstance(v, str) or v not in allowed:
-                    raise InputError(f"answer to {q.key!r} must be one of {', '.join(sorted(allowed))}")
+                    raise InputError("err_survey_choice", key=q.key, allowed=", ".join(sorted(allowed)))
                 rows.append((q.key, v))
         if not rows:
-            raise InputError("the survey has no answer")
+            raise InputError("err_survey_empty")
         return rows
 
 
@@ -144,14 +144,14 @@ def record_answers(engine: Engine, survey: Survey, ref: str, answers: Mapping[st
     NotFoundError when no journal entry has that ref, AlreadyAnswered when it was answered already.
     """
     if not isinstance(ref, str) or not (8 <= len(ref) <= 32) or not ref.isalnum():
-        raise InputError("'ref' must be the reference of a journaled request")
+        raise InputError("err_survey_ref")
     rows = survey.validate(answers)
     at = (at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     try:
         with engine.begin() as conn:
             entry = conn.execute(sa.select(requests.c.channel).where(requests.c.ref == ref)).first()
             if entry is None:
-                raise NotFoundError("no journaled request has this reference")
+                raise NotFoundError("err_survey_ref_unknown")
             channel = entry.channel  # who answered is who asked: the resident, the operator or an API client
             rid = conn.execute(survey_responses.insert().values(request_ref=ref, created_at=at, channel=channel,
                                                                 survey_id=survey.id)).inserted_primary_key[0]

@@ -20,6 +20,7 @@ import re
 from typing import Callable
 
 from mobility.domain.dates import month_name, weekday_name
+from mobility.i18n import message
 from mobility.network.flex import BookingRule
 from mobility.timeaxis import after, service_day_origin
 
@@ -94,11 +95,11 @@ def phone_display(phone: str, lang: str = "fr") -> str:
 
 
 def when_text(t: dt.datetime, lang: str = "fr") -> str:
-    """'lundi 30 novembre à 17:00' / 'Monday 30 November at 17:00'."""
-    if lang == "en":
-        return f"{weekday_name(t, 'en')} {t.day} {month_name(t, 'en')} at {t:%H:%M}"
-    day = "1er" if t.day == 1 else str(t.day)
-    return f"{weekday_name(t, 'fr')} {day} {month_name(t, 'fr')} à {t:%H:%M}"
+    """'lundi 30 novembre à 17:00' / 'Monday 30 November at 17:00' (names from Babel, words from the
+    catalogs)."""
+    day = message("book_day_first", lang) if t.day == 1 else str(t.day)
+    return message("book_when", lang, weekday=weekday_name(t, lang), day=day, month=month_name(t, lang),
+                   hm=f"{t:%H:%M}")
 
 
 def instructions(rule: BookingRule, dl: dt.datetime, opens: dt.datetime | None = None, lang: str = "fr",
@@ -106,20 +107,12 @@ def instructions(rule: BookingRule, dl: dt.datetime, opens: dt.datetime | None =
     """One sentence: how and until when to book."""
     phone = phone_display(rule.phone_number or fallback_phone, lang)
     url = rule.booking_url or ""
-    if lang == "en":
-        how = f"Book by phone on {phone}" if phone else "Book"
-        if url:
-            how += f" or at {url}"
-        text = f"{how} before {when_text(dl, 'en')}"
-        if opens is not None:
-            text += f" (bookings open {when_text(opens, 'en')})"
-        return text
-    how = f"Réserver au {phone}" if phone else "Réserver"
+    how = message("book_how_phone", lang, phone=phone) if phone else message("book_how", lang)
     if url:
-        how += f" ou sur {url}"
-    text = f"{how} avant le {when_text(dl, 'fr')}"
+        how += message("book_or_url", lang, url=url)
+    text = message("book_before", lang, how=how, when=when_text(dl, lang))
     if opens is not None:
-        text += f" (réservations ouvertes à partir du {when_text(opens, 'fr')})"
+        text += message("book_opens", lang, when=when_text(opens, lang))
     return text
 
 

@@ -31,6 +31,7 @@ from rapidfuzz.distance import OSA
 from scipy.spatial import cKDTree
 
 from mobility.errors import DataError, InputError
+from mobility.i18n import Msg
 from mobility.domain.textnorm import STOP_WORDS, normalize, tokens
 
 KINDS = ("address", "street", "commune", "stop", "service")
@@ -502,33 +503,32 @@ class Geocoder:
         coordinates outside the territory."""
         text = (text or "").strip()[:MAX_TEXT_CHARS]
         if not text:
-            raise InputError("adresse vide : indiquez une adresse, une commune, un arrêt ou un service")
+            raise InputError("err_address_empty")
         coords = parse_coordinates(text)
         if coords is not None:
             lat, lon = coords
             if not self.contains(lat, lon):
-                hint = " (latitude et longitude inversées ?)" if self.contains(lon, lat) else ""
-                raise InputError(f"le point {lat:.5f}, {lon:.5f} est en dehors de l'Audomarois "
-                                 f"(territoire couvert par ce calculateur){hint}")
+                hint = Msg("err_hint_swapped") if self.contains(lon, lat) else ""
+                raise InputError("err_point_outside", lat=f"{lat:.5f}", lon=f"{lon:.5f}", hint=hint)
             return self._point(lat, lon)
         results = self.search(text, limit=10)
         if not results or results[0].score < MIN_SCORE:
             hint = ""
             if results:
-                hint = " ; vouliez-vous dire : " + " ; ".join(r.label for r in results[:3]) + " ?"
-            raise InputError(f"aucune adresse ne correspond à « {text} »{hint}")
+                hint = Msg("err_hint_did_you_mean", places=" ; ".join(r.label for r in results[:3]))
+            raise InputError("err_no_address", text=text, hint=hint)
         best = results[0]
         close = [r for r in results if r.score >= best.score - AMBIGUITY_GAP]
         communes = {_key(r.commune or r.label) for r in close}
         if len(communes) > 1:
             listed = " ; ".join(r.label for r in close[:6])
-            raise InputError(f"plusieurs lieux correspondent à « {text} » : {listed} — précisez la commune")
+            raise InputError("err_ambiguous", text=text, places=listed)
         return best
 
     def reverse(self, lat: float, lon: float) -> GeocodeResult:
         """The address nearest to (lat, lon) (street documents if there are no addresses), with distance_m."""
         if self._tree is None:
-            raise InputError("aucune adresse chargée : géocodage inverse impossible")
+            raise InputError("err_no_addresses_loaded")
         dist, i = self._tree.query([lat * self._fy, lon * self._fx])
         if len(self._addr):
             res = self._address(int(i), 1.0)

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from mobility.i18n import N_, lang_of, message
+
 #: GTFS route_type (basic and extended, https://gtfs.org route types) -> itinerary leg mode
 _BASIC_MODES = {0: "tram", 1: "subway", 2: "rail", 3: "bus", 4: "ferry", 5: "cable_car", 6: "gondola",
                 7: "funicular", 11: "trolleybus", 12: "monorail"}
@@ -169,25 +171,27 @@ class Itinerary:
 
 # ------------------------------------------------------------------------------------------ readable text
 
-_WORDS = {
-    "fr": {"walk": "Marcher", "to": "jusqu'à", "take": "Prendre", "direction": "direction", "line": "ligne",
-           "from": "à", "get_off": "descendre à", "arrive": "Arrivée", "leave": "Départ",
-           "transfers": "correspondance(s)", "walking": "à pied", "duration": "durée", "option": "Option",
-           "stops": "arrêts", "stop": "arrêt", "headway": "service fréquent, attente moyenne comprise", "none": "Aucun itinéraire.",
-           "long_wait": "Attente longue : {d} à {place}"},
-    "en": {"walk": "Walk", "to": "to", "take": "Take", "direction": "towards", "line": "line",
-           "from": "at", "get_off": "get off at", "arrive": "Arrive", "leave": "Leave",
-           "transfers": "transfer(s)", "walking": "walking", "duration": "duration", "option": "Option",
-           "stops": "stops", "stop": "stop", "headway": "frequent service, average wait included", "none": "No itinerary.",
-           "long_wait": "Long wait: {d} at {place}"},
-}
+#: the words of the readable text: keys itin_* of the catalogs (mobility.i18n)
+_WORD_KEYS = [N_("itin_walk"), N_("itin_to"), N_("itin_take"), N_("itin_direction"), N_("itin_line"),
+              N_("itin_from"), N_("itin_get_off"), N_("itin_arrive"), N_("itin_leave"), N_("itin_transfers"),
+              N_("itin_walking"), N_("itin_duration"), N_("itin_option"), N_("itin_stops"), N_("itin_stop"),
+              N_("itin_headway"), N_("itin_none"), N_("itin_long_wait")]
+#: modes with a word in the catalogs (mode_bus: 'le bus' / 'the bus')
+_MODES = ("bus", "coach", "rail", "tram", "subway", "tad", "ferry")
 
-_MODE_WORDS = {
-    "fr": {"bus": "le bus", "coach": "le car", "rail": "le train", "tram": "le tram", "subway": "le métro",
-           "tad": "le transport à la demande", "ferry": "le bateau"},
-    "en": {"bus": "the bus", "coach": "the coach", "rail": "the train", "tram": "the tram", "subway": "the metro",
-           "tad": "the on-demand bus", "ferry": "the ferry"},
-}
+
+def _words(lang: str) -> dict[str, str]:
+    return {k[5:]: message(k, lang) for k in _WORD_KEYS}
+
+
+def _mode_word(mode: str, lang: str) -> str:
+    return message("mode_" + mode, lang) if mode in _MODES else mode
+
+
+def booking_instructions(booking: dict, lang: str) -> str:
+    """The booking sentence of a leg's ``booking`` in ``lang`` (its JSON has both languages)."""
+    text = booking.get("instructions_en") if lang_of(lang) == "en" else None
+    return str(text or booking.get("instructions") or "")
 
 
 def _hm(t: dt.datetime) -> str:
@@ -208,7 +212,7 @@ def duration_text(seconds: float) -> str:
 
 def format_itinerary(it: Itinerary, lang: str = "fr") -> str:
     """Step-by-step text of one itinerary, for a person (French by default)."""
-    w = _WORDS.get(lang, _WORDS["fr"])
+    w = _words(lang)
     lines = [f"{w['leave']} {_hm(it.departure)} — {w['arrive']} {_hm(it.arrival)} "
              f"({w['duration']} {duration_text(it.duration_s)}, {it.transfers} {w['transfers']}, "
              f"{int(round(it.walk_m))} m {w['walking']})"]
@@ -220,7 +224,7 @@ def format_itinerary(it: Itinerary, lang: str = "fr") -> str:
             lines.append(f"  {_hm(leg.departure)}  {w['walk']} {int(round(leg.distance_m))} m "
                          f"({duration_text(leg.duration_s)}) {w['to']} {leg.destination.name}")
             continue
-        mode_word = _MODE_WORDS.get(lang, _MODE_WORDS["fr"]).get(leg.mode, leg.mode)
+        mode_word = _mode_word(leg.mode, lang)
         route = leg.route or {}
         name = route.get("short_name") or route.get("long_name") or ""
         head = f" {w['direction']} {leg.headsign}" if leg.headsign else ""
@@ -231,13 +235,13 @@ def format_itinerary(it: Itinerary, lang: str = "fr") -> str:
         lines.append(f"  {_hm(leg.arrival)}  {w['get_off']} {leg.destination.name} "
                      f"({n} {w['stops'] if n > 1 else w['stop']}{extra})")
         if leg.booking:
-            lines.append(f"         {leg.booking.get('instructions', '')}")
+            lines.append(f"         {booking_instructions(leg.booking, lang)}")
     return "\n".join(lines)
 
 
 def format_plan(itineraries: list[Itinerary], lang: str = "fr") -> str:
     """All options, numbered."""
-    w = _WORDS.get(lang, _WORDS["fr"])
+    w = _words(lang)
     if not itineraries:
         return w["none"]
     return "\n\n".join(f"{w['option']} {i}: {format_itinerary(it, lang)}" for i, it in enumerate(itineraries, 1))

@@ -28,6 +28,7 @@ import numpy as np
 
 from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
+from mobility.i18n import Msg
 from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
 from mobility.network.streets import Snap, Snaps
 from mobility.network.timetable import Timetable
@@ -66,19 +67,17 @@ class PlanOptions:
 
     def validated(self) -> "PlanOptions":
         """Self, or an InputError naming the first out-of-range option."""
-        checks = [
-            ("walk_speed_mps", 0.3 <= self.walk_speed_mps <= 3.0, "between 0.3 and 3.0 m/s"),
-            ("max_walk_m", 0 <= self.max_walk_m <= 20000, "between 0 and 20000 m"),
-            ("max_walk_leg_m", self.max_walk_leg_m is None or 0 <= self.max_walk_leg_m <= 20000,
-             "between 0 and 20000 m"),
-            ("min_transfer_s", 0 <= self.min_transfer_s <= 3600, "between 0 and 3600 s"),
-            ("max_transfers", 0 <= self.max_transfers <= 8, "between 0 and 8"),
-            ("max_itineraries", 1 <= self.max_itineraries <= 20, "between 1 and 20"),
-            ("max_hours", 0.5 <= self.max_hours <= 36, "between 0.5 and 36 hours"),
+        checks = [  # (option, lowest, highest, unit)
+            ("walk_speed_mps", 0.3, 3.0, " m/s"), ("max_walk_m", 0, 20000, " m"), ("min_transfer_s", 0, 3600, " s"),
+            ("max_transfers", 0, 8, ""), ("max_itineraries", 1, 20, ""), ("max_hours", 0.5, 36, " h"),
         ]
-        for name, ok, rule in checks:
-            if not ok:
-                raise InputError(f"option {name}={getattr(self, name)!r} must be {rule}")
+        if self.max_walk_leg_m is not None:
+            checks.append(("max_walk_leg_m", 0, 20000, " m"))
+        ]
+        for name, lo, hi, unit in checks:
+            if not (lo <= getattr(self, name) <= hi):
+                raise InputError("err_option_range", name=name, value=repr(getattr(self, name)), lo=lo, hi=hi,
+                                 unit=unit)
         return self
 
     @property
@@ -116,10 +115,10 @@ def parse_latlon(text: str) -> tuple[float, float]:
     """'LAT,LON' in decimal degrees, or InputError."""
     m = _COORD_RE.match(text or "")
     if not m:
-        raise InputError(f"{text!r} is not a coordinate pair LAT,LON in decimal degrees")
+        raise InputError("err_not_latlon", text=text)
     lat, lon = float(m.group(1)), float(m.group(2))
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InputError(f"{text!r}: latitude must be within ±90 and longitude within ±180")
+        raise InputError("err_latlon_range", text=text)
     return lat, lon
 
 
@@ -170,7 +169,7 @@ class Planner:
             key = text[5:].strip()
             row = self._stop_row.get(key)
             if row is None:
-                raise NotFoundError(f"unknown stop id {key!r}")
+                raise NotFoundError("err_unknown_stop", id=key)
             s = self.network.stops.iloc[row]
             return Place(str(s["stop_name"]), float(s["lat"]), float(s["lon"]), key)
         lat, lon = parse_latlon(text)
@@ -182,9 +181,9 @@ class Planner:
         links = self._memoised(("link", place.lat, place.lon, step_free), lambda: self.network.walk.link(
             place.lat, place.lon, DOOR_SNAP_MAX_M, step_free_only=step_free))
         if not links:
-            raise InputError(f"the {role} ({place.lat:.5f}, {place.lon:.5f}) is more than {DOOR_SNAP_MAX_M:.0f} m "
-                             f"from any {'step-free ' if step_free else ''}walkable street of the network: "
-                             "it is outside the area covered by the data")
+            raise InputError("err_far_from_step_free_street" if step_free else "err_far_from_street",
+                             role=Msg("role_" + role) if role in ("origin", "destination") else role,
+                             lat=f"{place.lat:.5f}", lon=f"{place.lon:.5f}", dist=f"{DOOR_SNAP_MAX_M:.0f}")
         return links
 
     # ------------------------------------------------------------------ time axis
@@ -199,10 +198,9 @@ class Planner:
     def _check_date(self, day: dt.date) -> None:
         rng = self.network.service_range()
         if rng is None:
-            raise InputError("the timetable has no day with service")
+            raise InputError("err_no_service_day")
         if not (rng[0] <= day <= rng[1]):
-            raise InputError(f"{day.isoformat()} is outside the timetable's service dates "
-                             f"({rng[0].isoformat()} to {rng[1].isoformat()})")
+            raise InputError("err_date_outside", day=day.isoformat(), first=rng[0].isoformat(), last=rng[1].isoformat())
 
     # ------------------------------------------------------------------ planning
     def plan(self, origin, destination, when: dt.datetime, *, arrive_by: bool = False,
@@ -273,9 +271,7 @@ class Planner:
         itineraries = [it for it in itineraries if not booking_closed(it, booked)]
         itineraries = _pareto_filter(itineraries, arrive_by)
         if not itineraries:
-            raise NoRouteError(f"no itinerary found within {opts.max_hours:g} h: no public transport connects "
-                               "these places at that time within the walking limit, and they are too far "
-                               "apart to walk")
+            raise NoRouteError("err_no_itinerary_hours", hours=f"{opts.max_hours:g}")  # (pinned by the golden plans)
         return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
 
     def arrival_lower_bounds(self, origin, destinations: list, when: dt.datetime, *,

@@ -44,6 +44,7 @@ import numpy as np
 
 from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
+from mobility.i18n import N_, Msg, PerLang, message
 from mobility.geo import haversine_m
 from mobility.loaders.services import ServiceSite
 from mobility.domain.categories import category_label, match_category
@@ -68,84 +69,14 @@ MAX_LATER_SEARCHES = 12
 #: a booking deadline is compared with this "booked at" time to tell "booking closed" from "no service"
 _BOOKING_FREE = dt.timedelta(days=60)
 
-#: the sentences of an answer, in both languages ({day} is a full date: "mercredi 2 décembre 2026")
-_TEXT = {
-    "fr": {
-        "open": "{site} est ouvert à l'arrivée ({hm}), jusqu'à {closes}",
-        "open_all_day": "{site} est ouvert à l'arrivée ({hm})",
-        "opens_later": "arrivée {hm} : {site} n'ouvre qu'à {opens} (attente {wait})",
-        "closes_before_stay_end": "{site} ferme à {closes}, avant la fin d'un séjour de {stay} min",
-        "closed_that_day": "{site} est fermé à l'arrivée ({hm}) et ne rouvre pas ce jour-là",
-        "unknown": "horaires d'ouverture de {site} inconnus",
-        "closed_at": "{site} est fermé le {weekday} à {hm} ; prochaine ouverture {next} ({hours})",
-        "proposed": "fermé à {hm} ; proposition : arriver pour {target} le {weekday}",
-        "no_open_reach": "aucun itinéraire n'atteint le site pendant ses heures d'ouverture ce jour-là",
-        "compared": "comparaison des {n} sites les plus proches sur {total}",
-        "day_booking_closed": "Pas de trajet possible le {asked} : le délai de réservation du transport à la "
-                              "demande est dépassé. Premier trajet proposé : le {day} à {hm}.",
-        "day_no_service": "Aucun transport ne permet ce trajet le {asked}{after}. Premier trajet proposé : "
-                          "le {day} à {hm}.",
-        "day_no_service_after": " après {hm}",
-        "day_site_closed": "{site} est fermé le {asked}. Premier trajet proposé : le {day} à {hm}.",
-        "day_moved": "Trajet proposé pour le {day} (demandé : le {asked}).",
-        "choice_earliest": "{site} choisi : c'est là que vous êtes servi le plus tôt ({hm}), parmi {n} sites",
-        "choice_latest": "{site} choisi : il permet de partir le plus tard ({hm}) en étant servi à temps, "
-                         "parmi {n} sites",
-        "choice_only": "{site} : le seul site connu de cette catégorie",
-        "choice_proposed": "{site} choisi : le site le plus proche ; aucun site n'est accessible à l'heure "
-                           "demandée",
-        "alt_later": "servi à {hm}, {delta} plus tard",
-        "alt_earlier": "départ à {hm}, {delta} plus tôt",
-        "alt_closed": "fermé à l'heure demandée ({hours})",
-        "alt_unreached": "aucun itinéraire ne l'atteint pendant ses heures d'ouverture",
-        "uncertain_skipped": "{n} site(s) dont l'activité actuelle n'est pas confirmée écarté(s) : {names}",
-        "uncertain_only": "attention : l'activité actuelle de {site} n'est pas confirmée ({status}) ; "
-                          "téléphonez avant de vous déplacer",
-        "after_opening": "option arrivant après l'ouverture : arrivée {hm}",
-        "after_requested": " (après l'heure demandée)",
-        "return_ok": "retour possible, première arrivée à domicile à {hm}",
-        "return_none": "aucun retour à domicile n'est possible le jour même après le rendez-vous",
-        "return_last": " ; dernier départ du site à {hm}",
-    },
-    "en": {
-        "open": "{site} is open on arrival ({hm}), until {closes}",
-        "open_all_day": "{site} is open on arrival ({hm})",
-        "opens_later": "arrival {hm}: {site} opens only at {opens} (wait {wait})",
-        "closes_before_stay_end": "{site} closes at {closes}, before the end of a {stay}-minute stay",
-        "closed_that_day": "{site} is closed on arrival ({hm}) and does not reopen that day",
-        "unknown": "opening hours of {site} unknown",
-        "closed_at": "{site} is closed on {weekday} at {hm}; next opening {next} ({hours})",
-        "proposed": "closed at {hm}; proposed: arrive by {target} on {weekday}",
-        "no_open_reach": "no itinerary reaches the site while it is open that day",
-        "compared": "{n} nearest of {total} sites compared",
-        "day_booking_closed": "No trip is possible on {asked}: the booking deadline of the on-demand transport "
-                              "has passed. First trip proposed: {day} at {hm}.",
-        "day_no_service": "No transport makes this trip on {asked}{after}. First trip proposed: {day} at {hm}.",
-        "day_no_service_after": " after {hm}",
-        "day_site_closed": "{site} is closed on {asked}. First trip proposed: {day} at {hm}.",
-        "day_moved": "Trip proposed for {day} (asked: {asked}).",
-        "choice_earliest": "{site} chosen: it serves you earliest ({hm}), of {n} sites",
-        "choice_latest": "{site} chosen: it lets you leave latest ({hm}) and be served in time, of {n} sites",
-        "choice_only": "{site}: the only known site of this category",
-        "choice_proposed": "{site} chosen: the nearest site; no site can be reached at the requested time",
-        "alt_later": "served at {hm}, {delta} later",
-        "alt_earlier": "leave at {hm}, {delta} earlier",
-        "alt_closed": "closed at the requested time ({hours})",
-        "alt_unreached": "no itinerary reaches it while it is open",
-        "uncertain_skipped": "{n} site(s) whose current activity is not confirmed left out: {names}",
-        "uncertain_only": "warning: the current activity of {site} is not confirmed ({status}); "
-                          "phone before you travel",
-        "after_opening": "option arriving after the opening: arrival {hm}",
-        "after_requested": " (after the requested time)",
-        "return_ok": "return possible, first arrival home at {hm}",
-        "return_none": "no return home is possible the same day after the visit",
-        "return_last": "; last departure from the site {hm}",
-    },
-}
+#: the opening states of a site at an arrival, whose sentence is "adv_<state>" in the catalogs
+_STATE_KEYS = [N_("adv_open"), N_("adv_open_all_day"), N_("adv_opens_later"), N_("adv_closes_before_stay_end"),
+               N_("adv_closed_that_day")]
 
 
 def _say(lang: str, key: str, **fmt: Any) -> str:
-    return _TEXT.get(lang, _TEXT["fr"])[key].format(**fmt)
+    """The sentence ``key`` of the catalogs in ``lang`` (the advice sentences are the keys ``adv_*``)."""
+    return message(key, lang, **fmt)
 
 
 def _fmt(t: dt.datetime) -> str:
@@ -305,7 +236,7 @@ def _with_message(state: dict, site: ServiceSite, arrival: dt.datetime, stay_min
     if key == "open" and state["closes_at"] is None:
         key = "open_all_day"
     wait = duration_text(state["wait_min"] * 60)
-    return {**state, "message": _say(lang, key, site=site.name, hm=_fmt(arrival), closes=state["closes_at"],
+    return {**state, "message": _say(lang, "adv_" + key, site=site.name, hm=_fmt(arrival), closes=state["closes_at"],
                                      opens=state["opens_at"], wait=wait, stay=stay_min)}
 
 
@@ -318,9 +249,9 @@ def resolve_endpoint(ctx, spec: Any, role: str) -> Endpoint:
         return _point(ctx, lat, lon, role)
     text = str(spec or "").strip()
     if not text:
-        raise InputError(f"the {role} is empty: give an address, a commune, a stop, a service or LAT,LON")
+        raise InputError("err_origin_empty" if role == "origin" else "err_destination_empty")
     if len(text) > 200:
-        raise InputError(f"the {role} is too long (200 characters at most)")
+        raise InputError("err_end_too_long", role=Msg("role_" + role), n=200)
     try:
         lat, lon = parse_latlon(text)
     except InputError:
@@ -333,7 +264,7 @@ def resolve_endpoint(ctx, spec: Any, role: str) -> Endpoint:
         site = ctx.catalogue.get(text)
     except NotFoundError:
         if _SITE_ID.match(text):
-            raise NotFoundError(f"unknown service site id {text!r}") from None
+            raise NotFoundError("err_unknown_site", id=text) from None
         site = None
     if site is not None:
         return Endpoint(_site_place(site), [site], kind="service")
@@ -341,7 +272,8 @@ def resolve_endpoint(ctx, spec: Any, role: str) -> Endpoint:
     if category is not None:
         sites = ctx.catalogue.by_category(category)
         if not sites:
-            raise NotFoundError(f"no site offers {category_label(category, 'en')} ({category}) in the loaded data")
+            raise NotFoundError("err_no_site_of_category", key=category,
+                                label=PerLang(lambda lang, c=category: category_label(c, lang)))
         known = [s for s in sites if not s.status_uncertain]
         uncertain = [s for s in sites if s.status_uncertain] if known else []
         return Endpoint(_site_place((known or sites)[0]), known or sites, category, kind="category",
@@ -359,8 +291,7 @@ def resolve_endpoint(ctx, spec: Any, role: str) -> Endpoint:
 
 def _point(ctx, lat: float, lon: float, role: str) -> Endpoint:
     if ctx.communes is not None and not ctx.geocoder.contains(lat, lon):
-        raise InputError(f"the {role} ({lat:.5f}, {lon:.5f}) is outside the territory covered "
-                         "(the Audomarois: CAPSO and Pays de Lumbres)")
+        raise InputError("err_end_outside_territory", role=Msg("role_" + role), lat=f"{lat:.5f}", lon=f"{lon:.5f}")
     return Endpoint(Place(f"{lat:.5f}, {lon:.5f}", lat, lon))
 
 
@@ -425,16 +356,17 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
     """
     opts = (options or PlanOptions()).validated()
     if not (0 <= margin_min <= 240):
-        raise InputError("margin_min must be between 0 and 240 minutes")
+        raise InputError("err_option_range", name="margin_min", value=repr(margin_min), lo=0, hi=240, unit=" min")
     if return_after_min is not None and not (0 <= return_after_min <= 12 * 60):
-        raise InputError("return_after_min must be between 0 and 720 minutes")
+        raise InputError("err_option_range", name="return_after_min", value=repr(return_after_min), lo=0, hi=720,
+                         unit=" min")
     o = resolve_endpoint(ctx, origin, "origin")
     d = resolve_endpoint(ctx, destination, "destination")
     when = ctx.planner.localize(when)
     trip = TripPlan(o, d, when, arrive_by, opts, None, lang=lang, margin_min=margin_min,
                     stay_min=return_after_min, requested=d)
     if d.uncertain:
-        trip.notes.append(_say(lang, "uncertain_skipped", n=len(d.uncertain),
+        trip.notes.append(_say(lang, "adv_uncertain_skipped", n=len(d.uncertain),
                                names=", ".join(s.name for s in d.uncertain)))
 
     if not d.sites:  # an address or a stop: plain door-to-door
@@ -445,16 +377,15 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
         _first_option_of_next_days(ctx, trip, plan_extra)
     if not trip.itineraries:
         if not d.sites:
-            raise NoRouteError(f"no itinerary found on {when.date().isoformat()} nor the {NEXT_DAYS} following "
-                               "days: no public transport connects these places within the walking limit, and "
-                               "they are too far apart to walk")
+            raise NoRouteError("err_no_itinerary_days", n=NEXT_DAYS,
+                               day=PerLang(lambda lang, d=when.date(): day_text(d, lang)))
         return trip
     first = trip.itineraries[0]
     # an arrive-by answer that arrives on the requested day (having left the evening before) is that day's
     if trip.day_changed is None and (first.arrival if arrive_by else first.departure).date() != when.date():
         trip.day_changed = {"reason": "no_service", "message": _day_message(trip, "no_service", first)}
     if trip.site is not None and trip.site.status_uncertain:
-        trip.notes.append(_say(lang, "uncertain_only", site=trip.site.name, status=trip.site.status))
+        trip.notes.append(_say(lang, "adv_uncertain_only", site=trip.site.name, status=trip.site.status))
     if return_after_min is not None:
         trip.return_block = _return_trip(ctx, trip, o.place, return_after_min, plan_extra)
     return trip
@@ -548,7 +479,7 @@ def _plan_to_sites(ctx, trip: TripPlan, when: dt.datetime, plan_extra: dict, fal
     origin = trip.origin.place
     sites = _candidates(ctx, origin, d)
     if d.category and len(d.sites) > len(sites):
-        trip.notes.append(_say(lang, "compared", n=len(sites), total=len(d.sites)))
+        trip.notes.append(_say(lang, "adv_compared", n=len(sites), total=len(d.sites)))
     ranked, failed = _rank_sites(ctx, trip, sites, when, opts, plan_extra)
     if ranked:
         _, site, plan, served = ranked[0]
@@ -567,18 +498,18 @@ def _plan_to_sites(ctx, trip: TripPlan, when: dt.datetime, plan_extra: dict, fal
     if site.opening_hours is None or not trip.arrive_by:
         hours = site.opening_hours.describe(lang) if site.opening_hours else ""
         trip.opening = {"open_on_arrival": None, "next_open": None, "message": hours}
-        trip.notes.append(_say(lang, "no_open_reach"))
+        trip.notes.append(_say(lang, "adv_no_open_reach"))
         return
     trip.opening = _closed_block(site, when, lang)
     target = _nearest_open_time(site, when, trip.margin_min)
     retry = _plan(ctx, origin, _site_place(site), target, True, opts, **plan_extra) if target else None
     if retry is not None and retry.itineraries:
         trip.plan = retry
-        trip.notes.append(_say(lang, "proposed", hm=_fmt(when), target=_fmt(target),
+        trip.notes.append(_say(lang, "adv_proposed", hm=_fmt(when), target=_fmt(target),
                                weekday=weekday_name(target, lang)))
         trip.opening["proposed_arrival"] = target.isoformat()
         if len(sites) > 1:
-            trip.choice = {"reason": "nearest_open_slot", "message": _say(lang, "choice_proposed", site=site.name)}
+            trip.choice = {"reason": "nearest_open_slot", "message": _say(lang, "adv_choice_proposed", site=site.name)}
         if target.date() != when.date():
             trip.day_changed = {"reason": "site_closed",
                                 "message": _day_message(trip, "site_closed", retry.itineraries[0])}
@@ -597,22 +528,23 @@ def _explain_choice(trip: TripPlan, ranked: list, failed: dict, sites: list[Serv
     _, site, plan, served = ranked[0]
     first = plan.itineraries[0]
     if len(sites) == 1:
-        trip.choice = {"reason": "only_site", "message": _say(lang, "choice_only", site=site.name)}
+        trip.choice = {"reason": "only_site", "message": _say(lang, "adv_choice_only", site=site.name)}
     elif trip.arrive_by:
         trip.choice = {"reason": "latest_departure",
-                       "message": _say(lang, "choice_latest", site=site.name, hm=_fmt(first.departure), n=len(sites))}
+                       "message": _say(lang, "adv_choice_latest", site=site.name, hm=_fmt(first.departure),
+                                       n=len(sites))}
     else:
         trip.choice = {"reason": "earliest_served",
-                       "message": _say(lang, "choice_earliest", site=site.name, hm=_fmt(served), n=len(sites))}
+                       "message": _say(lang, "adv_choice_earliest", site=site.name, hm=_fmt(served), n=len(sites))}
 
     def ranked_alternative(other: ServiceSite, other_plan: PlanResult, other_served: dt.datetime) -> dict:
         it = other_plan.itineraries[0]
         if trip.arrive_by:
             delta = duration_text((first.departure - it.departure).total_seconds())
-            reason = _say(lang, "alt_earlier", hm=_fmt(it.departure), delta=delta)
+            reason = _say(lang, "adv_alt_earlier", hm=_fmt(it.departure), delta=delta)
         else:
             delta = duration_text((other_served - served).total_seconds())
-            reason = _say(lang, "alt_later", hm=_fmt(other_served), delta=delta)
+            reason = _say(lang, "adv_alt_later", hm=_fmt(other_served), delta=delta)
         return {"site_id": other.id, "name": other.name, "arrival": it.arrival.isoformat(), "reason": reason}
 
     alternatives = [ranked_alternative(o, p, t) for _, o, p, t in ranked[1:3]]
@@ -622,8 +554,8 @@ def _explain_choice(trip: TripPlan, ranked: list, failed: dict, sites: list[Serv
         entry = next((ranked_alternative(o, p, t) for _, o, p, t in ranked if o.id == nearest.id), None)
         if entry is None:
             hours = nearest.opening_hours.describe(lang) if nearest.opening_hours else ""
-            reason = (_say(lang, "alt_closed", hours=hours) if failed.get(nearest.id) == "closed"
-                      else _say(lang, "alt_unreached"))
+            reason = (_say(lang, "adv_alt_closed", hours=hours) if failed.get(nearest.id) == "closed"
+                      else _say(lang, "adv_alt_unreached"))
             entry = {"site_id": nearest.id, "name": nearest.name, "arrival": None, "reason": reason}
         alternatives = alternatives[:1] + [entry]
     trip.alternatives = alternatives
@@ -650,9 +582,9 @@ def _offer_arrival_after_opening(ctx, trip: TripPlan, plan_extra: dict) -> None:
             if best.arrival.date() == opening.date():
                 best.tag = "after_opening"
                 trip.plan.itineraries.append(best)
-                msg = _say(trip.lang, "after_opening", hm=_fmt(best.arrival))
+                msg = _say(trip.lang, "adv_after_opening", hm=_fmt(best.arrival))
                 if trip.arrive_by and best.arrival > trip.when:
-                    msg += _say(trip.lang, "after_requested")
+                    msg += _say(trip.lang, "adv_after_requested")
                 trip.notes.append(msg)
             return
         earliest = min(plan.itineraries, key=lambda it: it.arrival)
@@ -696,7 +628,7 @@ def _first_option_of_next_days(ctx, trip: TripPlan, plan_extra: dict) -> None:
             it.tag = it.tag or "next_day"
         trip.day_changed = {"reason": reason, "message": _day_message(trip, reason, trip.itineraries[0])}
         # the day change says why nothing ran on the requested day: no second, vaguer note about it
-        trip.notes = [n for n in trip.notes if n != _say(trip.lang, "no_open_reach")]
+        trip.notes = [n for n in trip.notes if n != _say(trip.lang, "adv_no_open_reach")]
         return
 
 
@@ -730,12 +662,12 @@ def _day_message(trip: TripPlan, reason: str, first: Itinerary) -> str:
     asked, day = day_text(trip.when.date(), lang), day_text(first.departure.date(), lang)
     hm = _fmt(first.departure)
     if reason == "booking_closed":
-        return _say(lang, "day_booking_closed", asked=asked, day=day, hm=hm)
+        return _say(lang, "adv_day_booking_closed", asked=asked, day=day, hm=hm)
     if reason == "site_closed":
         name = trip.site.name if trip.site else ""
-        return _say(lang, "day_site_closed", site=name, asked=asked, day=day, hm=hm)
-    after = "" if trip.arrive_by else _say(lang, "day_no_service_after", hm=_fmt(trip.when))
-    return _say(lang, "day_no_service", asked=asked, after=after, day=day, hm=hm)
+        return _say(lang, "adv_day_site_closed", site=name, asked=asked, day=day, hm=hm)
+    after = "" if trip.arrive_by else _say(lang, "adv_day_no_service_after", hm=_fmt(trip.when))
+    return _say(lang, "adv_day_no_service", asked=asked, after=after, day=day, hm=hm)
 
 
 def _nearest_open_time(site: ServiceSite, when: dt.datetime, margin_min: int) -> dt.datetime | None:
@@ -755,7 +687,7 @@ def _nearest_open_time(site: ServiceSite, when: dt.datetime, margin_min: int) ->
 def _opening_block(site: ServiceSite, arrival: dt.datetime, margin_min: int, lang: str) -> dict:
     """The opening state at the first option's real arrival (``open_on_arrival``, ``message``)."""
     if site.opening_hours is None:
-        return {"open_on_arrival": None, "next_open": None, "message": _say(lang, "unknown", site=site.name)}
+        return {"open_on_arrival": None, "next_open": None, "message": _say(lang, "adv_unknown", site=site.name)}
     state = service_state(site, arrival, None, lang)
     slot = site.opening_hours.next_open_interval(arrival)
     return {"open_on_arrival": bool(state["open"]), "state": state["state"],
@@ -767,7 +699,7 @@ def _closed_block(site: ServiceSite, when: dt.datetime, lang: str) -> dict:
     """The site is closed at the requested arrive-by time."""
     slot = site.opening_hours.next_open_interval(when)
     nxt = slot[0] if slot else None
-    msg = _say(lang, "closed_at", site=site.name, weekday=weekday_name(when, lang), hm=_fmt(when),
+    msg = _say(lang, "adv_closed_at", site=site.name, weekday=weekday_name(when, lang), hm=_fmt(when),
                next=f"{weekday_name(nxt, lang)} {_fmt(nxt)}" if nxt else "", hours=site.opening_hours.describe(lang))
     return {"open_on_arrival": False, "state": "closed", "next_open": nxt.isoformat() if nxt else None,
             "message": msg}
@@ -795,7 +727,7 @@ def _return_trip(ctx, trip: TripPlan, home: Place, stay_min: int, plan_extra: di
     if not first_back and last is None:
         # say when the last return of the day left, although it is too early for this stay
         latest = max((it.departure for it in latest_plan.itineraries), default=None) if latest_plan else None
-        message = _say(lang, "return_none") + (_say(lang, "return_last", hm=_fmt(latest)) if latest else "")
+        message = _say(lang, "adv_return_none") + (_say(lang, "adv_return_last", hm=_fmt(latest)) if latest else "")
         return {"leave_after": leave.isoformat(), "stay_min": stay_min, "status": "none_same_day",
                 "last_departure": latest.isoformat() if latest else None, "itineraries": [], "options": [],
                 "message": message}
@@ -812,9 +744,9 @@ def _return_trip(ctx, trip: TripPlan, home: Place, stay_min: int, plan_extra: di
             same["kinds"].append(kind)
             continue
         options.append({"_it": it, "kind": kind, "kinds": [kind]})
-    message = _say(lang, "return_ok", hm=_fmt(first.arrival))
+    message = _say(lang, "adv_return_ok", hm=_fmt(first.arrival))
     if last is not None:
-        message += _say(lang, "return_last", hm=_fmt(last.departure))
+        message += _say(lang, "adv_return_last", hm=_fmt(last.departure))
     return {"leave_after": leave.isoformat(), "stay_min": stay_min, "status": "ok",
             "last_departure": last.departure.isoformat() if last else None,
             "itineraries": [summarised(it) for it in first_back or [first]],

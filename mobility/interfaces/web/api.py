@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from mobility import __version__
 from mobility.errors import InputError, MobilityError, NotFoundError
+from mobility.interfaces.web.i18n import translator
 from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.layers import LAYERS, layer_bytes
 from mobility.interfaces.web.openapi import MAX_HEALTH_PROBLEMS
@@ -26,9 +27,11 @@ def _ctx():
 
 
 def _lang(values) -> str:
-    lang = text(values, "lang", default="fr") or "fr"
+    """``lang``, else the request's language (``Accept-Language``, else French)."""
+    default = getattr(g, "lang", "fr")
+    lang = text(values, "lang", default=default) or default
     if lang not in ("fr", "en"):
-        raise InputError("parameter 'lang' must be fr or en")
+        raise InputError("err_param_lang")
     return lang
 
 
@@ -37,15 +40,17 @@ def plan():
     """Door-to-service itineraries (GET query parameters or POST JSON object)."""
     if request.method == "POST":
         if not request.is_json:
-            return _error(415, "unsupported_media_type", "send the request as JSON (Content-Type: application/json)")
+            return _error(415, "unsupported_media_type", translator(g.lang)("err_send_json"))
         values = json_object(request.get_data(cache=True))  # size bounded by MAX_CONTENT_LENGTH
+        if values.get("lang") in ("fr", "en"):
+            g.lang = values["lang"]  # the language of the error messages too
     else:
         values = request.args
     from mobility.interfaces.web.observatory import journal_plan
 
     req = None
     try:
-        req = plan_request(values)
+        req = plan_request(values, lang_default=getattr(g, "lang", "fr"))
         answer = plan_json(_ctx(), req, answer_cache())
     except MobilityError as exc:  # journaled like a served request (every request, cached or not)
         journal_plan("api", req, error=exc)
@@ -90,7 +95,7 @@ def services():
 @bp.get("/services/<site_id>")
 def service(site_id: str):
     if len(site_id) > MAX_TEXT:
-        raise InputError(f"site id too long ({MAX_TEXT} characters at most)")
+        raise InputError("err_site_id_too_long", n=MAX_TEXT)
     lang = _lang(request.args)
     return jsonify(_site_json(_ctx().catalogue.get(site_id), lang))
 
@@ -99,7 +104,7 @@ def service(site_id: str):
 def layer(name: str):
     """A vector layer of the territory (GeoJSON FeatureCollection), built once and cached."""
     if name not in LAYERS:
-        raise NotFoundError(f"unknown layer '{name[:50]}' (known: {', '.join(LAYERS)})")
+        raise NotFoundError("err_unknown_layer", name=name[:50], known=", ".join(LAYERS))
     data = layer_bytes(holder_of(current_app), name)
     resp = Response(data, mimetype="application/geo+json")
     resp.headers["Cache-Control"] = "public, max-age=3600"
@@ -108,22 +113,17 @@ def layer(name: str):
 
 @bp.get("/isochrones")
 def isochrones():
-    """Access-time areas (isochrones, GeoJSON) to a site or a category, from ``mobility.analysis``."""
-    import datetime as dt
+    """Access-time areas (isochrones, GeoJSON) to a site or a category, from ``mobility.analysis``; the
+    collection's ``properties`` also give the sites reached (``targets``) and the territory's population."""
+    from mobility.interfaces.web.planner_pages import isochrone_collection, surface_request
 
-    from mobility.analysis.isochrones import isochrones_geojson
-    from mobility.interfaces.web.params import when_of
-
-    target = text(request.args, "to", required=True)
-    when = when_of(request.args)
-    window = int(number(request.args, "window", 60, 15, 240, integer=True))
     ctx = _ctx()
-    end = min(when + dt.timedelta(minutes=window), dt.datetime.combine(when.date(), dt.time(23, 59)))
+    target, when, end = surface_request(request.args)
     key = ("isochrones", target.casefold(), when, end)
     cache = answer_cache()
     hit = cache.get(key)
     if hit is None:
-        hit = isochrones_geojson(ctx, target, when.date(), (when.time(), end.time()))
+        hit = isochrone_collection(ctx, target, when, end)
         cache.put(key, hit)
     return jsonify(hit)
 

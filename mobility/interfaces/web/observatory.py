@@ -35,35 +35,15 @@ log = logging.getLogger(__name__)
 bp = Blueprint("observatory", __name__)
 COOKIE = "observatoire"
 
-STRINGS: dict[str, dict[str, str]] = {
-    "fr": {"nav": "Observatoire", "login_title": "Accès à l'observatoire",
-           "login_help": "Le tableau de bord est réservé aux planificateurs : saisissez le jeton d'accès.",
-           "token": "Jeton d'accès", "login": "Entrer", "logout": "Se déconnecter", "bad_token": "Jeton incorrect.",
-           "disabled": "L'observatoire est désactivé : aucun jeton d'accès n'est configuré "
-                       "(variable MOBILITY_OBSERVATORY_TOKEN).",
-           "from": "Du", "to": "Au", "apply": "Afficher", "exports": "Exports (par commune, pour QGIS)",
-           "csv": "Tableau CSV", "gpkg": "GeoPackage", "send": "Envoyer mes réponses",
-           "thanks_title": "Merci", "thanks": "Merci, vos réponses sont enregistrées. Elles nous aident à améliorer "
-           "les transports du territoire.", "survey_error": "Vos réponses n'ont pas pu être enregistrées",
-           "back": "Retour à l'itinéraire", "home": "Nouvelle recherche",
-           "operator_survey": "Enquête (à remplir avec la personne au téléphone)"},
-    "en": {"nav": "Observatory", "login_title": "Observatory access",
-           "login_help": "The dashboard is for planners: enter the access token.",
-           "token": "Access token", "login": "Enter", "logout": "Log out", "bad_token": "Wrong token.",
-           "disabled": "The observatory is disabled: no access token is configured "
-                       "(variable MOBILITY_OBSERVATORY_TOKEN).",
-           "from": "From", "to": "To", "apply": "Show", "exports": "Exports (by commune, for QGIS)",
-           "csv": "CSV table", "gpkg": "GeoPackage", "send": "Send my answers",
-           "thanks_title": "Thank you", "thanks": "Thank you, your answers are saved. They help us improve "
-           "transport in the area.", "survey_error": "Your answers could not be saved",
-           "back": "Back to the journey", "home": "New search",
-           "operator_survey": "Survey (fill it in with the caller)"},
-}
-
-
 def obs_t(lang: str):
-    """The observatory's words in ``lang`` (its own table, the pages' lookup rule)."""
-    return translator(lang, STRINGS)
+    """The observatory's words in ``lang``: the keys ``obs_*`` of the catalogs (``ot('nav')`` in a template
+    reads ``obs_nav``)."""
+    t = translator(lang)
+
+    def ot(key: str, **fmt) -> str:
+        return t("obs_" + key, **fmt)
+
+    return ot
 
 
 class ObservatoryDisabled(MobilityError):
@@ -216,7 +196,7 @@ def survey_post():
                 answers[q.key] = values if q.type == "multi" else values[-1]
         _store_survey(form, answers)
     except MobilityError as exc:
-        return render_template("survey_thanks.html", ok=False, message=str(exc), ot=obs_t(lang),
+        return render_template("survey_thanks.html", ok=False, message=exc.text(lang), ot=obs_t(lang),
                                back=_safe_back(form.get("back"))), exc.http_status
     return render_template("survey_thanks.html", ok=True, message="", ot=obs_t(lang),
                            back=_safe_back(form.get("back")))

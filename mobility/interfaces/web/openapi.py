@@ -38,7 +38,8 @@ PLAN_QUERY = [
            "plan the way back leaving this many minutes after the arrival"),
     _param("booked_at", {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$"},
            "when the TAD booking is made (booking deadlines are checked against it)"),
-    _param("lang", {"type": "string", "enum": ["fr", "en"]}, "language of messages (fr)"),
+    _param("lang", {"type": "string", "enum": ["fr", "en"]},
+           "language of the messages and of the error messages (default: the Accept-Language header's, else fr)"),
 ]
 
 
@@ -208,7 +209,8 @@ def openapi_document() -> dict[str, Any]:
                                                   "message": {"type": "string"}}}}}}}}
     plan_body = {"type": "object", "required": ["from", "to"], "additionalProperties": True,
                  "properties": {p["name"]: p["schema"] for p in PLAN_QUERY}}
-    lang = _param("lang", {"type": "string", "enum": ["fr", "en"]}, "language of labels (fr)")
+    lang = _param("lang", {"type": "string", "enum": ["fr", "en"]},
+                  "language of the labels and of the error messages (default: the Accept-Language header's, else fr)")
     responses = {f"E{c}": _json(_ref("Error"), d) for c, d in
                  {400: "bad parameter", 404: "unknown id, stop, category or path", 405: "method not allowed",
                   413: "request body too large", 415: "body is not JSON", 422: "no itinerary",

@@ -33,16 +33,23 @@ def text(values: Mapping[str, Any], name: str, *, required: bool = False, defaul
     raw = values.get(name)
     if raw is None:
         if required:
-            raise InputError(f"parameter '{name}' is required")
+            raise _required(name)
         return default
     if not isinstance(raw, str):
-        raise InputError(f"parameter '{name}' must be a string")
+        raise InputError("err_param_not_text", name=name)
     value = raw.strip()
     if len(value) > MAX_TEXT:
-        raise InputError(f"parameter '{name}' is too long ({MAX_TEXT} characters at most)")
+        raise InputError("err_param_too_long", name=name, n=MAX_TEXT)
     if required and not value:
-        raise InputError(f"parameter '{name}' is empty")
+        raise _required(name, empty=True)
     return value
+
+
+def _required(name: str, empty: bool = False) -> InputError:
+    """The error of a missing parameter: in words for the two ends of a journey."""
+    if name in ("from", "to"):
+        return InputError("err_origin_empty" if name == "from" else "err_destination_empty")
+    return InputError("err_param_empty" if empty else "err_param_required", name=name)
 
 
 def boolean(values: Mapping[str, Any], name: str, default: bool) -> bool:
@@ -53,7 +60,7 @@ def boolean(values: Mapping[str, Any], name: str, default: bool) -> bool:
         return raw
     if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
         return raw.strip().lower() in _TRUE
-    raise InputError(f"parameter '{name}' must be true or false")
+    raise InputError("err_param_boolean", name=name)
 
 
 def number(values: Mapping[str, Any], name: str, default: float | None, lo: float, hi: float,
@@ -62,7 +69,7 @@ def number(values: Mapping[str, Any], name: str, default: float | None, lo: floa
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
     if isinstance(raw, bool):
-        raise InputError(f"parameter '{name}' must be a number")
+        raise InputError("err_param_number", name=name)
     try:
         if isinstance(raw, str):
             if len(raw) > 20:
@@ -70,15 +77,15 @@ def number(values: Mapping[str, Any], name: str, default: float | None, lo: floa
             raw = raw.strip().replace(",", ".")
         value = float(raw)
         if not math.isfinite(value):  # "1e400", "inf", "nan": int() would overflow, comparisons lie
-            raise InputError(f"parameter '{name}' must be a finite number between {lo:g} and {hi:g}")
+            raise InputError("err_param_range", name=name, lo=lo, hi=hi)
         if integer:
             if value != int(value):
                 raise ValueError
             value = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise InputError(f"parameter '{name}' must be {'an integer' if integer else 'a number'}") from None
+        raise InputError("err_param_integer" if integer else "err_param_number", name=name) from None
     if not (lo <= value <= hi):
-        raise InputError(f"parameter '{name}' must be between {lo:g} and {hi:g}")
+        raise InputError("err_param_range", name=name, lo=lo, hi=hi)
     return value
 
 
@@ -107,13 +114,13 @@ def json_depth(data: bytes) -> int:
 def json_object(data: bytes) -> dict:
     """A request body as a JSON object: InputError when it is not JSON, too deep or not an object."""
     if json_depth(data) > MAX_JSON_DEPTH:
-        raise InputError(f"the request body nests too deeply ({MAX_JSON_DEPTH} levels at most)")
+        raise InputError("err_body_too_deep", n=MAX_JSON_DEPTH)
     try:
         body = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, RecursionError):
-        raise InputError("the request body is not valid JSON") from None
+        raise InputError("err_body_not_json") from None
     if not isinstance(body, dict):
-        raise InputError("the request body must be a JSON object")
+        raise InputError("err_body_not_object")
     return body
 
 
@@ -129,9 +136,9 @@ def _parse_dt(value: str, name: str) -> dt.datetime:
         except ValueError:
             continue
     else:
-        raise InputError(f"parameter '{name}' must be a date and time YYYY-MM-DDTHH:MM")
+        raise InputError("err_param_datetime", name=name)
     if not (2000 <= when.year <= 2100):
-        raise InputError(f"parameter '{name}' is out of range")
+        raise InputError("err_param_out_of_range", name=name)
     return when
 
 
@@ -146,13 +153,13 @@ def when_of(values: Mapping[str, Any], now: dt.datetime | None = None) -> dt.dat
     try:
         d = dt.date.fromisoformat(day) if day else now.date()
     except ValueError:
-        raise InputError("parameter 'date' must be a date YYYY-MM-DD") from None
+        raise InputError("err_param_date") from None
     try:
         t = dt.time.fromisoformat(hour) if hour else now.time()
     except ValueError:
-        raise InputError("parameter 'time' must be a time HH:MM") from None
+        raise InputError("err_param_time") from None
     if not (2000 <= d.year <= 2100):
-        raise InputError("parameter 'date' is out of range")
+        raise InputError("err_param_out_of_range", name="date")
     return dt.datetime.combine(d, t.replace(second=0, microsecond=0, tzinfo=None))
 
 
@@ -218,7 +225,7 @@ def plan_request(values: Mapping[str, Any], *, lang_default: str = "fr") -> Plan
     when = when_of(values)
     lang = text(values, "lang", default=lang_default) or lang_default
     if lang not in ("fr", "en"):
-        raise InputError("parameter 'lang' must be fr or en")
+        raise InputError("err_param_lang")
     ret = number(values, "return_after_min", None, 0, 720, integer=True)
     leg = number(values, "max_walk_leg_m", None, 0, 20000)
     booked = text(values, "booked_at")

@@ -82,8 +82,8 @@ class ContextHolder:
         if self._ctx is not None:
             return self._ctx
         if self._error is not None:
-            raise LoadingError("the data could not be loaded; see the server log")
-        raise LoadingError("the data is still loading; retry in a few seconds")
+            raise LoadingError("err_load_failed")
+        raise LoadingError("err_loading")
 
 
 def wants_json() -> bool:
