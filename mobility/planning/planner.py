@@ -73,7 +73,6 @@ class PlanOptions:
         ]
         if self.max_walk_leg_m is not None:
             checks.append(("max_walk_leg_m", 0, 20000, " m"))
-        ]
         for name, lo, hi, unit in checks:
             if not (lo <= getattr(self, name) <= hi):
                 raise InputError("err_option_range", name=name, value=repr(getattr(self, name)), lo=lo, hi=hi,
