@@ -218,13 +218,20 @@ def test_serve_with_two_workers_answers_health_and_stops():
                             cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         port = int(re.search(r":(\d+)/", proc.stdout.readline()).group(1))
-        for _ in range(4):  # the socket is bound before the data loads: the first call waits in the backlog
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-            conn.request("GET", "/api/health", headers={"Accept": "application/json"})
-            resp = conn.getresponse()
-            body = json.loads(resp.read())
-            conn.close()
+        deadline, answers = time.time() + 120, 0
+        while answers < 4:  # connections are refused until the workers listen (the data loads before the fork)
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", "/api/health", headers={"Accept": "application/json"})
+                resp = conn.getresponse()
+                body = json.loads(resp.read())
+                conn.close()
+            except ConnectionRefusedError:
+                assert time.time() < deadline and proc.poll() is None
+                time.sleep(0.1)
+                continue
             assert resp.status == 200 and body["status"] == "ok" and body["stops"] > 100
+            answers += 1
         psutil = pytest.importorskip("psutil")
         assert len(psutil.Process(proc.pid).children()) == 2
     finally:

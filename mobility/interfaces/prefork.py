@@ -1,14 +1,14 @@
 """``mobility serve --workers N``: N waitress processes sharing one listening socket and one loaded context.
 
-The parent binds the socket first (clients that connect during the start wait in the listen backlog instead
-of being refused), loads the context (from the on-disk cache, :mod:`mobility.network.store`, whose arrays are
+The parent reserves the port first (:func:`reserve`; the URL is printed at once), loads the context (from the on-disk cache, :mod:`mobility.network.store`, whose arrays are
 memory-mapped: their pages are shared by every worker, and by any other process that opens the same entry,
 through the page cache; the rest is shared copy-on-write by ``fork``), plans one trip so that the compiled
 kernels and the first timetable are loaded before the fork, creates the Flask app and then forks the workers.
 Each worker is a waitress server (:func:`mobility.interfaces.serve.make_server`: the same bounds on slow
-clients, bodies and connections, the same per-request compute deadline) on the shared socket; the kernel
-hands each new connection to one of them, so N workers compute N plans at once on N cores (one Python
-process holds the GIL while it plans).
+clients, bodies and connections, the same per-request compute deadline) listening on its own socket bound to
+that port with ``SO_REUSEPORT`` (:func:`listener`): the kernel spreads new connections evenly over the
+workers, so N workers compute N plans at once on N cores (one Python process holds the GIL while it plans).
+Until the first worker listens (a second or two when the data is in the cache) connections are refused.
 
 The parent starts no thread before forking and serves nothing itself: it restarts a worker that dies (and
 gives up, exit status 1, when workers keep dying within a second of their start), and on SIGTERM or SIGINT
@@ -26,6 +26,8 @@ from typing import Callable
 
 log = logging.getLogger("mobility.serve")
 
+#: pending connections each worker's socket holds
+BACKLOG = 1024
 #: seconds a worker has to finish after SIGTERM before it is killed
 STOP_GRACE_S = 10.0
 #: a worker dying this soon after its start counts towards a crash loop
@@ -38,14 +40,34 @@ class _Stop(Exception):
     pass
 
 
-def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """A listening TCP socket on ``host``:``port`` (0: a free port), inherited by the workers."""
+def reserve(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (0: a free port) with ``SO_REUSEPORT``, not listening: it holds the
+    port while the data loads; each worker then listens on a socket of its own bound to the same port
+    (:func:`listener`), and the kernel spreads new connections evenly over them. Where ``SO_REUSEPORT`` is
+    missing the socket listens at once and the workers share it (they then race for each connection)."""
     family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                       flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(addr)
-    sock.listen(backlog)
+    if hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(addr)
+    else:  # pragma: no cover - not Linux / BSD
+        sock.bind(addr)
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    return sock
+
+
+def listener(reserved: socket.socket) -> socket.socket:
+    """The worker's own listening socket on the reserved port (or the shared one, without ``SO_REUSEPORT``)."""
+    if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover
+        return reserved
+    sock = socket.socket(reserved.family, reserved.type, reserved.proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(reserved.getsockname())
+    sock.listen(BACKLOG)
     sock.setblocking(False)
     return sock
 

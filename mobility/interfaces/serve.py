@@ -6,8 +6,8 @@
 One process (``--workers 1``, the default): the data loads in a background thread (the API answers 503 until it
 is ready); the URL is printed at once, and the validation warnings of the data are logged once it is loaded.
 ``--workers N``: N processes on one socket (:mod:`mobility.interfaces.prefork`): the data is loaded once, before
-they are forked (memory-mapped from the cache, shared between them); the URL is printed at once and clients
-connecting meanwhile wait in the listen backlog. Each worker has ``--threads`` threads and the bounds below.
+they are forked (memory-mapped from the cache, shared between them); the URL is printed at once and the port
+answers once the workers listen. Each worker has ``--threads`` threads and the bounds below.
 
 Slow or hostile clients are bounded: a connection idle for ``--channel-timeout`` seconds is closed, a request
 whose headers and body have not all arrived ``--request-deadline`` seconds after its first byte is dropped,
@@ -150,8 +150,8 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     from mobility.interfaces.web.state import log_problems
     from mobility.planning.context import load_context
 
-    sock = prefork.bind(args.host, args.port)
-    host, port = sock.getsockname()[:2]
+    reserved = prefork.reserve(args.host, args.port)
+    host, port = reserved.getsockname()[:2]
     _announce(host, port)
     t0 = time.time()
     try:
@@ -165,7 +165,7 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     log.info("context loaded in %.1f s; starting %d workers", time.time() - t0, args.workers)
 
     def serve_forever() -> None:
-        server = make_server(app, host=host, port=port, sock=sock, **bounds)
+        server = make_server(app, host=host, port=port, sock=prefork.listener(reserved), **bounds)
         try:
             server.run()
         finally:
@@ -174,7 +174,7 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     try:
         return prefork.run(serve_forever, args.workers)
     finally:
-        sock.close()
+        reserved.close()
 
 
 if __name__ == "__main__":  # pragma: no cover
