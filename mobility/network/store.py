@@ -57,7 +57,6 @@ _ARRAYS = "arrays.bin"
 #: entry names this module manages (and may delete): ``kind-<hex key>.store`` and the old ``.pickle`` files
 _ENTRY = re.compile(r"^([a-z_]+)-([0-9a-f]{8,})(\.store|\.pickle)$")
 _TMP = re.compile(r"^[a-z_]+-[0-9a-f]{8,}\.tmp(\d+)$")
-_PLAIN = (str, int, bool, float)
 _OK_KINDS = set("biufcmM")  # bool, ints, floats, complex, timedelta64, datetime64 (plus U / S strings)
 
 
@@ -99,12 +98,16 @@ class _Writer:
         return node
 
     def objects(self, values: np.ndarray) -> dict:
-        """An object array: strings (with None / NaN) as one fixed-width array, anything else item by item."""
+        """An object array: strings (with None / NaN) as codes into a fixed-width array of the distinct values
+        (read back as one Python string per distinct value, as pickle shared them), anything else item by item."""
         flat = values.reshape(-1)
         is_str = np.fromiter((type(v) is str for v in flat), bool, len(flat))
         if is_str.all() or (len(flat) and _only_missing(flat[~is_str])):
-            text = np.where(is_str, flat, "").astype(str) if len(flat) else np.zeros(0, "U1")
-            node = {"t": "strs", "shape": list(values.shape), "data": self.array(text)}
+            codes, uniques = pd.factorize(np.where(is_str, flat, "")) if len(flat) else (np.zeros(0, np.int64), [])
+            text = np.asarray(uniques, dtype=str) if len(uniques) else np.zeros(0, "U1")
+            small = np.int32 if len(uniques) < 2**31 else np.int64
+            node = {"t": "strs", "shape": list(values.shape), "uniques": self.array(text),
+                    "codes": self.array(np.asarray(codes, dtype=small))}
             if not is_str.all():
                 node["none"] = self.array(np.fromiter((v is None for v in flat), bool, len(flat)))
                 node["nan"] = self.array(np.fromiter((v is not None and type(v) is not str for v in flat),
@@ -171,9 +174,10 @@ class _Writer:
             return {"t": "npscalar", "v": self.array(np.asarray(o))}
         if t in (list, tuple) and o:
             if len(o) > 64 and all(type(v) is str for v in o):  # long lists of text: one array, decoded in C
-                return {"t": "strlist", "kind": t.__name__, "data": self.objects(np.array(o, dtype=object))}
-            if all(v is None or type(v) in _PLAIN and (type(v) is not float or math.isfinite(v))
-                   and (type(v) is not int or abs(v) < 2**53) for v in o):
+                values = np.empty(len(o), dtype=object)
+                values[:] = o
+                return {"t": "strlist", "kind": t.__name__, "data": self.objects(values)}
+            if all(_plain(v) for v in o):
                 return {"t": "plain", "kind": t.__name__, "v": list(o)}  # read back without a node per item
         if t in (list, tuple, set, frozenset):
             return {"t": t.__name__, "items": [self.node(v) for v in o]}
@@ -183,7 +187,11 @@ class _Writer:
             factory = _FACTORIES_BY_TYPE.get(o.default_factory, "?")
             if factory == "?":
                 raise StoreError(f"defaultdict of {o.default_factory!r} cannot be stored")
+            if _raw_dict(o):
+                return {"t": "defaultdict", "factory": factory, "raw": o}
             return {"t": "defaultdict", "factory": factory, "items": [[self.node(k), self.node(v)] for k, v in o.items()]}
+        if t is dict and o and _raw_dict(o):  # str keys, scalar or list-of-scalar values: the JSON object as is
+            return {"t": "rawdict", "v": o}
         if t in (dict, OrderedDict):
             return {"t": "dict" if t is dict else "odict", "items": [[self.node(k), self.node(v)] for k, v in o.items()]}
         if t is dt.date:
@@ -237,6 +245,17 @@ class _Writer:
         return {"t": "obj", "cls": name, "state": {k: self.node(v) for k, v in state.items()}}
 
 
+def _plain(v: Any) -> bool:
+    """A JSON scalar that reads back as itself (no NaN, no integer JSON readers would round)."""
+    t = type(v)
+    return v is None or t is str or t is bool or (t is int and abs(v) < 2**53) or (t is float and math.isfinite(v))
+
+
+def _raw_dict(o: dict) -> bool:
+    return all(type(k) is str and (_plain(v) or (type(v) is list and all(_plain(x) for x in v)))
+               for k, v in o.items())
+
+
 def _only_missing(values: np.ndarray) -> bool:
     return all(v is None or (type(v) is float and math.isnan(v)) for v in values)
 
@@ -272,8 +291,11 @@ class _Reader:
         return np.frombuffer(self.buf, dtype=dtype, count=count, offset=offset).reshape(shape)
 
     def strings(self, node: dict) -> np.ndarray:
-        text = self.array(node["data"])
-        out = text.astype(object)
+        uniques = self.array(node["uniques"]).astype(object)
+        codes = self.array(node["codes"])
+        if len(codes) and (codes.min() < 0 or codes.max() >= len(uniques)):
+            raise StoreError("string codes out of range")
+        out = uniques[codes] if len(codes) else np.empty(0, dtype=object)
         if "none" in node:
             out[self.array(node["none"])] = None
             out[self.array(node["nan"])] = np.nan
@@ -385,9 +407,14 @@ class _Reader:
             return frozenset(self.node(v) for v in n["items"])
         if t == "dict":
             return {self.node(k): self.node(v) for k, v in n["items"]}
+        if t == "rawdict":
+            return _checked_raw(n["v"])
         if t == "defaultdict":
             out = defaultdict(_FACTORIES[str(n["factory"])])
-            out.update((self.node(k), self.node(v)) for k, v in n["items"])
+            if "raw" in n:
+                out.update(_checked_raw(n["raw"]))
+            else:
+                out.update((self.node(k), self.node(v)) for k, v in n["items"])
             return out
         if t == "odict":
             return OrderedDict((self.node(k), self.node(v)) for k, v in n["items"])
@@ -433,6 +460,12 @@ class _Reader:
                 raise StoreError(f"class {n['cls']!r} is not allowed here")
             return cls(*self.node(n["args"]))
         raise StoreError(f"unknown node {t!r}")
+
+
+def _checked_raw(d: Any) -> dict:
+    if not isinstance(d, dict):  # (its values are whatever JSON holds: plain data, never an object)
+        raise StoreError("bad raw dict")
+    return d
 
 
 # ---------------------------------------------------------------------------------------- entries
