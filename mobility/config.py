@@ -1,5 +1,4 @@
-"""Where the embedded data, the web files and the on-disk cache live, and how cache entries are read and
-written safely.
+"""Where the embedded data, the web files and the on-disk cache live.
 
 In a source checkout (or an editable install) data and web files are the top-level ``data/`` and ``web/``
 folders; an installed wheel carries them as the package data ``mobility._data`` and ``mobility._web``
@@ -7,9 +6,9 @@ folders; an installed wheel carries them as the package data ``mobility._data`` 
 
 The cache is an optimisation only: a cache folder that cannot be created or written (read-only, no
 permission, ``MOBILITY_CACHE_DIR`` naming a file, a full disk) makes the caller work in memory, with one
-warning per process; the entries themselves are read and written by :mod:`mobility.network.store` (no pickle: reading an entry
-runs no code); temporary files and folders are removed on failure and, when left by a killed process, at
-the next start.
+warning per process. The entries themselves are read and written by :mod:`mobility.network.store` (no
+pickle: reading an entry runs no code); temporary files and folders are removed on failure and, when left
+by a killed process, at the next start (:func:`clean_orphans`).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 #: project root (the folder holding ``data/`` and ``web/``) for a source checkout or editable install
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

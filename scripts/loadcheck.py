@@ -217,8 +217,8 @@ def main() -> int:
         rate = total / elapsed
         print(f"load: {total} requests in {elapsed:.1f} s with {args.clients} clients -> {rate:.0f} req/s "
               f"(ok {counts['ok']}, 4xx {counts['client_error']}, errors {counts['error']})")
-        print(json.dumps({"workers": args.workers, "unique_requests": args.unique, "req_per_s": round(rate, 1), "cold_ms_per_request": round(1000 * cold / len(mix)),
-                          **counts}))
+        print(json.dumps({"workers": args.workers, "unique_requests": args.unique, "req_per_s": round(rate, 1),
+                          "cold_ms_per_request": round(1000 * cold / len(mix)), **counts}))
         if counts["error"] or rate < args.target:
             print(f"loadcheck: FAILED (target {args.target:g} req/s with no error)", file=sys.stderr)
             return 1

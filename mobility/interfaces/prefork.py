@@ -1,8 +1,9 @@
-"""``mobility serve --workers N``: N waitress processes sharing one listening socket and one loaded context.
+"""``mobility serve --workers N``: N waitress processes serving one port and sharing one loaded context.
 
-The parent reserves the port first (:func:`reserve`; the URL is printed at once), loads the context (from the on-disk cache, :mod:`mobility.network.store`, whose arrays are
-memory-mapped: their pages are shared by every worker, and by any other process that opens the same entry,
-through the page cache; the rest is shared copy-on-write by ``fork``), plans one trip so that the compiled
+The parent reserves the port first (:func:`reserve`; the URL is printed at once), loads the context (from the
+on-disk cache, :mod:`mobility.network.store`, whose arrays are memory-mapped: their pages are shared by every
+worker, and by any other process that opens the same entry, through the page cache; the rest is shared
+copy-on-write by ``fork``), plans one trip so that the compiled
 kernels and the first timetable are loaded before the fork, creates the Flask app and then forks the workers.
 Each worker is a waitress server (:func:`mobility.interfaces.serve.make_server`: the same bounds on slow
 clients, bodies and connections, the same per-request compute deadline) listening on its own socket bound to

@@ -11,19 +11,23 @@ that opens the same entry (the workers of ``mobility serve --workers 2`` and any
 process that writes into an array gets private copies of the pages it touches (the file never changes).
 
 Safety: nothing is unpickled and no name read from the file is imported.  Objects are rebuilt only for the
-classes the caller passes (``classes=``: the network's own dataclasses, the geocoder...), by
-``cls.__new__`` and their ``__setstate__`` (or their ``__dict__``), or for a class whose ``__reduce__``
-names itself (:class:`~mobility.domain.opening_hours.OpeningHours`), by calling it on the stored
-arguments; numpy dtypes must be plain (no object dtype); pandas frames are rebuilt column by column; shapely
-geometries from WKB, spatial trees (scipy ``cKDTree``, shapely ``STRtree``) built again from their points.  A manifest naming an unknown class or of another format, kind, version or key, a
-truncated ``arrays.bin``, invalid JSON: :func:`load` returns None and the caller rebuilds the entry.
+classes the caller passes (``classes=``: the network's own dataclasses, the geocoder...), by ``cls.__new__``
+and their ``__setstate__`` (or their ``__dict__``), or for a class whose ``__reduce__`` names itself
+(:class:`~mobility.domain.opening_hours.OpeningHours`), by calling it on the stored arguments.  Arrays must
+have a plain dtype (numbers, booleans, dates, fixed-width text; never object), read within the bounds of
+``arrays.bin``; object arrays of text are stored as codes into their distinct values (so that equal strings
+are one Python object, as pickle shared them); pandas frames are rebuilt column by column with their dtypes;
+shapely geometries from WKB; spatial trees (scipy ``cKDTree``, shapely ``STRtree``) are built again from their
+points.  A manifest naming a class not allowed, of another format, kind, version or key, a truncated
+``arrays.bin``, invalid JSON: :func:`load` returns None and the caller rebuilds the entry.
 
-Writes are atomic: the entry is written in ``<name>.tmp<pid>/`` and renamed into place (a reader sees
-either no entry or a complete one); a writer that loses a race to another process drops its copy.
+Writes are atomic: the entry is written in ``<name>.tmp<pid>/`` and renamed into place, so a reader sees no
+entry or a complete one; an entry already there (a damaged one being rebuilt, or a concurrent writer's) is
+moved aside and deleted once the new one is in place.
 
-:func:`prune` keeps the cache folder bounded: it removes the pickles of earlier versions, entries of
-another format version, entries unused for :data:`MAX_AGE_DAYS` days, then the least recently used
-entries while the folder holds more than :data:`MAX_BYTES` (``MOBILITY_CACHE_MAX_MB`` overrides it).
+:func:`prune` keeps the cache folder bounded: it removes the ``.pickle`` entries of earlier versions, entries
+of another format or cache version, entries unused for :data:`MAX_AGE_DAYS` days, then the least recently
+used entries while the folder holds more than :data:`MAX_BYTES` (``MOBILITY_CACHE_MAX_MB`` overrides it).
 """
 
 from __future__ import annotations
@@ -189,11 +193,13 @@ class _Writer:
                 raise StoreError(f"defaultdict of {o.default_factory!r} cannot be stored")
             if _raw_dict(o):
                 return {"t": "defaultdict", "factory": factory, "raw": o}
-            return {"t": "defaultdict", "factory": factory, "items": [[self.node(k), self.node(v)] for k, v in o.items()]}
+            return {"t": "defaultdict", "factory": factory,
+                    "items": [[self.node(k), self.node(v)] for k, v in o.items()]}
         if t is dict and o and _raw_dict(o):  # str keys, scalar or list-of-scalar values: the JSON object as is
             return {"t": "rawdict", "v": o}
         if t in (dict, OrderedDict):
-            return {"t": "dict" if t is dict else "odict", "items": [[self.node(k), self.node(v)] for k, v in o.items()]}
+            return {"t": "dict" if t is dict else "odict",
+                    "items": [[self.node(k), self.node(v)] for k, v in o.items()]}
         if t is dt.date:
             return {"t": "date", "v": o.isoformat()}
         if t is dt.datetime:

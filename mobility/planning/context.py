@@ -156,7 +156,8 @@ def load_context(gtfs_paths: Sequence[str | os.PathLike] | None = None, osm_path
                          f"{_file_hash(com)}"
                          f"{'' if points is None else ':' + _file_hash(Path(population_path))}".encode()).hexdigest()[:32]
     folder = cache_dir() if use_cache else None
-    geocoder = store.read_entry(folder, "geocoder", key, version=CONTEXT_CACHE_VERSION, classes=GEOCODER_CLASSES)
+    geocoder = store.read_entry(folder, "geocoder", key, version=CONTEXT_CACHE_VERSION,
+                                classes=GEOCODER_CLASSES)
     if not isinstance(geocoder, Geocoder):  # absent, stale, truncated or of another type: rebuilt below
         geocoder = None
     if communes is not None:
