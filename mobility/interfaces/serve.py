@@ -142,6 +142,18 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare_journal(app) -> None:
+    """Open the observatory journal's database once before the fork (its schema upgraded here, not raced by the
+    workers), then close its connections: each worker opens its own."""
+    st = app.extensions.get("observatory")
+    if st is None or not st.enabled:
+        return
+    try:
+        st.journal.engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - the journal never stops the service; the workers retry
+        log.warning("observatory journal not opened before the fork: %s", exc)
+
+
 def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     """``--workers N``: load in this process, then fork the servers (:mod:`mobility.interfaces.prefork`)."""
     from mobility.errors import MobilityError
@@ -162,6 +174,7 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     log_problems(getattr(ctx.planner.network, "problems", []))
     prefork.warm_up(ctx)
     app = create_app(config, context=ctx)
+    _prepare_journal(app)
     log.info("context loaded in %.1f s; starting %d workers", time.time() - t0, args.workers)
 
     def serve_forever() -> None:
