@@ -74,7 +74,8 @@ def listener(reserved: socket.socket) -> socket.socket:
 
 
 def warm_up(ctx) -> None:
-    """One plan between two stops, so that the kernels are compiled / loaded before the fork (errors ignored)."""
+    """One plan between two stops (today, or the first weekday of the service), so that the kernels are loaded
+    and that day's timetable built before the fork (errors ignored)."""
     try:
         import datetime as dt
 
@@ -82,9 +83,11 @@ def warm_up(ctx) -> None:
         rng = net.service_range()
         if rng is None or len(net.stops) < 2:
             return
-        day = rng[0]
-        while day.weekday() >= 5 and day < rng[1]:
-            day += dt.timedelta(days=1)
+        day = dt.date.today()  # today's timetable, built before the fork, is then shared by the workers
+        if not rng[0] <= day <= rng[1]:
+            day = rng[0]
+            while day.weekday() >= 5 and day < rng[1]:
+                day += dt.timedelta(days=1)
         a, b = net.stops.iloc[0], net.stops.iloc[len(net.stops) // 2]
         ctx.planner.plan((float(a["lat"]), float(a["lon"])), (float(b["lat"]), float(b["lon"])),
                          dt.datetime.combine(day, dt.time(9, 0)))
