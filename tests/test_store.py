@@ -233,7 +233,31 @@ def test_serve_with_two_workers_answers_health_and_stops():
             assert resp.status == 200 and body["status"] == "ok" and body["stops"] > 100
             answers += 1
         psutil = pytest.importorskip("psutil")
-        assert len(psutil.Process(proc.pid).children()) == 2
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        workers[0].kill()  # a worker that dies is replaced
+        deadline = time.time() + 30
+        while {p.pid for p in psutil.Process(proc.pid).children()} & {workers[0].pid} or len(
+                psutil.Process(proc.pid).children()) < 2:
+            assert time.time() < deadline, "the dead worker was not replaced"
+            time.sleep(0.1)
     finally:
         proc.terminate()
         assert proc.wait(20) == 0
+
+
+def test_orphan_temporary_entries_are_cleaned_at_start(cache):
+    """A writer killed while writing (or while replacing an entry) leaves a folder: removed at the next start."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    cache.mkdir()
+    orphans = [cache / f"network-0123456789abcdef.tmp{dead}", cache / f"geocoder-0123456789abcdef.tmp{dead}old"]
+    for folder in orphans:
+        folder.mkdir()
+        (folder / "arrays.bin").write_bytes(b"x" * 1000)
+    mine = cache / f"network-0123456789abcdef.tmp{os.getpid()}"
+    mine.mkdir()
+    from mobility.config import cache_dir
+
+    assert cache_dir() == cache
+    assert not any(p.exists() for p in orphans) and mine.exists()
