@@ -13,7 +13,8 @@ Until the first worker listens (a second or two when the data is in the cache) c
 
 The parent starts no thread before forking and serves nothing itself: it restarts a worker that dies (and
 gives up, exit status 1, when workers keep dying within a second of their start), and on SIGTERM or SIGINT
-stops the workers (SIGTERM, then SIGKILL after :data:`STOP_GRACE_S` seconds) and exits.
+stops the workers (SIGTERM, then SIGKILL after :data:`STOP_GRACE_S` seconds) and exits. A worker whose
+parent dies, even killed, is stopped too (Linux ``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -95,7 +96,19 @@ def warm_up(ctx) -> None:
         log.debug("warm-up plan failed: %s", exc)
 
 
-def _worker(serve_forever: Callable[[], None]) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGTERM this worker when the parent dies (even by SIGKILL), so that no orphan keeps the port."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:  # the parent died before the call
+        raise SystemExit(0)
+
+
+def _worker(serve_forever: Callable[[], None], parent: int) -> None:
     """The child's whole life: serve until SIGTERM / SIGINT, then exit without running the parent's atexit."""
     def stop(signum, frame):
         raise KeyboardInterrupt
@@ -104,8 +117,9 @@ def _worker(serve_forever: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, stop)
     code = 0
     try:
+        _die_with_parent(parent)
         serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     except BaseException:  # noqa: BLE001 - logged; the parent starts another worker
         log.exception("worker %d failed", os.getpid())
@@ -118,11 +132,12 @@ def _worker(serve_forever: Callable[[], None]) -> None:
 def run(serve_forever: Callable[[], None], workers: int) -> int:
     """Fork ``workers`` processes running ``serve_forever`` and supervise them (see the module docstring)."""
     children: dict[int, float] = {}
+    parent = os.getpid()
 
     def spawn() -> None:
         pid = os.fork()
         if pid == 0:
-            _worker(serve_forever)
+            _worker(serve_forever, parent)
         children[pid] = time.monotonic()
 
     def stop(signum, frame):
