@@ -46,7 +46,7 @@ from mobility.network.streets import Snap, Snaps, StreetNetwork, _Matrix
 from mobility.network.timetable import Timetable, build_timetable
 
 #: bump when the stored layout or the build logic changes: old cache entries are then ignored (and pruned)
-CACHE_VERSION = 8
+CACHE_VERSION = 9  # 8: drive travel times with OSMnx's arithmetic (km / km per s); 9: the store, no pickle
 #: stop-to-stop walking transfers are precomputed up to this network distance (metres)
 FOOTPATH_RADIUS_M = 1000.0
 #: a change of vehicle walks at most this far between two stops (metres): longer changes are rare in

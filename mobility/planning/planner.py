@@ -47,6 +47,9 @@ class PlanOptions:
 
     walk_speed_mps: float = 1.2
     max_walk_m: float = 2000.0
+    #: most walking in one leg (to or from a stop, between two stops, or all the way), like the access
+    #: and egress limits of OpenTripPlanner and R5; None: only the total ``max_walk_m`` applies
+    max_walk_leg_m: float | None = None
     min_transfer_s: int = 120
     max_transfers: int = 3
     wheelchair: bool = False
@@ -61,6 +64,8 @@ class PlanOptions:
         checks = [
             ("walk_speed_mps", 0.3 <= self.walk_speed_mps <= 3.0, "between 0.3 and 3.0 m/s"),
             ("max_walk_m", 0 <= self.max_walk_m <= 20000, "between 0 and 20000 m"),
+            ("max_walk_leg_m", self.max_walk_leg_m is None or 0 <= self.max_walk_leg_m <= 20000,
+             "between 0 and 20000 m"),
             ("min_transfer_s", 0 <= self.min_transfer_s <= 3600, "between 0 and 3600 s"),
             ("max_transfers", 0 <= self.max_transfers <= 8, "between 0 and 8"),
             ("max_itineraries", 1 <= self.max_itineraries <= 20, "between 1 and 20"),
@@ -70,6 +75,13 @@ class PlanOptions:
             if not ok:
                 raise InputError(f"option {name}={getattr(self, name)!r} must be {rule}")
         return self
+
+    @property
+    def walk_leg_limit_m(self) -> float:
+        """The most walking allowed in one leg (metres): the per-leg limit within the total."""
+        if self.max_walk_leg_m is None:
+            return self.max_walk_m
+        return min(self.max_walk_m, self.max_walk_leg_m)
 
 
 @dataclass
@@ -115,6 +127,7 @@ class Planner:
         self.tz = self.axis.tz
         stops = network.stops
         self._stop_row = {k: i for i, k in enumerate(stops["stop_key"].tolist())}
+        self._stop_keys = stops["stop_key"].to_numpy()
         self._snaps = network.stop_snaps(False)
         self._snaps_sf = network.stop_snaps(True)
         # door snaps and door-to-stop walking distances, reused when the same door is planned several times
@@ -158,14 +171,16 @@ class Planner:
         lat, lon = parse_latlon(text)
         return Place(name or f"{lat:.5f}, {lon:.5f}", lat, lon)
 
-    def _snap_door(self, place: Place, step_free: bool, role: str) -> Snap:
-        snap = self._memoised(("snap", place.lat, place.lon, step_free), lambda: self.network.walk.snap(
+    def _snap_door(self, place: Place, step_free: bool, role: str) -> tuple[Snap, ...]:
+        """The door's links to the walk network (:meth:`StreetNetwork.link`: the nearest edge, and the
+        nearest edge of each other way a few metres farther), or InputError outside the network."""
+        links = self._memoised(("link", place.lat, place.lon, step_free), lambda: self.network.walk.link(
             place.lat, place.lon, DOOR_SNAP_MAX_M, step_free_only=step_free))
-        if snap is None:
+        if not links:
             raise InputError(f"the {role} ({place.lat:.5f}, {place.lon:.5f}) is more than {DOOR_SNAP_MAX_M:.0f} m "
                              f"from any {'step-free ' if step_free else ''}walkable street of the network: "
                              "it is outside the area covered by the data")
-        return snap
+        return links
 
     # ------------------------------------------------------------------ time axis
     def service_day_origin(self, day: dt.date) -> dt.datetime:
@@ -204,7 +219,8 @@ class Planner:
         step_free = opts.wheelchair
         so, sd = self._snap_door(o, step_free, "origin"), self._snap_door(d, step_free, "destination")
         t_query = self.axis.seconds(when, day)
-        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m,
+        # footpaths between stops are single legs: the per-leg limit bounds them, the kernel the total
+        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
                                     min_transfer_s=opts.min_transfer_s, step_free=step_free)
         booked = self.localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
         tt = bookable_timetable(self.network, self.axis, tt, booked)  # lignes virtuelles: closed bookings removed
@@ -257,17 +273,18 @@ class Planner:
                                "apart to walk")
         return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
 
-    def _stop_walks(self, snap: Snap, tt: Timetable, opts: PlanOptions):
+    def _stop_walks(self, links: tuple[Snap, ...], tt: Timetable, opts: PlanOptions):
         """(stop index in tt, walk seconds, walk metres) for the stops reachable on foot from a door."""
         snaps = self._snaps_sf if opts.wheelchair else self._snaps
+        limit_m = opts.walk_leg_limit_m
 
         def compute():
-            d = self.network.walk.point_to_points_m(snap, snaps, opts.max_walk_m, step_free_only=opts.wheelchair)
-            return d + snap.dist_m + np.nan_to_num(snaps.dist_m, nan=0.0)
+            reach = self.network.walk.reach(links, opts.max_walk_m, step_free_only=opts.wheelchair, link_cost=True)
+            return reach.costs_to(snaps, link_cost=True)
 
-        dist = self._memoised(("walks", snap, opts.max_walk_m, opts.wheelchair), compute)
-        ok = np.nonzero(np.isfinite(dist) & (dist <= opts.max_walk_m))[0]
-        keys = self.network.stops["stop_key"].to_numpy()[ok]
+        dist = self._memoised(("walks", links, opts.max_walk_m, opts.wheelchair), compute)
+        ok = np.nonzero(np.isfinite(dist) & (dist <= limit_m))[0]
+        keys = self._stop_keys[ok]
         index = tt.stop_index
         rows = [(index[k], m) for k, m in zip(keys, dist[ok]) if k in index]
         stops = np.array([r[0] for r in rows], np.int64)
