@@ -30,9 +30,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from mobility.config import DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, cache_dir
 from mobility.errors import DataError
@@ -242,6 +239,10 @@ def stop_footpaths(walk: StreetNetwork, stops: pd.DataFrame, *, step_free: bool,
     ``f`` of edge (u, v) of length L is ``f*L`` from u and ``(1-f)*L`` from v (walk edges run both
     ways). Two stops on the same edge are also linked directly along it.
     """
+    from scipy.sparse import csr_matrix  # here: loading a cached network needs no scipy.sparse (start-up)
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import cKDTree
+
     p = "sf_" if step_free else "snap_"
     ok = stops[p + "edge"].to_numpy() >= 0
     idx = np.nonzero(ok)[0]
