@@ -35,8 +35,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from mobility.errors import DataError
 
@@ -469,6 +467,9 @@ def _segment_arrays(osm: OsmData) -> dict[str, np.ndarray]:
 
 def _largest_component_mask(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Mask of the edges u->v in the largest weakly connected component."""
+    from scipy.sparse import coo_matrix  # imported here: reading a cached network needs no scipy
+    from scipy.sparse.csgraph import connected_components
+
     if len(u) == 0:
         return np.zeros(0, dtype=bool)
     nodes, inv = np.unique(np.concatenate([u, v]), return_inverse=True)

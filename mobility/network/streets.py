@@ -29,11 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from mobility.errors import DataError
 from mobility.geo import EARTH_RADIUS_M, interpolate, point_segment_distance_m, to_unit_xyz_m
-from mobility.network.street_search import BufferPool, path_nodes, segment_distances, target_costs
 
 #: spacing (metres) of the points sampled along edges for the snapping index; a query
 #: only examines edges with a sample within (best distance + spacing / 2)
@@ -183,7 +181,7 @@ class Reach:
         t = targets if isinstance(targets, Snaps) else Snaps.from_list(list(targets))
         e, f, link = t.canonical(net)
         extra = link if link_cost else np.zeros(len(e))
-        out = target_costs(self.nodes, self.cost, e, f, extra, net.edge_u, net.edge_v, net.edge_reverse,
+        out = _kernels().target_costs(self.nodes, self.cost, e, f, extra, net.edge_u, net.edge_v, net.edge_reverse,
                            net.cost(self.weight), *self._source_arrays())
         return out
 
@@ -218,7 +216,7 @@ class Reach:
             return StreetPath([(a.lat, a.lon), (b.lat, b.lon)], abs(b.fraction - a.fraction) * net.length_m[a.edge],
                               float(total), a, b)
         m = net._matrix(self.weight, self.step_free_only)
-        seq, k = path_nodes(self.nodes, self.pred_entry, m.entry_tail, ref)
+        seq, k = _kernels().path_nodes(self.nodes, self.pred_entry, m.entry_tail, ref)
         a = self.sources[k]
         length = (1.0 - a.fraction) * net.length_m[a.edge] if seq[0] == a.v else a.fraction * net.length_m[a.edge]
         if len(seq) > 1:
@@ -429,6 +427,8 @@ class StreetNetwork:
             frac = (piece + 0.5) / np.repeat(n_pieces, n_pieces)
             u, v = self.edge_u[sample_edge], self.edge_v[sample_edge]
             lat, lon = interpolate(self.node_lat[u], self.node_lon[u], self.node_lat[v], self.node_lon[v], frac)
+            from scipy.spatial import cKDTree  # imported on first use: `mobility info` does not snap
+
             tree = cKDTree(to_unit_xyz_m(lat, lon)) if len(sample_edge) else None
             # half the longest piece: every point of an edge is this close to a sample
             half_piece_m = float((self.length_m[edges] / n_pieces).max() / 2) if len(edges) else 0.0
@@ -518,7 +518,7 @@ class StreetNetwork:
         dist = np.empty(len(cand_e))
         bounds = np.r_[0, np.nonzero(np.diff(cand_q))[0] + 1, len(cand_q)]
         for a, b in zip(bounds[:-1], bounds[1:]):  # the arithmetic of link(), point by point
-            frac[a:b], dist[a:b] = segment_distances(float(lats[cand_q[a]]), float(lons[cand_q[a]]), cand_e[a:b],
+            frac[a:b], dist[a:b] = _kernels().segment_distances(float(lats[cand_q[a]]), float(lons[cand_q[a]]), cand_e[a:b],
                                                      self.edge_u, self.edge_v, self.node_lat, self.node_lon,
                                                      EARTH_RADIUS_M)
         order = np.lexsort((cand_e, dist, cand_q))
@@ -574,7 +574,7 @@ class StreetNetwork:
         radius = min(float(d0), max_dist_m) * 1.001 + slack_m + tolerance_m
         cand = np.unique(sample_edge[np.asarray(tree.query_ball_point(xyz, r=radius), dtype=np.int64)])
         u, v = self.edge_u[cand], self.edge_v[cand]
-        frac, dist = segment_distances(float(lat), float(lon), cand, self.edge_u, self.edge_v, self.node_lat,
+        frac, dist = _kernels().segment_distances(float(lat), float(lon), cand, self.edge_u, self.edge_v, self.node_lat,
                                        self.node_lon, EARTH_RADIUS_M)
         order = np.lexsort((cand, dist))
         best = float(dist[order[0]])
@@ -622,14 +622,14 @@ class StreetNetwork:
                                           indptr, idx)
         return self._matrices[key]
 
-    def _pool(self, weight: str, step_free_only: bool) -> BufferPool:
+    def _pool(self, weight: str, step_free_only: bool):
         key = (weight, bool(step_free_only))
         pool = self._pools.get(key)
         if pool is None:
             m = self._matrix(weight, step_free_only)
             if m.entry_tail is None:
                 m.entry_tail = np.repeat(np.arange(self.n_nodes + 1, dtype=np.int64), np.diff(m.indptr))
-            pool = self._pools[key] = BufferPool(self.n_nodes, len(m.data))
+            pool = self._pools[key] = _kernels().BufferPool(self.n_nodes, len(m.data))
         return pool
 
     def _seeds(self, source, weight: str, link_cost: bool):
@@ -810,6 +810,14 @@ class StreetNetwork:
         net.indices = net.edge_v
         net._init_work()
         return net
+
+
+def _kernels():
+    """The compiled search kernels, imported on first use (numba costs a few tenths of a second to import,
+    which commands that only read the network, like ``mobility info``, do not pay)."""
+    from mobility.network import street_search
+
+    return street_search
 
 
 def _check_weight(weight: str) -> str:
