@@ -10,7 +10,11 @@ throughput. Exits 1 on any error or below ``--target`` requests per second.
     python scripts/loadcheck.py [--seconds 20] [--clients 8] [--threads 8] [--workers 1] [--target 50] [--unique]
 
 With ``--unique`` every measured request is different (origin x service site x departure minute), so the
-server's answer cache never helps: this measures planning throughput itself.
+server's answer cache never helps: this measures planning throughput itself. ``--realistic`` is the web mix of
+issue 11, also without repeats: a third of the destinations are coordinates (an address picked on the map), a
+third site ids, a third categories (``caf``, ``mairie``, ``france services``, ``cpam``), from coordinates near the
+stops of the territory, departures and arrivals over the day; p50/p95 latency is reported and ``--p95-ms``
+bounds it.
 
 Slow-client mode instead checks that idle and half-sent connections cannot lock other clients out:
 
@@ -64,6 +68,32 @@ def unique_request(n: int) -> str:
     minute = 6 * 60 + (n // (len(ORIGINS) * len(SITES))) % (14 * 60)
     q = {"from": origin, "to": site, "date": "2026-12-01", "time": f"{minute // 60:02d}:{minute % 60:02d}",
          "arrive_by": "1" if n % 2 else "0"}
+    return "/api/plan?" + urlencode(q)
+
+
+#: coordinates of the territory (town centres) used as origins and map-picked destinations
+POINTS = [(50.7500, 2.2520), (50.7290, 2.3030), (50.7320, 2.2440), (50.7070, 2.1010), (50.6380, 2.3960),
+          (50.6360, 2.2500), (50.6533, 2.18185), (50.6150, 2.0850), (50.7100, 2.2350), (50.7100, 2.2480),
+          (50.7420, 2.3320), (50.6910, 2.1830)]
+CATEGORIES = ["caf", "mairie", "france services", "cpam"]
+
+
+def realistic_request(n: int) -> str:
+    """The n-th request of the realistic mix (coordinates / site ids / categories in turn), never repeated."""
+    a = POINTS[n % len(POINTS)]
+    jitter = ((n * 37) % 101 - 50) * 1e-5, ((n * 53) % 97 - 48) * 1e-5
+    origin = f"{a[0] + jitter[0]:.5f},{a[1] + jitter[1]:.5f}"
+    kind = n % 3
+    if kind == 0:
+        b = POINTS[(n * 7 + 3) % len(POINTS)]
+        dest = f"{b[0] - jitter[1]:.5f},{b[1] - jitter[0]:.5f}"
+    elif kind == 1:
+        dest = SITES[(n // 3) % len(SITES)]
+    else:
+        dest = CATEGORIES[(n // 3) % len(CATEGORIES)]
+    minute = 6 * 60 + (n * 13) % (13 * 60)
+    q = {"from": origin, "to": dest, "date": "2026-12-01", "time": f"{minute // 60:02d}:{minute % 60:02d}",
+         "arrive_by": "1" if (n // 3) % 2 else "0", "booked_at": "2026-11-20T08:00"}
     return "/api/plan?" + urlencode(q)
 
 
@@ -138,6 +168,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=1, help="server processes (mobility serve --workers) (1)")
     ap.add_argument("--target", type=float, default=50.0, help="requests per second to hold (50)")
     ap.add_argument("--unique", action="store_true", help="never repeat a request (no answer-cache hits)")
+    ap.add_argument("--realistic", action="store_true",
+                    help="the web mix without repeats: a third each coordinates, site ids, categories")
+    ap.add_argument("--p95-ms", type=float, default=None, help="fail when the p95 latency is above this")
     ap.add_argument("--slow-clients", type=int, default=0, metavar="N",
                     help="slow-client mode: N half-sent idle connections, then time /api/health (at most 2000)")
     ap.add_argument("--max-latency", type=float, default=1.0, help="slow-client mode: seconds per /api/health (1)")
@@ -180,6 +213,7 @@ def main() -> int:
             return 1
 
         counts = {"ok": 0, "client_error": 0, "error": 0}
+        latencies: list[float] = []
         lock = threading.Lock()
         stop_at = time.time() + seconds
         budget = [args.max_requests]
@@ -195,15 +229,19 @@ def main() -> int:
                     budget[0] -= 1
                     sequence[0] += 1
                     n = sequence[0]
-                path = unique_request(n) if args.unique else mix[i % len(mix)]
+                path = (realistic_request(n) if args.realistic else unique_request(n) if args.unique
+                        else mix[i % len(mix)])
+                t_req = time.perf_counter()
                 try:
                     status, _ = get(c, path)
                     kind = "ok" if status == 200 else ("client_error" if 400 <= status < 500 else "error")
                 except OSError:
                     kind = "error"
                     c = http.client.HTTPConnection(host, port, timeout=30)
+                took = time.perf_counter() - t_req
                 with lock:
                     counts[kind] += 1
+                    latencies.append(took)
                 i += 1
 
         t1 = time.time()
@@ -215,12 +253,18 @@ def main() -> int:
         elapsed = time.time() - t1
         total = sum(counts.values())
         rate = total / elapsed
+        lat = sorted(latencies)
+        p50 = 1000 * lat[len(lat) // 2] if lat else float("nan")
+        p95 = 1000 * lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
         print(f"load: {total} requests in {elapsed:.1f} s with {args.clients} clients -> {rate:.0f} req/s "
-              f"(ok {counts['ok']}, 4xx {counts['client_error']}, errors {counts['error']})")
-        print(json.dumps({"workers": args.workers, "unique_requests": args.unique, "req_per_s": round(rate, 1),
+              f"(ok {counts['ok']}, 4xx {counts['client_error']}, errors {counts['error']}); latency p50 "
+              f"{p50:.0f} ms, p95 {p95:.0f} ms")
+        print(json.dumps({"workers": args.workers, "unique_requests": args.unique, "realistic": args.realistic,
+                          "req_per_s": round(rate, 1), "p50_ms": round(p50), "p95_ms": round(p95),
                           "cold_ms_per_request": round(1000 * cold / len(mix)), **counts}))
-        if counts["error"] or rate < args.target:
-            print(f"loadcheck: FAILED (target {args.target:g} req/s with no error)", file=sys.stderr)
+        if counts["error"] or rate < args.target or (args.p95_ms is not None and p95 > args.p95_ms):
+            print(f"loadcheck: FAILED (target {args.target:g} req/s"
+                  f"{'' if args.p95_ms is None else f', p95 <= {args.p95_ms:g} ms'} with no error)", file=sys.stderr)
             return 1
         print(f"loadcheck: OK (>= {args.target:g} req/s, no error)")
         return 0

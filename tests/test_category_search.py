@@ -57,6 +57,32 @@ def test_arrival_bounds_are_lower_bounds(embedded_context, allow_tad):
     assert tight > checked // 10  # the bound is the arrival itself for many sites, not a vacuous one
 
 
+def test_duration_bounds_bound_arrive_by_departures(embedded_context):
+    """Arrive-by: no itinerary to a site leaves after the requested time minus the site's duration bound."""
+    ctx = embedded_context
+    planner = ctx.planner
+    sites = _sites(ctx, "mairie")
+    places = [services._site_place(s) for s in sites]
+    checked = 0
+    for origin, when in _origins(ctx, 3, seed=33):
+        when = when.replace(hour=max(when.hour, 10))
+        try:
+            bounds = planner.duration_lower_bounds(origin, places, when, booked_at=BOOKED)
+        except InputError:
+            continue
+        assert bounds is not None
+        latest = planner.localize(when).timestamp()
+        for place, bound in zip(places, bounds):
+            try:
+                res = planner.plan(origin, place, when, arrive_by=True, booked_at=BOOKED)
+            except NoRouteError:
+                continue
+            last = max(it.departure for it in res.itineraries).timestamp()
+            assert last <= latest - bound, (origin, when, place.name, bound)
+            checked += 1
+    assert checked > 50
+
+
 def _both(ctx, monkeypatch, origin, category, when, **kw):
     def answer():
         try:
@@ -86,19 +112,22 @@ def _both(ctx, monkeypatch, origin, category, when, **kw):
 def test_category_answer_is_the_one_planning_every_site(embedded_context, monkeypatch):
     ctx = embedded_context
     saved = []
-    for k, (origin, when) in enumerate(_origins(ctx, 6, seed=5)):
+    for k, (origin, when) in enumerate(_origins(ctx, 8, seed=5)):
         kw = {"return_after_min": 60} if k % 3 == 0 else {}
+        kw["arrive_by"] = k % 2 == 1
         a, b, n_bounded, n_all = _both(ctx, monkeypatch, origin, "mairie", when, **kw)
         assert a == b, (origin, when)
-        if isinstance(a, dict):
+        if isinstance(a, dict) and not kw["arrive_by"]:
             saved.append(n_all - n_bounded)
-    assert saved and min(saved) > 0 and sum(saved) > 50 * len(saved)  # most of the 89 town halls are not planned
+    # depart-at: most of the 89 town halls are not planned (arrive-by's duration bound, without waits, skips fewer)
+    assert saved and min(saved) > 0 and sum(saved) > 50 * len(saved)
 
 
-@pytest.mark.slow  # 60 random requests, each also planned site by site (~1 min): CI's second step
+@pytest.mark.slow  # 120 random requests, each also planned site by site (~2 min): CI's second step
+@pytest.mark.parametrize("arrive_by", [False, True], ids=["depart_at", "arrive_by"])
 @pytest.mark.parametrize("category", ["mairie", "point_information_jeunesse", "caf"])
-def test_category_answers_on_random_requests(embedded_context, monkeypatch, category):
+def test_category_answers_on_random_requests(embedded_context, monkeypatch, category, arrive_by):
     ctx = embedded_context
-    for origin, when in _origins(ctx, 20, seed=len(category)):
-        a, b, _, _ = _both(ctx, monkeypatch, origin, category, when)
-        assert a == b, (category, origin, when)
+    for origin, when in _origins(ctx, 20, seed=len(category) + arrive_by):
+        a, b, _, _ = _both(ctx, monkeypatch, origin, category, when, arrive_by=arrive_by)
+        assert a == b, (category, origin, when, arrive_by)

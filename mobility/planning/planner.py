@@ -342,6 +342,87 @@ class Planner:
             out.append(after(origin_day, int(bound)) if np.isfinite(bound) else dt.datetime.max.replace(tzinfo=self.tz))
         return out
 
+    def duration_lower_bounds(self, origin, destinations: list, when: dt.datetime, *,
+                              options: PlanOptions | None = None,
+                              booked_at: dt.datetime | None = None) -> list[float] | None:
+        """For each destination, seconds that no itinerary of ``plan(origin, destination, when, arrive_by=True)``
+        takes less than (inf: nothing reaches it), so none leaves after ``when`` minus that; None when the
+        timetable has a vehicle running backwards in time (no bound is then given).
+
+        Relaxation: a shortest-path search from the origin over the stops, each hop of a pattern weighted by
+        its shortest run over the day's trips (no waiting, no change slack, no walking limit), footpaths by
+        their walk, and the on-demand rides by their whole-second ride time; a destination's bound is the
+        least of those durations plus its walk from the stop or its on-demand ends, and of walking all the way.
+        """
+        opts = (options or PlanOptions()).validated()
+        o = self.place(origin)
+        when = self.localize(when)
+        day = when.date()
+        self._check_date(day)
+        so = self._snap_door(o, opts.wheelchair, "origin")
+        t_query = self.axis.seconds(when, day)
+        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
+                                    min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+        graph = _stop_graph(tt)
+        if graph is None:
+            return None
+        booked = self.localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
+        access = self._stop_walks(so, tt, opts)
+        seeds_node, seeds_cost = [access[0]], [access[1].astype(float)]
+        use_tad = opts.allow_tad and bool(self.network.flex) and self.network.drive is not None
+        tq = None
+        if use_tad:
+            legs = LegBuilder(self.network, self._stop_row, self._snaps_sf if opts.wheelchair else self._snaps,
+                              self._snap_door, o, o, so, so, self.service_day_origin(day), opts, False)
+            tq = TadQuery(legs, tt, booked, access, access, t_query)
+            nodes, costs = [], []
+            for h, ends in tq.board.items():
+                for key in tq.access_ends[h]:
+                    for point, ws, _ in ends:
+                        dr = _drive_s(tq, point, key, None)
+                        if math.isfinite(dr):
+                            nodes.append(tt.stop_index[key])
+                            costs.append(float(ws + tq.rides.duration_s(h, dr)))
+            seeds_node.append(np.array(nodes, np.int64))
+            seeds_cost.append(np.array(costs, float))
+        seed_node = np.concatenate(seeds_node).astype(np.int64)
+        seed_cost = np.concatenate(seeds_cost).astype(float)
+        indptr, indices, data = graph
+        from mobility.network.street_search import SearchBuffers
+
+        nodes, cost, _ = SearchBuffers(tt.n_stops, len(data)).run(indptr, indices, data, seed_node, seed_cost,
+                                                                 np.zeros(len(seed_node), np.int64), np.inf)
+        at_stop = np.full(tt.n_stops, np.inf)
+        at_stop[nodes] = cost
+        # a ride ends at a stop: its duration from the seeds (a walk to a stop is not a ride yet)
+        walk_reach = self.network.walk.reach(so, opts.max_walk_m, step_free_only=opts.wheelchair, link_cost=True)
+        out = []
+        for dest in destinations:
+            check_deadline()
+            d = self.place(dest)
+            info = self._memoised(("bound-info", d.lat, d.lon, day, opts.walk_speed_mps, opts.max_walk_m,
+                                   opts.walk_leg_limit_m, opts.wheelchair, opts.min_transfer_s, use_tad),
+                                  lambda: self._destination_info(d, tt, opts, tq))
+            sd_snaps, egress, tad = info
+            bound = np.inf
+            if len(egress[0]):
+                bound = float((at_stop[egress[0]] + egress[1]).min())
+            walk_m = float(walk_reach.costs_to(sd_snaps, link_cost=True).min())
+            if np.isfinite(walk_m) and walk_m <= opts.walk_leg_limit_m:
+                bound = min(bound, math.ceil(walk_m / opts.walk_speed_mps))
+            if tad is not None:
+                if len(tad.stop):
+                    bound = min(bound, float((at_stop[tad.stop] + tad.add_s).min()))
+                for h, a_ends in tad.alight.items():
+                    for bp, bws, _ in tq.board.get(h, ()):
+                        for ap, aws, _ in a_ends:
+                            if bp != ap:
+                                dr = _drive_s(tq, bp, ap, tad.snap_d)
+                                if math.isfinite(dr):
+                                    bound = min(bound, bws + tq.rides.duration_s(h, dr) + aws)
+            out.append(float(bound))
+        return out
+
     def _destination_info(self, d: Place, tt: Timetable, opts: PlanOptions, tq: TadQuery | None):
         """What a destination's arrival bound needs that does not depend on the origin (memoised: a category
         request bounds every site of the category): its links, its stop walks, and its on-demand ends."""
@@ -408,6 +489,49 @@ def _drive_s(tq: TadQuery, a: str, b: str, snap_d) -> float:
     if sa is None or sb is None:
         return math.inf
     return float(flex.drive_times_to(tq.drive, tq._drive_reach(a, sa), sa, [sb])[0])
+
+
+def _stop_graph(tt: Timetable):
+    """CSR ``(indptr, indices, data)`` over the stops of ``tt``: each hop of a pattern weighted by its
+    shortest run over the trips (seconds; dwell and waits left out), each footpath by its walk; memoised on
+    the timetable. None when a hop runs backwards in time (a broken feed) or a headway wait is negative."""
+    cached = tt.__dict__.get("_stop_graph")
+    if cached is not None:
+        return cached[0]
+    sp, stops, tp, tb = tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_trip_ptr, tt.trip_times_ptr
+    rows, cols, w = [], [], []
+    ok = bool((tt.pattern_board_wait >= 0).all() and (tt.pattern_alight_wait >= 0).all())
+    for p in range(len(sp) - 1):
+        n = int(sp[p + 1] - sp[p])
+        n_trips = 1 if tt.pattern_is_freq[p] else int(tp[p + 1] - tp[p])
+        if n < 2 or n_trips < 1:
+            continue
+        base = int(tb[p])
+        arr = tt.trip_arr[base:base + n_trips * n].reshape(n_trips, n)
+        dep = tt.trip_dep[base:base + n_trips * n].reshape(n_trips, n)
+        hop = (arr[:, 1:] - dep[:, :-1]).min(axis=0)
+        if (hop < 0).any():
+            ok = False
+            break
+        seq = stops[sp[p]:sp[p + 1]]
+        rows.append(seq[:-1])
+        cols.append(seq[1:])
+        w.append(hop.astype(float))
+    graph = None
+    if ok:
+        fp_from = np.repeat(np.arange(tt.n_stops), np.diff(tt.footpath_ptr))
+        rows.append(fp_from)
+        cols.append(tt.footpath_to)
+        w.append(np.asarray(tt.footpath_dur, float))
+        r = np.concatenate(rows).astype(np.int64)
+        c = np.concatenate(cols).astype(np.int64)
+        data = np.concatenate(w)
+        order = np.lexsort((c, r))
+        indptr = np.zeros(tt.n_stops + 1, np.int64)
+        np.cumsum(np.bincount(r, minlength=tt.n_stops), out=indptr[1:])
+        graph = (indptr, c[order], data[order])
+    tt.__dict__["_stop_graph"] = (graph,)
+    return graph
 
 
 def _tad_arrival_bound(tq: TadQuery, ends: TadEnds, best_at_stop: np.ndarray, t_query: int) -> float:

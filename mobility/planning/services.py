@@ -403,12 +403,16 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
     origin, margin = trip.origin.place, trip.margin_min
     ranked, failed = [], {}
     order = ((i, -math.inf) for i in range(len(sites)))
-    bounded = not trip.arrive_by and len(sites) > KEEP_RANKED
+    bounded = len(sites) > KEEP_RANKED
     if bounded:
-        # the nearest site first (the answer always says why it was not chosen), then by served bound
+        # the nearest site first (the answer always says why it was not chosen), then by bound of the rank key
         near = sites.index(_nearest_first(origin, sites)[0])
-        order = itertools.chain([(near, -math.inf)], ((i, b) for i, b in _by_served_bound(
-            ctx, trip, sites, when, opts, plan_extra) if i != near))
+        ranks = (_by_departure_bound(ctx, trip, sites, when, opts, plan_extra) if trip.arrive_by
+                 else _by_served_bound(ctx, trip, sites, when, opts, plan_extra))
+        if ranks is None:
+            bounded = False
+        else:
+            order = itertools.chain([(near, -math.inf)], ((i, b) for i, b in ranks if i != near))
     for i, bound in order:
         site = sites[i]
         check_deadline()  # a category plans every site: stop when nobody waits for the answer any more
@@ -440,6 +444,20 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
 
 #: the sites a category answer shows: the chosen one and two alternatives (the nearest site is always planned)
 KEEP_RANKED = 3
+
+
+def _by_departure_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime, opts: PlanOptions,
+                        plan_extra: dict):
+    """Arrive-by: the sites as ``(index, bound)`` in increasing order of a bound of their rank key (minus the
+    latest departure, POSIX seconds): nothing arriving by ``when`` leaves after ``when`` minus the least
+    duration of :meth:`Planner.duration_lower_bounds`. None when no bound is known (all sites are planned)."""
+    durations = ctx.planner.duration_lower_bounds(trip.origin.place, [_site_place(s) for s in sites], when,
+                                                  options=opts, booked_at=plan_extra.get("booked_at"))
+    if durations is None:
+        return None
+    t = when.timestamp()
+    keys = [-(t - d) for d in durations]
+    return iter(sorted(((i, k) for i, k in enumerate(keys)), key=lambda p: (p[1], p[0])))
 
 
 def _by_served_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime, opts: PlanOptions,
