@@ -413,12 +413,22 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
             bounded = False
         else:
             order = itertools.chain([(near, -math.inf)], ((i, b) for i, b in ranks if i != near))
+    unreachable: tuple[float, set] | None = None  # arrive-by: (departure, sites nothing leaving then reaches by when)
+    planned_since = 0
     for i, bound in order:
         site = sites[i]
         check_deadline()  # a category plans every site: stop when nobody waits for the answer any more
-        # served no earlier than its bound: later than the third best, it and the sites after it cannot be shown
-        if bounded and len(ranked) >= KEEP_RANKED and bound > sorted(r[:2] for r in ranked)[KEEP_RANKED - 1][0]:
-            break
+        if bounded and len(ranked) >= KEEP_RANKED:
+            third = sorted(r[:2] for r in ranked)[KEEP_RANKED - 1][0]
+            # its rank key is no better than its bound: past the third best, it and the sites after it cannot be shown
+            if bound > third:
+                break
+            if trip.arrive_by and (unreachable is None or (planned_since >= 8 and -third > unreachable[0])):
+                unreachable = (-third, _unreached_leaving_at(ctx, trip, sites, -third, when, opts, plan_extra))
+                planned_since = 0
+            if unreachable is not None and i in unreachable[1]:
+                continue  # everything leaving when the third best does arrives too late: it leaves earlier
+        planned_since += 1
         hours = site.opening_hours
         if trip.arrive_by and hours is not None and not any(
                 start <= when for start, _ in hours.intervals_on(when.date(), when.tzinfo)):
@@ -444,6 +454,18 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
 
 #: the sites a category answer shows: the chosen one and two alternatives (the nearest site is always planned)
 KEEP_RANKED = 3
+
+
+def _unreached_leaving_at(ctx, trip: TripPlan, sites: list[ServiceSite], departure_s: float, when: dt.datetime,
+                          opts: PlanOptions, plan_extra: dict) -> set:
+    """Arrive-by: the sites that nothing leaving the origin at ``departure_s`` (POSIX) or later reaches by
+    ``when`` (their arrival bound from that departure is later): each of their options leaves earlier."""
+    leave = dt.datetime.fromtimestamp(departure_s, when.tzinfo)
+    if leave.date() != when.date():
+        return set()
+    arrivals = ctx.planner.arrival_lower_bounds(trip.origin.place, [_site_place(s) for s in sites], leave,
+                                                options=opts, booked_at=plan_extra.get("booked_at"))
+    return {i for i, a in enumerate(arrivals) if a > when}
 
 
 def _by_departure_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime, opts: PlanOptions,
