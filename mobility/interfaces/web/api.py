@@ -119,6 +119,7 @@ def isochrones():
     from mobility.analysis.isochrones import isochrones_geojson
     from mobility.interfaces.web.params import when_of
 
+    _lang(request.args)  # (the language of the error messages: checked like everywhere)
     target = text(request.args, "to", required=True)
     when = when_of(request.args)
     window = int(number(request.args, "window", 60, 15, 240, integer=True))

@@ -46,7 +46,8 @@ def planner():
     if available and request.args.get("to"):
         from urllib.parse import urlencode
 
-        iso_url = "/api/isochrones?" + urlencode({k: values.get(k, "") for k in ("to", "date", "time", "window")})
+        iso_url = "/api/isochrones?" + urlencode({**{k: values.get(k, "") for k in ("to", "date", "time", "window")},
+                                                  "lang": g.lang})  # its error messages in the page's language
     # no ``map_data``: the page draws its own Lambert-93 map (static/js/planner_map.js), not the trip map
     return render_template("planner.html", values=values, choices=form_choices(ctx, g.lang), available=available,
                            iso_url=iso_url)
