@@ -1,5 +1,4 @@
-"""Where the embedded data, the web files and the on-disk cache live, and how cache entries are read and
-written safely.
+"""Where the embedded data, the web files and the on-disk cache live.
 
 In a source checkout (or an editable install) data and web files are the top-level ``data/`` and ``web/``
 folders; an installed wheel carries them as the package data ``mobility._data`` and ``mobility._web``
@@ -7,8 +6,9 @@ folders; an installed wheel carries them as the package data ``mobility._data`` 
 
 The cache is an optimisation only: a cache folder that cannot be created or written (read-only, no
 permission, ``MOBILITY_CACHE_DIR`` naming a file, a full disk) makes the caller work in memory, with one
-warning per process; a cache entry of the wrong type or version is ignored and rebuilt; temporary files
-are removed on failure and, when left by a killed process, at the next start.
+warning per process. The entries themselves are read and written by :mod:`mobility.network.store` (no
+pickle: reading an entry runs no code); temporary files and folders are removed on failure and, when left
+by a killed process, at the next start (:func:`clean_orphans`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import os
-import pickle
+import shutil
 import re
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 #: project root (the folder holding ``data/`` and ``web/``) for a source checkout or editable install
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +51,9 @@ log = logging.getLogger("mobility.cache")
 #: a temporary cache file older than this whose writer is gone is an orphan (seconds)
 ORPHAN_AGE_S = 3600.0
 _TMP_MARK = ".tmp"
-#: only our own temporary names are ever removed (``network-<hex key>.tmp<pid>``), whatever the folder holds
-_TMP_NAME = re.compile(r"^[a-z_]+-[0-9a-f]{8,}\.tmp(\d+)$")
+#: only our own temporary names are ever removed (``network-<hex key>.tmp<pid>``, a file or a folder, and
+#: ``...tmp<pid>old``, an entry being replaced), whatever the folder holds
+_TMP_NAME = re.compile(r"^[a-z_]+-[0-9a-f]{8,}\.tmp(\d+)(old)?$")
 _warned: set[str] = set()
 _cleaned: set[str] = set()
 _lock = threading.Lock()
@@ -115,45 +115,14 @@ def clean_orphans(folder: Path) -> int:
     now = time.time()
     for p, pid_text in entries:
         try:
-            if pid_text == str(os.getpid()) or not p.is_file():
+            if pid_text == str(os.getpid()) or not (p.is_file() or p.is_dir()) or p.is_symlink():
                 continue
             if not _alive(int(pid_text)) or now - p.stat().st_mtime > ORPHAN_AGE_S:
-                p.unlink()
+                if p.is_dir():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
                 removed += 1
         except OSError:
             continue
     return removed
-
-
-def cache_load(path: Path | None, expected: type) -> Any | None:
-    """The object pickled at ``path`` when it is an ``expected`` instance; None when absent, unreadable,
-    truncated, of another type or of a layout this version cannot read (the caller rebuilds it)."""
-    if path is None or not path.is_file():
-        return None
-    try:
-        with open(path, "rb") as fh:
-            obj = pickle.load(fh)
-    except Exception:  # noqa: BLE001 - truncated, stale (renamed classes), not a pickle: rebuilt
-        return None
-    return obj if isinstance(obj, expected) else None
-
-
-def cache_store(path: Path | None, obj: Any) -> bool:
-    """Pickle ``obj`` to ``path`` atomically (temporary file + rename); on any failure (full disk, read-only)
-    remove the temporary file, warn once and return False: the caller keeps working in memory."""
-    if path is None:
-        return False
-    tmp = path.with_suffix(f"{_TMP_MARK}{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-        return True
-    except (OSError, pickle.PicklingError) as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        _warn_once(f"write:{path.parent}", f"cannot write the cache in {path.parent} "
-                   f"({getattr(exc, 'strerror', None) or exc}); working in memory")
-        return False

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Small load check of ``/api/plan`` (not a unit test): loopback only, bounded in time and request count.
 
-Starts ``mobility serve`` (waitress, several threads) on 127.0.0.1 with an ephemeral port in a subprocess,
+Starts ``mobility serve`` (waitress, several threads; ``--workers N``: N server processes) on 127.0.0.1 with an
+ephemeral port in a subprocess,
 waits for the data, plans each distinct request of a small call-centre-like mix once (cold figure), then
 sends the mix from client threads (http.client) for ``--seconds`` or ``--max-requests`` and prints the
 throughput. Exits 1 on any error or below ``--target`` requests per second.
 
-    python scripts/loadcheck.py [--seconds 20] [--clients 8] [--threads 8] [--target 50] [--unique]
+    python scripts/loadcheck.py [--seconds 20] [--clients 8] [--threads 8] [--workers 1] [--target 50] [--unique]
 
 With ``--unique`` every measured request is different (origin x service site x departure minute), so the
 server's answer cache never helps: this measures planning throughput itself.
@@ -66,10 +67,10 @@ def unique_request(n: int) -> str:
     return "/api/plan?" + urlencode(q)
 
 
-def start_server(threads: int, extra: list[str] | None = None) -> tuple[subprocess.Popen, str, int]:
+def start_server(threads: int, extra: list[str] | None = None, workers: int = 1) -> tuple[subprocess.Popen, str, int]:
     env = dict(os.environ)
     cmd = [sys.executable, "-m", "mobility.interfaces.serve", "--host", "127.0.0.1", "--port", "0",
-           "--threads", str(threads), *(extra or [])]
+           "--threads", str(threads), "--workers", str(workers), *(extra or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -133,7 +134,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="duration of the measured phase (20, at most 60)")
     ap.add_argument("--max-requests", type=int, default=5000, help="stop after this many requests (5000)")
     ap.add_argument("--clients", type=int, default=8, help="client threads (8)")
-    ap.add_argument("--threads", type=int, default=8, help="waitress worker threads (8)")
+    ap.add_argument("--threads", type=int, default=8, help="waitress worker threads, per process (8)")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (mobility serve --workers) (1)")
     ap.add_argument("--target", type=float, default=50.0, help="requests per second to hold (50)")
     ap.add_argument("--unique", action="store_true", help="never repeat a request (no answer-cache hits)")
     ap.add_argument("--slow-clients", type=int, default=0, metavar="N",
@@ -142,7 +144,8 @@ def main() -> int:
     args = ap.parse_args()
     seconds = min(max(args.seconds, 1.0), 60.0)
 
-    proc, host, port = start_server(args.threads)
+    t_start = time.time()
+    proc, host, port = start_server(args.threads, workers=args.workers)
     try:
         deadline = time.time() + 180
         conn = http.client.HTTPConnection(host, port, timeout=30)
@@ -157,6 +160,8 @@ def main() -> int:
             if time.time() > deadline:
                 raise SystemExit("loadcheck: the data did not load within 180 s")
             time.sleep(0.5)
+        print(f"ready: /api/health answered 200 {time.time() - t_start:.2f} s after the start "
+              f"({args.workers} process{'es' if args.workers > 1 else ''})")
 
         if args.slow_clients:
             return slow_clients(host, port, min(max(args.slow_clients, 1), 2000), args.max_latency)
@@ -212,8 +217,8 @@ def main() -> int:
         rate = total / elapsed
         print(f"load: {total} requests in {elapsed:.1f} s with {args.clients} clients -> {rate:.0f} req/s "
               f"(ok {counts['ok']}, 4xx {counts['client_error']}, errors {counts['error']})")
-        print(json.dumps({"unique_requests": args.unique, "req_per_s": round(rate, 1), "cold_ms_per_request": round(1000 * cold / len(mix)),
-                          **counts}))
+        print(json.dumps({"workers": args.workers, "unique_requests": args.unique, "req_per_s": round(rate, 1),
+                          "cold_ms_per_request": round(1000 * cold / len(mix)), **counts}))
         if counts["error"] or rate < args.target:
             print(f"loadcheck: FAILED (target {args.target:g} req/s with no error)", file=sys.stderr)
             return 1

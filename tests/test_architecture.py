@@ -20,6 +20,7 @@ LAYERS = {
     "mobility.planning": 4,
     "mobility.analysis": 5, "mobility.observatory": 5,
     "mobility.interfaces": 6,
+    "mobility.__main__": 6,  # ``python -m mobility``: the command line, an interface
 }
 
 

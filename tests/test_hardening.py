@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import shutil
 import socket
 import threading
@@ -376,17 +375,19 @@ def test_read_only_cache_dir_degrades_to_memory(cache_env, tmp_path):
 def test_full_disk_removes_the_temporary_file(cache_env, tmp_path, monkeypatch, caplog):
     """A full disk used to raise and leave a .tmpPID file that kept it full."""
     import mobility.config as config
+    from mobility.network import store
 
     cache_env(tmp_path / "cache")
 
-    def full_disk(obj, fh, protocol=None):
-        fh.write(b"partial")
+    def full_disk(obj, fh, **kw):
+        fh.write("partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(config.pickle, "dump", full_disk)
+    monkeypatch.setattr(store.json, "dump", full_disk)
     with caplog.at_level(logging.WARNING, logger="mobility.cache"):
-        assert config.cache_store(config.cache_dir() / "network-0123456789abcdef.pickle", {"a": 1}) is False
-        assert config.cache_store(config.cache_dir() / "geocoder-0123456789abcdef.pickle", {"a": 1}) is False
+        folder = config.cache_dir()
+        assert store.write_entry(folder, "network", "0123456789abcdef", {"a": 1}, version=1, classes=()) is False
+        assert store.write_entry(folder, "geocoder", "0123456789abcdef", {"a": 1}, version=1, classes=()) is False
     assert list((tmp_path / "cache").iterdir()) == []
     assert len([r for r in caplog.records if "No space left" in r.getMessage()]) == 1
 
@@ -413,21 +414,27 @@ def test_orphan_temporary_files_are_cleaned_at_start(cache_env, tmp_path):
 
 
 def test_cache_entries_of_the_wrong_type_are_rebuilt(cache_env, tmp_path):
-    """A valid pickle of the wrong type in the geocoder cache gave an AttributeError on every run."""
-    from mobility.planning.context import load_context
+    """A valid entry of the wrong type in the geocoder cache gave an AttributeError on every run."""
+    from mobility.network import store
+    from mobility.planning.context import GEOCODER_CLASSES, load_context
     from mobility.planning.geocode import Geocoder
 
     folder = tmp_path / "cache"
     cache_env(folder)
     load_context()
-    entries = sorted(folder.glob("*.pickle"))
+    entries = sorted(folder.glob("*.store"))
     assert {p.name.split("-")[0] for p in entries} == {"network", "geocoder"}
-    for p in entries:
-        p.write_bytes(pickle.dumps(["not", "a", "network"]))
+    for p in entries:  # a well-formed entry, of the right kind, version and key, holding a list
+        head = json.loads((p / "manifest.json").read_text())
+        store.save(p, ["not", "a", "network"], kind=head["kind"], version=head["version"], key=head["key"],
+                   classes=())
     ctx = load_context()
     assert ctx.geocoder.search("gare saint omer", 1)
-    with open(next(folder.glob("geocoder-*.pickle")), "rb") as fh:
-        assert isinstance(pickle.load(fh), Geocoder)
+    geo = next(folder.glob("geocoder-*.store"))
+    key = geo.name[len("geocoder-"):-len(".store")]
+    head = json.loads((geo / "manifest.json").read_text())
+    assert isinstance(store.load(geo, kind="geocoder", version=head["version"], key=key, classes=GEOCODER_CLASSES),
+                      Geocoder)
 
 
 # ------------------------------------------------------------------------------------------------ API bounds

@@ -90,12 +90,17 @@ def test_pages_have_no_sentence_of_the_other_language(client, path):
         assert page.status_code == 200
         text = html.unescape(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)))
         assert sentences_of(other, lang, text) == [], (lang, sentences_of(other, lang, text))
-    assert "Book by phone on" in client.get(f"{path}?{query}&lang=en").get_data(as_text=True)
+    # issue 10: one booking box with the phone in one format ("Call 03 … — book before …"), not the planner's
+    # sentence beside it; in English on an English page
+    english = client.get(f"{path}?{query}&lang=en").get_data(as_text=True)
+    assert "book before" in english and "Réserver au" not in english and "réserver avant" not in english
 
 
 def test_page_error_in_the_page_language(client):
     page = client.get("/itineraire?from=xyzzy&to=caf&lang=en").get_data(as_text=True)
-    assert "no address matches" in page and "aucune adresse" not in page
+    # issue 10 item 3: the page says it at the field, in the field's own words (ferr_not_found)
+    assert "We cannot find \u201cxyzzy\u201d" in page and "Nous ne trouvons pas" not in page
+    assert "aucune adresse" not in page and 'aria-invalid="true"' in page
 
 
 # ------------------------------------------------------------------------------------------------ CLI

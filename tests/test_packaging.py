@@ -124,7 +124,8 @@ def test_wheel_info_and_serve_from_another_folder(installed):
         with urllib.request.urlopen(url, timeout=30) as resp:
             page = resp.read().decode()
         assert resp.status == 200 and "<html" in page.lower()
-        css = re.search(r'href="(/static/[^"]+\.css)"', page)
+        # the app's own stylesheet, with its version (the form page no longer links Leaflet's: issue 10)
+        css = re.search(r'href="(/static/[^"]+\.css(?:\?v=[0-9a-f]+)?)"', page)
         assert css, "the page links no stylesheet"
         with urllib.request.urlopen(url.rstrip("/") + css.group(1), timeout=30) as resp:
             assert resp.status == 200 and resp.read()

@@ -87,3 +87,23 @@ def test_stop_to_stop_queries(embedded_planner):
     res = embedded_planner.plan("stop:62229_MAIRIE", "stop:62765_GARE", WHEN, options=PlanOptions(**NO_TAD))
     first = res.itineraries[0]
     assert first.rides and first.legs[0].origin.name == "Cléty Mairie"
+
+
+def test_per_leg_walking_limit(embedded_planner):
+    """--max-walk-leg-m bounds every walk (to and from stops, between stops, all the way) within the total;
+    a limit above every walk of the answer leaves it unchanged."""
+    a, b, when = (50.740317, 2.2473), (50.714749, 2.332023), dt.datetime(2026, 12, 7, 5, 0)
+    total = embedded_planner.plan(a, b, when, options=PlanOptions(**NO_TAD))
+    walks = [round(leg.distance_m) for it in total.itineraries for leg in it.legs if leg.mode == "walk"]
+    assert walks == [403, 202]  # Lumbres, rue du Château: 403 m to the stop
+    same = embedded_planner.plan(a, b, when, options=PlanOptions(max_walk_leg_m=450, **NO_TAD))
+    assert [it.to_json() for it in same.itineraries] == [it.to_json() for it in total.itineraries]
+    for limit in (400.0, 250.0):
+        try:
+            res = embedded_planner.plan(a, b, when, options=PlanOptions(max_walk_leg_m=limit, **NO_TAD))
+        except NoRouteError:
+            continue
+        legs = [leg.distance_m for it in res.itineraries for leg in it.legs if leg.mode == "walk"]
+        assert max(legs) <= limit + 1e-6
+    with pytest.raises(InputError, match="max_walk_leg_m"):
+        PlanOptions(max_walk_leg_m=-1).validated()

@@ -42,36 +42,42 @@ def walk_nx(embedded_planner) -> nx.Graph:
 
 
 def _street_distances(H: nx.Graph, walk, door, stop_snaps, stop_ids) -> dict[str, float]:
-    """Metres from a door to every stop along the networkx graph (door and stops as virtual nodes)."""
+    """Metres from a door (its links to the network: each a straight line, then along its edge) to every stop
+    along the networkx graph (door and stops as virtual nodes)."""
     H = H.copy()
 
-    def attach(name, snap):
+    def attach(name, snap, extra=0.0):
         uid, vid = int(walk.node_ids[snap.u]), int(walk.node_ids[snap.v])
         length = float(walk.length_m[snap.edge])
-        H.add_edge(name, uid, w=snap.fraction * length)
-        H.add_edge(name, vid, w=(1 - snap.fraction) * length)
+        for node, w in ((uid, extra + snap.fraction * length), (vid, extra + (1 - snap.fraction) * length)):
+            if not H.has_edge(name, node) or H[name][node]["w"] > w:
+                H.add_edge(name, node, w=w)
         return (min(uid, vid), max(uid, vid))
 
-    door_edge = attach("DOOR", door)
+    door_edges = {attach("DOOR", link, link.dist_m): link for link in door}
     for sid, snap in zip(stop_ids, stop_snaps):
         if snap is None:
             continue
-        if attach(("STOP", sid), snap) == door_edge:  # same street segment: straight along it
+        link = door_edges.get(attach(("STOP", sid), snap))
+        if link is not None:  # same street segment: straight along it
             length = float(walk.length_m[snap.edge])
-            H.add_edge("DOOR", ("STOP", sid), w=abs(snap.fraction - door.fraction) * length)
+            fa = link.fraction if link.u == snap.u else 1 - link.fraction
+            w = link.dist_m + abs(snap.fraction - fa) * length
+            if not H.has_edge("DOOR", ("STOP", sid)) or H["DOOR"][("STOP", sid)]["w"] > w:
+                H.add_edge("DOOR", ("STOP", sid), w=w)
     dist = nx.single_source_dijkstra_path_length(H, "DOOR", weight="w")
     out = {}
     for sid, snap in zip(stop_ids, stop_snaps):
         if snap is not None and ("STOP", sid) in dist:
-            out[sid] = dist[("STOP", sid)] + door.dist_m + snap.dist_m
+            out[sid] = dist[("STOP", sid)] + snap.dist_m
     return out
 
 
 def _reference(planner, walk_nx, origin, destination, when: dt.datetime, arrive_by: bool):
     net = planner.network
     walk = net.walk
-    so = walk.snap(*origin, 500)
-    sd = walk.snap(*destination, 500)
+    so = walk.link(*origin, 500)
+    sd = walk.link(*destination, 500)
     snaps = net.stop_snaps(False)
     ids = net.stops["stop_key"].tolist()
     stop_snaps = [snaps[i] for i in range(len(ids))]
@@ -83,8 +89,8 @@ def _reference(planner, walk_nx, origin, destination, when: dt.datetime, arrive_
     egr = [(s, math.ceil(m / speed), m) for s, m in d_d.items() if m <= OPTS.max_walk_m]
     footpaths = net.footpath_frame(walk_speed_mps=speed, max_walk_m=OPTS.max_walk_m)
     # walking all the way: door to door on the same graph
-    H_o = _street_distances(walk_nx, walk, so, [sd], ["DEST"])
-    walk_m = H_o.get("DEST", math.inf)
+    H_o = _street_distances(walk_nx, walk, so, list(sd), [f"DEST{i}" for i in range(len(sd))])
+    walk_m = min(H_o.values(), default=math.inf)
     walk_only = walk_m <= OPTS.max_walk_m
     window = (t0 - HORIZON_S, t0) if arrive_by else (t0, t0 + HORIZON_S)
     common = dict(footpaths=footpaths, min_transfer_s=OPTS.min_transfer_s, max_trips=None,

@@ -100,6 +100,9 @@ def test_readme_command_runs(command, scratch):
                 except urllib.error.HTTPError as exc:
                     assert exc.code == 503 and time.monotonic() < deadline  # still loading
                     time.sleep(1)
+                except urllib.error.URLError:  # --workers N: refused until the workers listen
+                    assert time.monotonic() < deadline and proc.poll() is None
+                    time.sleep(0.2)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -398,3 +398,77 @@ def test_real_dijkstra_matches_networkx():
         assert len(idx) == len(ref)
         got = dict(zip(net.node_ids[idx].tolist(), dist.tolist()))
         assert all(got[n] == pytest.approx(d, abs=1e-6) for n, d in ref.items())
+
+
+# ------------------------------------------------------------------ compiled bounded searches, door links
+
+def test_bounded_search_equals_scipy_on_the_embedded_network(embedded_planner):
+    """The compiled search gives scipy's costs for every node within the limit, and nothing beyond it."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    walk = embedded_planner.network.walk
+    m = walk._matrix("length", False)
+    n = walk.n_nodes
+    rng = np.random.default_rng(3)
+    for _ in range(25):
+        lat = rng.uniform(walk.node_lat.min(), walk.node_lat.max())
+        lon = rng.uniform(walk.node_lon.min(), walk.node_lon.max())
+        s = walk.snap(lat, lon, 2000)
+        if s is None:
+            continue
+        limit = float(rng.choice([300.0, 1000.0, 2500.0]))
+        reach = walk.reach(s, limit)
+        seeds, _, _ = walk._seeds(s, "length", False)
+        indptr = m.indptr.copy()
+        indptr[n + 1] = len(m.data) + len(seeds[0])
+        g = csr_matrix((np.concatenate([m.data, seeds[1]]), np.concatenate([m.indices, seeds[0].astype(np.int32)]),
+                        indptr), shape=(n + 1, n + 1))
+        ref = dijkstra(g, directed=True, indices=n, limit=limit)[:-1]
+        within = np.nonzero(np.isfinite(ref) & (ref <= limit))[0]
+        assert np.array_equal(reach.nodes, within)
+        np.testing.assert_allclose(reach.cost, ref[within], rtol=0, atol=1e-9)
+
+
+def test_a_search_is_done_once_and_draws_its_own_paths(net):
+    """The walk's geometry comes from the search that found its length (memoised, same object)."""
+    a = net.snap(*latlon(25, 105))
+    b = net.snap(*latlon(200, 30))
+    r1 = net.reach(a, 1000.0)
+    assert net.reach(a, 1000.0) is r1
+    cost = float(r1.costs_to([b])[0])
+    path = r1.path_to(b)
+    assert path.cost == pytest.approx(cost)
+    assert path.length_m == pytest.approx(75 + 100 + 70, abs=0.5)
+    assert net.reach(a, 100.0).path_to(b) is None  # beyond the limit
+
+
+def _sidewalk_network():
+    """A street (way 1) with a separately mapped sidewalk (way 2) 6 m north of it, joined only at its far end
+    (x = 400 m) by a crossing (way 3); a stop path (way 4) leaves the street at x = 100 m southwards."""
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    pts = {1: (0, 0), 2: (400, 0), 3: (0, 6), 4: (400, 6), 5: (100, -50), 6: (100, 0)}
+    for k, (x, y) in pts.items():
+        lat, lon = latlon(x, y)
+        G.add_node(k, x=lon, y=lat)
+    for way, (u, v) in [(1, (1, 6)), (1, (6, 2)), (2, (3, 4)), (3, (2, 4)), (4, (6, 5))]:
+        length = float(haversine_m(G.nodes[u]["y"], G.nodes[u]["x"], G.nodes[v]["y"], G.nodes[v]["x"]))
+        for a, b in ((u, v), (v, u)):
+            G.add_edge(a, b, osmid=way, length=length)
+    return StreetNetwork.from_graph(G)
+
+
+def test_a_door_between_a_street_and_its_sidewalk_reaches_both():
+    net = _sidewalk_network()
+    door = latlon(1, 4)  # 2 m from the sidewalk, 4 m from the street
+    links = net.link(*door)
+    assert [net.edge_osmid[s.edge] for s in links] == [2, 1]  # nearest first, one per way
+    assert links[0] == net.snap(*door)
+    assert net.link(*door, tolerance_m=0.0) == (links[0],)
+    target = net.snap(*latlon(100, -50))  # end of the stop path
+    via_sidewalk_only = float(net.reach(links[0], link_cost=True).costs_to([target])[0])
+    both = float(net.reach(links, link_cost=True).costs_to([target])[0])
+    assert via_sidewalk_only == pytest.approx(2 + 399 + 6 + 300 + 50, abs=1.0)
+    assert both == pytest.approx(4 + 99 + 50, abs=1.0)
+    path = net.reach(links, link_cost=True).path_to(target)
+    assert path.source == links[1] and path.length_m == pytest.approx(149, abs=1.0)

@@ -102,7 +102,7 @@ def test_documented_plan_parameters_are_the_real_ones(spec, client):
     assert sorted(body["properties"]) == sorted(PLAN_PARAMS)
     # each documented parameter is read and validated: a bad value is refused naming it
     bad = {"from": "x" * 201, "to": "x" * 201, "date": "2026-13-45", "time": "25:99", "datetime": "tomorrow",
-           "arrive_by": "maybe", "wheelchair": "maybe", "max_walk_m": "-5", "walk_speed_mps": "9",
+           "arrive_by": "maybe", "wheelchair": "maybe", "max_walk_m": "-5", "max_walk_leg_m": "-1", "walk_speed_mps": "9",
            "max_transfers": "1.5", "allow_tad": "maybe", "return_after_min": "9999", "booked_at": "soon",
            "lang": "de"}
     assert set(bad) == set(PLAN_PARAMS)

@@ -80,6 +80,8 @@ class Grid:
     pop_value: np.ndarray
     weighting: str
     outline: object = None  # union of the commune polygons (shapely, lon/lat)
+    #: the centres' links to the walk network, as a door's (StreetNetwork.link_many: (cell, snaps))
+    links: tuple | None = None
     _access: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -129,12 +131,19 @@ class Grid:
             self._access[key] = _cell_stop_access(self, network, max_walk_m)
         return self._access[key]
 
-    def walk_to_point_m(self, network, snap, max_walk_m: float) -> np.ndarray:
-        """Walking distance (m) between every cell centre and one snapped point (inf beyond the limit);
-        the door-to-door walk-only rule of the planner."""
-        walk = network.walk
-        dist = walk._dijkstra(snap, max_walk_m, "length", False)
-        out = walk._target_costs(dist, snap, self.snaps, "length") + snap.dist_m + self.snaps.dist_m
+    def door_links(self, network) -> tuple[np.ndarray, Snaps]:
+        """``(cell, snaps)``: every centre linked to the walk network as the planner links a door."""
+        if self.links is None:
+            self.links = network.walk.link_many(self.lat, self.lon, DOOR_SNAP_MAX_M)
+        return self.links
+
+    def walk_to_point_m(self, network, links, max_walk_m: float) -> np.ndarray:
+        """Walking distance (m) between every cell centre and one point (its links to the network, or a
+        snap; inf beyond the limit): the door-to-door walk-only rule of the planner."""
+        cell, snaps = self.door_links(network)
+        reach = network.walk.reach(links, max_walk_m, link_cost=True)
+        out = np.full(self.n_cells, np.inf)
+        np.minimum.at(out, cell, reach.costs_to(snaps, link_cost=True))
         out[~np.isfinite(out) | (out > max_walk_m)] = np.inf
         return out
 
@@ -146,13 +155,13 @@ def cell_stop_links(grid: Grid, network, max_walk_m: float, first_stop: int = 0)
     walk = network.walk
     stop_snaps = network.stop_snaps(False)
     rows, cols, dists = [], [], []
-    cell_extra = np.nan_to_num(grid.snaps.dist_m, nan=np.inf)
+    cell, cell_snaps = grid.door_links(network)
     for s in range(first_stop, len(stop_snaps)):
         snap = stop_snaps[s]
         if snap is None:
             continue
-        dist = walk._dijkstra(snap, max_walk_m, "length", False)
-        d = walk._target_costs(dist, snap, grid.snaps, "length") + snap.dist_m + cell_extra
+        d = np.full(grid.n_cells, np.inf)
+        np.minimum.at(d, cell, walk.reach(snap, max_walk_m).costs_to(cell_snaps, link_cost=True) + snap.dist_m)
         ok = np.nonzero(np.isfinite(d) & (d <= max_walk_m))[0]
         rows.append(ok)
         cols.append(np.full(len(ok), s, np.int64))

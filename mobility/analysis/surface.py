@@ -378,8 +378,8 @@ def target_stops(planner, tt, target: Target, options: PlanOptions, per_point: l
     ``per_point``: filled with (lat, lon, snap, {stop key: (walk_s, walk_m)}) per snapped point."""
     stops, secs, metres, snaps = [], [], [], []
     for pt in target.points:
-        snap = planner.network.walk.snap(pt.lat, pt.lon, DOOR_SNAP_MAX_M)
-        if snap is None:
+        snap = planner.network.walk.link(pt.lat, pt.lon, DOOR_SNAP_MAX_M)  # linked as the planner links a door
+        if not snap:
             continue
         snaps.append(snap)
         s, ws, wm = planner._stop_walks(snap, tt, options)

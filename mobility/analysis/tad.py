@@ -184,7 +184,7 @@ def drive_cells_from(grid, drive, flex, snap, cache_key=None) -> np.ndarray:
     from mobility.network.streets import Snaps
 
     sub = Snaps(cs.edge[ok], cs.u[ok], cs.v[ok], cs.fraction[ok], cs.dist_m[ok], cs.lat[ok], cs.lon[ok])
-    val = drive._target_costs(dist, snap, sub, "travel_time") + (sub.dist_m + snap.dist_m) / DRIVE_SNAP_SPEED_MPS
+    val = dist.costs_to(sub) + (sub.dist_m + snap.dist_m) / DRIVE_SNAP_SPEED_MPS
     val[val > MAX_DRIVE_S] = np.inf
     out[ok] = val
     c[key] = out

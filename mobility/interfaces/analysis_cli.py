@@ -105,7 +105,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--date", type=_date, default=None,
                    help=f"service date (default: {DEFAULT_DATE} on the embedded data, else the feeds' first weekday "
                         "with service)")
-    p.add_argument("--window", type=_window, default=_window("08:00-10:00"), help="departures HH:MM-HH:MM (08:00-10:00)")
+    p.add_argument("--window", type=_window, default="08:00-10:00", help="departures HH:MM-HH:MM (08:00-10:00)")
     p.add_argument("--step-min", type=int, default=5, help="minutes between departures in the window (5)")
     p.add_argument("--cell-m", type=float, default=200.0, help="grid cell size in metres (200)")
     p.add_argument("--limit-min", type=int, default=90, help="longer trips count as 'no service' (90)")

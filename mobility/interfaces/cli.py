@@ -64,6 +64,9 @@ def register(sub) -> None:
     when.add_argument("--arrive", type=_datetime_arg, metavar="YYYY-MM-DDTHH:MM", help="arrive by (local time)")
     p_plan.add_argument("--wheelchair", action="store_true", help="step-free: accessible stops, trips and ways only")
     p_plan.add_argument("--max-walk-m", type=float, default=2000.0, help="most walking in total, metres (2000)")
+    p_plan.add_argument("--max-walk-leg-m", type=float, default=None, metavar="M",
+                        help="most walking in one leg (to or from a stop, between stops, or all the way), metres "
+                             "(default: only the total applies)")
     p_plan.add_argument("--walk-speed-mps", type=float, default=1.2, help="walking speed, m/s (1.2)")
     p_plan.add_argument("--max-transfers", type=int, default=3, help="most changes of vehicle (3)")
     p_plan.add_argument("--min-transfer-s", type=int, default=120, help="least time to change vehicle, s (120)")
@@ -107,7 +110,7 @@ def run_plan(args: argparse.Namespace) -> int:
     from mobility.planning.services import plan_trip
 
     options = PlanOptions(walk_speed_mps=args.walk_speed_mps, max_walk_m=args.max_walk_m,
-                          min_transfer_s=args.min_transfer_s, max_transfers=args.max_transfers,
+                          max_walk_leg_m=args.max_walk_leg_m, min_transfer_s=args.min_transfer_s, max_transfers=args.max_transfers,
                           wheelchair=args.wheelchair, max_itineraries=args.max_itineraries,
                           allow_tad=not args.no_tad).validated()
     ctx = load_context(args.gtfs, args.osm, args.services)

@@ -1,10 +1,13 @@
 """``mobility serve``: the web front end and JSON API on a production WSGI server (waitress).
 
-    mobility serve [--host 127.0.0.1] [--port 8000] [--threads 8] [--gtfs FEED ... --osm EXTRACT]
+    mobility serve [--host 127.0.0.1] [--port 8000] [--threads 8] [--workers 1] [--gtfs FEED ... --osm EXTRACT]
                    [--connection-limit 1000] [--channel-timeout 30] [--request-deadline 20] [--compute-deadline 15]
 
-The data loads in a background thread (the API answers 503 until it is ready); the URL is printed at once,
-and the validation warnings of the data are logged once it is loaded.
+One process (``--workers 1``, the default): the data loads in a background thread (the API answers 503 until it
+is ready); the URL is printed at once, and the validation warnings of the data are logged once it is loaded.
+``--workers N``: N processes on one socket (:mod:`mobility.interfaces.prefork`): the data is loaded once, before
+they are forked (memory-mapped from the cache, shared between them); the URL is printed at once and the port
+answers once the workers listen. Each worker has ``--threads`` threads and the bounds below.
 
 Slow or hostile clients are bounded: a connection idle for ``--channel-timeout`` seconds is closed, a request
 whose headers and body have not all arrived ``--request-deadline`` seconds after its first byte is dropped,
@@ -28,6 +31,8 @@ MAX_BODY_BYTES = 64 * 1024
 #: request line + headers (bytes)
 MAX_HEADER_BYTES = 32 * 1024
 
+log = logging.getLogger("mobility.serve")
+
 
 def register(sub) -> None:
     p = sub.add_parser("serve", help="run the web front end and JSON API (waitress)")
@@ -38,7 +43,9 @@ def register(sub) -> None:
     p.add_argument("--communes", metavar="PATH", help="commune areas GeoJSON (default: the embedded ones)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
-    p.add_argument("--threads", type=int, default=8, help="worker threads (8)")
+    p.add_argument("--threads", type=int, default=8, help="worker threads (per process) (8)")
+    p.add_argument("--workers", type=_bounded_int(1, 64), default=1,
+                   help="server processes sharing the port and the loaded data; 2 on a 2-core machine (1)")
     p.add_argument("--connection-limit", type=_bounded_int(1, 100_000), default=1000,
                    help="most connections open at once; more wait in the listen backlog (1000)")
     p.add_argument("--channel-timeout", type=_bounded_int(1, 3600), default=30,
@@ -65,8 +72,9 @@ def _bounded_int(lo: int, hi: int):
 
 
 def make_server(app, *, host: str, port: int, threads: int, connection_limit: int = 1000,
-                channel_timeout_s: int = 30, request_deadline_s: int = 20):
-    """A waitress server with the bounds above (also used by the tests and scripts/loadcheck.py)."""
+                channel_timeout_s: int = 30, request_deadline_s: int = 20, sock=None):
+    """A waitress server with the bounds above (also used by the tests and scripts/loadcheck.py); ``sock``: an
+    already listening socket to serve (the prefork workers), instead of binding ``host``:``port``."""
     from waitress.channel import HTTPChannel
     from waitress.server import TcpWSGIServer, create_server
 
@@ -90,7 +98,8 @@ def make_server(app, *, host: str, port: int, threads: int, connection_limit: in
                 if getattr(channel, "request", None) is not None and 0 < channel.request_started < late:
                     channel.will_close = True  # headers or body still incomplete: slowloris or a lying length
 
-    server = create_server(app, host=host, port=port, threads=max(1, threads), ident="mobility",
+    where = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
+    server = create_server(app, **where, threads=max(1, threads), ident="mobility",
                            clear_untrusted_proxy_headers=True, connection_limit=connection_limit,
                            channel_timeout=channel_timeout_s, cleanup_interval=max(1, min(channel_timeout_s,
                                                                                           request_deadline_s) // 4),
@@ -103,21 +112,27 @@ def make_server(app, *, host: str, port: int, threads: int, connection_limit: in
     return server
 
 
+def _announce(host, port) -> None:
+    shown = f"[{host}]" if ":" in str(host) else host
+    print(f"mobility: serving on http://{shown}:{port}/  (operator console: /operateur/, API: /api/openapi.json)",
+          flush=True)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from mobility.interfaces.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    app = create_app({"MOBILITY_GTFS": args.gtfs, "MOBILITY_OSM": args.osm, "MOBILITY_SERVICES": args.services,
-                      "MOBILITY_COMMUNES": args.communes, "MOBILITY_TILE_URL": args.tile_url,
-                      "MOBILITY_COMPUTE_DEADLINE_S": float(args.compute_deadline)})
-    server = make_server(app, host=args.host, port=args.port, threads=args.threads,
-                         connection_limit=args.connection_limit, channel_timeout_s=args.channel_timeout,
-                         request_deadline_s=args.request_deadline)
-    host, port = server.effective_host, server.effective_port
-    shown = f"[{host}]" if ":" in str(host) else host
-    print(f"mobility: serving on http://{shown}:{port}/  (operator console: /operateur/, API: /api/openapi.json)",
-          flush=True)
+    config = {"MOBILITY_GTFS": args.gtfs, "MOBILITY_OSM": args.osm, "MOBILITY_SERVICES": args.services,
+              "MOBILITY_COMMUNES": args.communes, "MOBILITY_TILE_URL": args.tile_url,
+              "MOBILITY_COMPUTE_DEADLINE_S": float(args.compute_deadline)}
+    bounds = {"threads": args.threads, "connection_limit": args.connection_limit,
+              "channel_timeout_s": args.channel_timeout, "request_deadline_s": args.request_deadline}
+    if args.workers > 1:
+        return _run_prefork(args, config, bounds)
+    app = create_app(config)
+    server = make_server(app, host=args.host, port=args.port, **bounds)
+    _announce(server.effective_host, server.effective_port)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -125,6 +140,54 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         server.close()
     return 0
+
+
+def _prepare_journal(app) -> None:
+    """Open the observatory journal's database once before the fork (its schema upgraded here, not raced by the
+    workers), then close its connections: each worker opens its own."""
+    st = app.extensions.get("observatory")
+    if st is None or not st.enabled:
+        return
+    try:
+        st.journal.engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - the journal never stops the service; the workers retry
+        log.warning("observatory journal not opened before the fork: %s", exc)
+
+
+def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
+    """``--workers N``: load in this process, then fork the servers (:mod:`mobility.interfaces.prefork`)."""
+    from mobility.errors import MobilityError
+    from mobility.interfaces import prefork
+    from mobility.interfaces.web import create_app
+    from mobility.interfaces.web.state import log_problems
+    from mobility.planning.context import load_context
+
+    reserved = prefork.reserve(args.host, args.port)
+    host, port = reserved.getsockname()[:2]
+    _announce(host, port)
+    t0 = time.time()
+    try:
+        ctx = load_context(args.gtfs, args.osm, args.services, args.communes)
+    except MobilityError as exc:
+        print(f"mobility: error: {exc}", file=sys.stderr)
+        return 2
+    log_problems(getattr(ctx.planner.network, "problems", []))
+    prefork.warm_up(ctx)
+    app = create_app(config, context=ctx)
+    _prepare_journal(app)
+    log.info("context loaded in %.1f s; starting %d workers", time.time() - t0, args.workers)
+
+    def serve_forever() -> None:
+        server = make_server(app, host=host, port=port, sock=prefork.listener(reserved), **bounds)
+        try:
+            server.run()
+        finally:
+            server.close()
+
+    try:
+        return prefork.run(serve_forever, args.workers)
+    finally:
+        reserved.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

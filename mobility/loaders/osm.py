@@ -35,8 +35,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from mobility.errors import DataError
 
@@ -208,7 +206,10 @@ def address_points(osm: OsmData) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 # speeds
 
-#: default speed (km/h) by highway class when ``maxspeed`` is missing or unusable
+#: default speed (km/h) by highway class when ``maxspeed`` is missing or unusable (French
+#: limits: 130 autoroute, 80 two-lane rural road, 50 in town). :func:`drive_graph` passes
+#: it to ``osmnx.routing.add_edge_speeds(hwy_speeds=...)``; the array path of
+#: :func:`edge_table` reads it through :func:`edge_speed_kph`.
 HIGHWAY_SPEED_KPH: dict[str, float] = {
     "motorway": 130.0,
     "motorway_link": 70.0,
@@ -229,6 +230,8 @@ HIGHWAY_SPEED_KPH: dict[str, float] = {
 }
 #: speed (km/h) for a highway class missing from :data:`HIGHWAY_SPEED_KPH`
 FALLBACK_SPEED_KPH = 50.0
+#: the French defaults under the name of issue 15 (same object as :data:`HIGHWAY_SPEED_KPH`)
+FRENCH_DEFAULTS_KPH = HIGHWAY_SPEED_KPH
 
 #: implicit ``maxspeed`` values (lower case) in km/h: French codes, then generic suffixes
 #: used for any country code (``XX:urban`` ...). ``none`` (no limit) maps to the class
@@ -311,15 +314,43 @@ def parse_maxspeed(value: str | None) -> float | None:
     return float(sum(speeds) / len(speeds))
 
 
-def edge_speed_kph(tags: dict[str, str], forward: bool = True) -> float:
-    """Free-flow speed (km/h) of a way: ``maxspeed:forward``/``:backward`` for the given
-    direction, else ``maxspeed``, else the highway class default (:data:`HIGHWAY_SPEED_KPH`)."""
+def directional_maxspeed(tags: dict[str, str], forward: bool = True) -> tuple[float | None, str | None]:
+    """``(km/h, raw value)`` of the speed limit of a way in one direction (``forward`` = along
+    the node order): ``maxspeed:forward``/``:backward``, else ``maxspeed``; ``(None, raw or
+    None)`` when no usable value is tagged (see :func:`parse_maxspeed`)."""
     directional = tags.get("maxspeed:forward" if forward else "maxspeed:backward")
     for raw in (directional, tags.get("maxspeed")):
         kph = parse_maxspeed(raw)
         if kph is not None:
-            return kph
+            return kph, raw
+    return None, directional if directional is not None else tags.get("maxspeed")
+
+
+def osmnx_maxspeed(kph: float) -> str:
+    """A km/h value written so that OSMnx's ``maxspeed`` cleaning reads it back exactly
+    (positional notation, shortest round-trip digits: ``50.0`` -> ``"50"``)."""
+    return np.format_float_positional(float(kph), trim="-")
+
+
+def edge_speed_kph(tags: dict[str, str], forward: bool = True) -> float:
+    """Free-flow speed (km/h) of a way: ``maxspeed:forward``/``:backward`` for the given
+    direction, else ``maxspeed``, else the highway class default (:data:`HIGHWAY_SPEED_KPH`,
+    :data:`FALLBACK_SPEED_KPH` for a class it lacks).
+
+    This is the array path's speed; :func:`drive_graph` gets the same numbers from OSMnx's
+    ``add_edge_speeds`` fed with :func:`osmnx_maxspeed` of :func:`directional_maxspeed`.
+    """
+    kph, _ = directional_maxspeed(tags, forward)
+    if kph is not None:
+        return kph
     return HIGHWAY_SPEED_KPH.get(tags.get("highway", ""), FALLBACK_SPEED_KPH)
+
+
+def travel_time_s(length_m, speed_kph):
+    """Free-flow travel time in seconds, with the very arithmetic of
+    ``osmnx.routing.add_edge_travel_times`` (km divided by km/s), so that the array path
+    and the OSMnx graph agree to the last bit."""
+    return (np.asarray(length_m, dtype=float) / 1000) / (np.asarray(speed_kph, dtype=float) / (60 * 60))
 
 
 # --------------------------------------------------------------------------------------
@@ -436,6 +467,9 @@ def _segment_arrays(osm: OsmData) -> dict[str, np.ndarray]:
 
 def _largest_component_mask(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Mask of the edges u->v in the largest weakly connected component."""
+    from scipy.sparse import coo_matrix  # imported here: reading a cached network needs no scipy
+    from scipy.sparse.csgraph import connected_components
+
     if len(u) == 0:
         return np.zeros(0, dtype=bool)
     nodes, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
@@ -452,8 +486,11 @@ def edge_table(osm: OsmData, mode: str = "walk", *, retain_all: bool = False,
     This is what :func:`walk_graph` and :func:`drive_graph` put in their graphs, without
     the cost of building networkx objects (``StreetNetwork.from_osm`` uses it directly).
     Columns: ``u``, ``v`` (OSM node ids), ``way`` (index into ``osm.ways``), ``osmid``,
-    ``length_m``, ``reversed``, ``oneway``, ``step_free`` and, for ``"drive"``,
-    ``speed_kph`` and ``travel_time_s``. See the graph builders for the rules.
+    ``length_m``, ``reversed``, ``forward`` (the edge runs along the way's node order, which
+    picks ``maxspeed:forward`` over ``:backward``), ``oneway``, ``step_free`` and, for
+    ``"drive"``, ``speed_kph`` (:func:`edge_speed_kph`) and ``travel_time_s``
+    (:func:`travel_time_s`), the numbers :func:`drive_graph` gets from OSMnx. See the graph
+    builders for the rules.
     """
     if mode not in ("walk", "drive"):
         raise ValueError(f"mode must be 'walk' or 'drive', not {mode!r}")
@@ -488,13 +525,14 @@ def edge_table(osm: OsmData, mode: str = "walk", *, retain_all: bool = False,
         "way": np.concatenate([way[fwd], way[bwd]]),
         "length_m": np.concatenate([length[fwd], length[bwd]]),
         "reversed": np.concatenate([np.zeros(fwd.sum(), bool), d[bwd] == 0]),
+        "forward": np.concatenate([np.ones(fwd.sum(), bool), np.zeros(bwd.sum(), bool)]),
         "oneway": np.concatenate([d[fwd] != 0, d[bwd] != 0]),
     }
     cols["osmid"] = np.fromiter((w.id for w in osm.ways), dtype=np.int64, count=n_ways)[cols["way"]]
     cols["step_free"] = step_free[cols["way"]]
     if mode == "drive":
         cols["speed_kph"] = np.concatenate([fwd_kph[way[fwd]], bwd_kph[way[bwd]]])
-        cols["travel_time_s"] = cols["length_m"] / (cols["speed_kph"] / 3.6)
+        cols["travel_time_s"] = travel_time_s(cols["length_m"], cols["speed_kph"])
     table = pd.DataFrame(cols)
     if table.empty:
         raise DataError(f"no {'walkable' if mode == 'walk' else 'drivable'} street in OpenStreetMap file",
@@ -513,8 +551,15 @@ def _street_counts(node_ids: np.ndarray, table: pd.DataFrame) -> np.ndarray:
     return np.bincount(np.searchsorted(node_ids, segs[:, :2].ravel()), minlength=len(node_ids))
 
 
-def graph_from_table(osm: OsmData, table: pd.DataFrame) -> nx.MultiDiGraph:
-    """networkx ``MultiDiGraph`` (OSMnx conventions, see module doc) from :func:`edge_table`."""
+def graph_from_table(osm: OsmData, table: pd.DataFrame, *, osmnx_maxspeed_tags: bool = False) -> nx.MultiDiGraph:
+    """networkx ``MultiDiGraph`` (OSMnx conventions, see module doc) from :func:`edge_table`.
+
+    Copies ``speed_kph``/``travel_time`` when the table has them. With
+    ``osmnx_maxspeed_tags`` each edge's ``maxspeed`` becomes the limit of its own direction
+    in plain km/h (:func:`directional_maxspeed`, :func:`osmnx_maxspeed`: ``FR:urban`` ->
+    ``"50"``, ``30 mph`` -> ``"48.28032"``), absent when nothing usable is tagged, and the
+    raw value it came from is kept as ``maxspeed_tag`` when it differs.
+    """
     node_ids = np.unique(np.concatenate([table["u"].to_numpy(), table["v"].to_numpy()]))
     _, lat, lon = osm.coords(node_ids)
     counts = _street_counts(node_ids, table)
@@ -528,15 +573,23 @@ def graph_from_table(osm: OsmData, table: pd.DataFrame) -> nx.MultiDiGraph:
     bases = {}
     drive = "speed_kph" in table.columns
     edges = []
-    columns = [table[c].tolist() for c in ("u", "v", "way", "length_m", "reversed", "oneway", "step_free")]
+    columns = [table[c].tolist() for c in ("u", "v", "way", "length_m", "reversed", "oneway", "step_free", "forward")]
     extra = [table[c].tolist() for c in ("speed_kph", "travel_time_s")] if drive else None
-    for i, (u, v, w, length, rev, one, sf) in enumerate(zip(*columns)):
-        base = bases.get(w)
+    for i, (u, v, w, length, rev, one, sf, fwd) in enumerate(zip(*columns)):
+        key = (w, fwd) if osmnx_maxspeed_tags else w
+        base = bases.get(key)
         if base is None:
             way = osm.ways[w]
             base = {"osmid": way.id}
             base.update({k: way.tags[k] for k in _EDGE_TAGS if k in way.tags})
-            bases[w] = base
+            if osmnx_maxspeed_tags:
+                base.pop("maxspeed", None)
+                kph, raw = directional_maxspeed(way.tags, fwd)
+                if kph is not None:
+                    base["maxspeed"] = osmnx_maxspeed(kph)
+                if raw is not None and raw != base.get("maxspeed"):
+                    base["maxspeed_tag"] = raw
+            bases[key] = base
         data = dict(base, length=length, oneway=one, reversed=rev, step_free=sf)
         if drive:
             data["speed_kph"] = extra[0][i]
@@ -562,12 +615,30 @@ def walk_graph(osm: OsmData, *, retain_all: bool = False,
 def drive_graph(osm: OsmData, *, retain_all: bool = False, include_service: bool = False) -> nx.MultiDiGraph:
     """Driving network honouring one-way streets (:func:`oneway_direction`).
 
-    Adds ``speed_kph`` (:func:`edge_speed_kph`) and ``travel_time`` (seconds) to every
-    edge. As in OSMnx, edges of ``oneway=-1`` ways follow the driving direction with
+    ``speed_kph`` and ``travel_time`` (seconds) come from OSMnx:
+    ``osmnx.routing.add_edge_speeds(G, hwy_speeds=FRENCH_DEFAULTS_KPH)`` then
+    ``add_edge_travel_times``. Our part is the French knowledge OSMnx lacks: each edge's
+    ``maxspeed`` is first rewritten to the plain km/h limit of the edge's direction
+    (``maxspeed:forward``/``:backward``, implicit codes such as ``FR:urban``/``FR:rural``/
+    ``FR:motorway`` = 130, units; the raw value stays in ``maxspeed_tag``), and the class
+    defaults are :data:`FRENCH_DEFAULTS_KPH`, with :data:`FALLBACK_SPEED_KPH` for any other
+    class present (OSMnx would otherwise impute the mean observed limit of that class).
+    The result equals the array path (``edge_table(osm, "drive")``, used by
+    ``StreetNetwork.from_osm``) edge by edge; ``tests/test_osm_speeds.py`` pins it.
+
+    As in OSMnx, edges of ``oneway=-1`` ways follow the driving direction with
     ``reversed=False``; the opposite copy of a two-way edge has ``reversed=True``.
     ``include_service`` switches to OSMnx's "drive_service" filter. With
     ``retain_all=False`` only the largest weakly connected component is kept.
     ``step_free`` is True on every edge.
     """
+    from osmnx.routing import add_edge_speeds, add_edge_travel_times
+
     table = edge_table(osm, "drive", retain_all=retain_all, include_service=include_service)
-    return graph_from_table(osm, table)
+    G = graph_from_table(osm, table.drop(columns=["speed_kph", "travel_time_s"]), osmnx_maxspeed_tags=True)
+    hwy_speeds = dict(FRENCH_DEFAULTS_KPH)
+    for way in set(table["way"].tolist()):
+        hwy_speeds.setdefault(osm.ways[way].tags["highway"], FALLBACK_SPEED_KPH)
+    add_edge_speeds(G, hwy_speeds=hwy_speeds, fallback=FALLBACK_SPEED_KPH)
+    add_edge_travel_times(G)
+    return G

@@ -1,7 +1,8 @@
 """Assemble the multimodal network (feeds + street networks + stop links + footpaths), cached on disk.
 
 :func:`load_network` is the one entry point: it hashes the content of the input files, and either
-loads the pickled :class:`Network` from the cache folder or builds it:
+loads the :class:`Network` from the cache folder (:mod:`mobility.network.store`: memory-mapped, no pickle)
+or builds it:
 
 * every GTFS feed, fully parsed (:func:`mobility.loaders.gtfs.load_feed`);
 * the walk network (and the drive network, for on-demand legs) as CSR arrays
@@ -29,22 +30,20 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
-from mobility.config import DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, cache_dir, cache_load, cache_store
+from mobility.config import DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, cache_dir
 from mobility.errors import DataError
 from mobility.geo import LocalProjection
 from mobility.loaders.gtfs import Feed, load_feed
 from mobility.loaders.gtfs_validate import Problem, check_feed
 from mobility.loaders.osm import address_points, load_osm
+from mobility.network import flex as _flex, store
 from mobility.network.flex import FlexService, build_flex
-from mobility.network.streets import Snaps, StreetNetwork
+from mobility.network.streets import Snap, Snaps, StreetNetwork, _Matrix
 from mobility.network.timetable import Timetable, build_timetable
 
-#: bump when the pickled layout or the build logic changes: old cache entries are then ignored
-CACHE_VERSION = 7
+#: bump when the stored layout or the build logic changes: old cache entries are then ignored (and pruned)
+CACHE_VERSION = 9  # 8: drive travel times with OSMnx's arithmetic (km / km per s); 9: the store, no pickle
 #: stop-to-stop walking transfers are precomputed up to this network distance (metres)
 FOOTPATH_RADIUS_M = 1000.0
 #: a change of vehicle walks at most this far between two stops (metres): longer changes are rare in
@@ -152,6 +151,13 @@ class Network:
         return tt
 
 
+#: the classes a stored network may hold (nothing else is rebuilt from a cache entry)
+NETWORK_CLASSES: tuple[type, ...] = (
+    Network, Feed, Problem, StreetNetwork, _Matrix, Snap, Snaps, FlexService,
+    _flex.Zone, _flex.FlexRow, _flex.FlexTrip, _flex.Hop, _flex.BookingRule,
+)
+
+
 # ---------------------------------------------------------------------------------------- input hashing
 
 def _hash_path(path: Path, h: "hashlib._Hash") -> None:
@@ -233,6 +239,10 @@ def stop_footpaths(walk: StreetNetwork, stops: pd.DataFrame, *, step_free: bool,
     ``f`` of edge (u, v) of length L is ``f*L`` from u and ``(1-f)*L`` from v (walk edges run both
     ways). Two stops on the same edge are also linked directly along it.
     """
+    from scipy.sparse import csr_matrix  # here: loading a cached network needs no scipy.sparse (start-up)
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import cKDTree
+
     p = "sf_" if step_free else "snap_"
     ok = stops[p + "edge"].to_numpy() >= 0
     idx = np.nonzero(ok)[0]
@@ -357,10 +367,9 @@ def load_network(gtfs_paths: Sequence[str | os.PathLike] | None = None,
     osm = Path(osm_path or DEFAULT_OSM_PATH)
     key = inputs_key(gtfs, osm)
     folder = cache_dir() if use_cache else None
-    path = folder / f"network-{key}.pickle" if folder is not None else None
-    net = cache_load(path, Network)  # a truncated, stale or foreign entry is rebuilt, never fatal
-    if net is not None and net.inputs_key == key:
+    net = store.read_entry(folder, "network", key, version=CACHE_VERSION, classes=NETWORK_CLASSES)
+    if isinstance(net, Network) and net.inputs_key == key:  # a truncated, stale or foreign entry is rebuilt
         return net
     net = build_network(gtfs, osm, key)
-    cache_store(path, net)
+    store.write_entry(folder, "network", key, net, version=CACHE_VERSION, classes=NETWORK_CLASSES)
     return net

@@ -196,36 +196,29 @@ class FlexService:
         pt = shapely.Point(lon, lat)
         # tolerance in degrees: the longitude degree is shorter, so use it (a slightly larger lat margin)
         tol_deg = tolerance_m / (_M_PER_DEG * max(0.2, math.cos(math.radians(lat))))
-        out = []
-        for i in self._tree.query(pt.buffer(tol_deg)):
-            g = self.zones[int(i)].geometry
-            if g.contains(pt) or g.distance(pt) <= tol_deg:
-                out.append(int(i))
-        return sorted(out)
+        # "dwithin": the zones at most tol_deg from the point (inside ones at distance 0)
+        return sorted(int(i) for i in self._tree.query(pt, predicate="dwithin", distance=tol_deg))
 
     # ------------------------------------------------------------------ drive times
-    def drive_node_times(self, drive, snap, cache_key=None) -> np.ndarray:
-        """Free-flow node times (s) from a drive-network snap, memoised per ``cache_key`` (stops)."""
+    def drive_node_times(self, drive, snap, cache_key=None):
+        """Free-flow driving search (a :class:`~mobility.network.streets.Reach`, seconds) from a
+        drive-network snap, bounded by :data:`MAX_DRIVE_S`, memoised per ``cache_key`` (stops)."""
         if cache_key is not None and cache_key in self._drive_cache:
             self._drive_cache.move_to_end(cache_key)
             return self._drive_cache[cache_key]
-        # StreetNetwork has no public "one search, many later targets" call: reuse its Dijkstra
-        dist = drive._dijkstra(snap, MAX_DRIVE_S, "travel_time", False)
+        reach = drive.reach(snap, MAX_DRIVE_S, weight="travel_time")
         if cache_key is not None:
-            self._drive_cache[cache_key] = dist
+            self._drive_cache[cache_key] = reach
             while len(self._drive_cache) > 64:
                 self._drive_cache.popitem(last=False)
-        return dist
+        return reach
 
     @staticmethod
-    def drive_times_to(drive, dist: np.ndarray, source, targets: list) -> np.ndarray:
-        """Seconds from ``source`` (whose node times are ``dist``) to each target Snap (None -> inf)."""
-        from mobility.network.streets import Snaps
-
+    def drive_times_to(drive, reach, source, targets: list) -> np.ndarray:
+        """Seconds from ``source`` (searched in ``reach``) to each target Snap (None -> inf)."""
         if not targets:
             return np.zeros(0)
-        snaps = Snaps.from_list(list(targets))
-        out = drive._target_costs(dist, source, snaps, "travel_time")
+        out = reach.costs_to(list(targets))
         gap = np.array([0.0 if t is None else t.dist_m for t in targets]) + source.dist_m
         out = out + gap / DRIVE_SNAP_SPEED_MPS
         out[out > MAX_DRIVE_S] = np.inf

@@ -22,17 +22,16 @@ divide lengths by the walking speed at query time.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from mobility.errors import DataError
-from mobility.geo import interpolate, point_segment_distance_m, to_unit_xyz_m
+from mobility.geo import EARTH_RADIUS_M, interpolate, point_segment_distance_m, to_unit_xyz_m
 
 #: spacing (metres) of the points sampled along edges for the snapping index; a query
 #: only examines edges with a sample within (best distance + spacing / 2)
@@ -41,6 +40,13 @@ INDEX_SPACING_M = 20.0
 DEFAULT_SNAP_DIST_M = 500.0
 #: bump when the .npz layout changes; load() refuses other versions
 FORMAT_VERSION = 1
+#: a door is linked to the nearest edge and to the nearest edge of every other way at most this much
+#: farther (metres): a door between a street and its separately mapped sidewalk reaches both (the
+#: street linker of OpenTripPlanner does the same)
+LINK_TOLERANCE_M = 10.0
+#: searches and door links memoised per network (a request reuses its doors' searches for their walks'
+#: geometry; a category request links the same door once for every site)
+REACH_MEMO = 64
 
 _WEIGHTS = {"length": "length", "length_m": "length", "travel_time": "travel_time", "travel_time_s": "travel_time"}
 
@@ -94,6 +100,21 @@ class Snaps:
         return Snap(int(self.edge[i]), int(self.u[i]), int(self.v[i]), float(self.fraction[i]),
                     float(self.dist_m[i]), float(self.lat[i]), float(self.lon[i]))
 
+    def canonical(self, net: "StreetNetwork") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(edge, fraction, dist_m)`` with every point on the lower-numbered edge of its twin pair
+        (NaN as 0), computed once per network (stop snaps are searched to at every request)."""
+        cache = self.__dict__.setdefault("_canonical", {})
+        key = id(net)
+        if key not in cache:
+            e = self.edge.copy()
+            f = np.nan_to_num(self.fraction, nan=0.0)
+            ok = e >= 0
+            rev = np.where(ok, net.edge_reverse[np.maximum(e, 0)], -1)
+            swap = ok & (rev >= 0) & (rev < e)
+            cache.clear()
+            cache[key] = (np.where(swap, rev, e), np.where(swap, 1.0 - f, f), np.nan_to_num(self.dist_m, nan=0.0))
+        return cache[key]
+
     @classmethod
     def from_list(cls, snaps: list[Snap | None]) -> Snaps:
         """Pack a list of :class:`Snap` (None allowed) into arrays."""
@@ -115,6 +136,102 @@ class _Matrix:
     indices: np.ndarray
     indptr: np.ndarray  # length n_nodes + 2
     entry_edge: np.ndarray  # edge index of each CSR entry
+    entry_tail: np.ndarray | None = None  # node each CSR entry leaves from (filled on first search)
+
+
+@dataclass(frozen=True)
+class StreetPath:
+    """A path found by a search: ``coords`` from the source point through the nodes to the target
+    point (``(lat, lon)`` degrees), its ``length_m`` along the streets (straight links excluded),
+    its ``cost`` (search units, links included when the search counted them), and the source and
+    target snaps it used."""
+
+    coords: list
+    length_m: float
+    cost: float
+    source: Snap
+    target: Snap
+
+
+class Reach:
+    """The result of one bounded street search (:meth:`StreetNetwork.reach`).
+
+    ``nodes`` (sorted node indices), ``cost`` (their cost from the sources) and ``pred_entry`` (the
+    CSR entry each was reached by, ``-1 - k`` when entered from source point ``k``); ``sources`` are
+    the canonical source snaps and ``extra`` the cost added at each (its straight link, or 0).
+    """
+
+    def __init__(self, net: "StreetNetwork", weight: str, step_free_only: bool, limit: float,
+                 sources: tuple, extra: np.ndarray, nodes: np.ndarray, cost: np.ndarray, pred_entry: np.ndarray):
+        self.net, self.weight, self.step_free_only, self.limit = net, weight, step_free_only, limit
+        self.sources, self.extra = sources, extra
+        self.nodes, self.cost, self.pred_entry = nodes, cost, pred_entry
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def _source_arrays(self):
+        return (np.array([s.edge for s in self.sources], np.int64),
+                np.array([s.fraction for s in self.sources], float), np.asarray(self.extra, float))
+
+    def costs_to(self, targets, *, link_cost: bool = False) -> np.ndarray:
+        """Cost to each target point (:class:`Snaps`, or a list of :class:`Snap`/None): inf where not
+        snapped or not reached within the limit. ``link_cost`` adds each target's ``dist_m``."""
+        net = self.net
+        t = targets if isinstance(targets, Snaps) else Snaps.from_list(list(targets))
+        e, f, link = t.canonical(net)
+        extra = link if link_cost else np.zeros(len(e))
+        out = _kernels().target_costs(self.nodes, self.cost, e, f, extra, net.edge_u, net.edge_v, net.edge_reverse,
+                           net.cost(self.weight), *self._source_arrays())
+        return out
+
+    def path_to(self, target, *, link_cost: bool = False) -> StreetPath | None:
+        """The cheapest path to a target :class:`Snap` (or the cheapest to any of several: a linked
+        door), or None when not reached within the limit."""
+        net = self.net
+        cost = net.cost(self.weight)
+        best = None
+        for b in ((target,) if isinstance(target, Snap) else tuple(target)):
+            b = net._canonical(b)
+            add = b.dist_m if link_cost else 0.0
+            rev_b = net.edge_reverse[b.edge]
+            options = []
+            for k, a in enumerate(self.sources):
+                if a.edge == b.edge:
+                    if b.fraction >= a.fraction:
+                        options.append((self.extra[k] + (b.fraction - a.fraction) * cost[b.edge], "direct", k))
+                    elif rev_b >= 0:
+                        options.append((self.extra[k] + (a.fraction - b.fraction) * cost[rev_b], "direct", k))
+            options.append((_lookup(self, b.u) + b.fraction * cost[b.edge], "node", b.u))
+            if rev_b >= 0:
+                options.append((_lookup(self, b.v) + (1.0 - b.fraction) * cost[rev_b], "node", b.v))
+            c, kind, ref = min(options, key=lambda o: o[0])
+            if np.isfinite(c) and c <= self.limit and (best is None or c + add < best[0]):
+                best = (c + add, kind, ref, b)
+        if best is None:
+            return None
+        total, kind, ref, b = best
+        if kind == "direct":
+            a = self.sources[ref]
+            return StreetPath([(a.lat, a.lon), (b.lat, b.lon)], abs(b.fraction - a.fraction) * net.length_m[a.edge],
+                              float(total), a, b)
+        m = net._matrix(self.weight, self.step_free_only)
+        seq, k = _kernels().path_nodes(self.nodes, self.pred_entry, m.entry_tail, ref)
+        a = self.sources[k]
+        length = (1.0 - a.fraction) * net.length_m[a.edge] if seq[0] == a.v else a.fraction * net.length_m[a.edge]
+        if len(seq) > 1:
+            entries = self.pred_entry[np.searchsorted(self.nodes, seq[1:])]
+            length += float(net.length_m[m.entry_edge[entries]].sum())
+        length += b.fraction * net.length_m[b.edge] if ref == b.u else (1.0 - b.fraction) * net.length_m[b.edge]
+        coords = [(a.lat, a.lon)]
+        coords += list(zip(net.node_lat[seq].tolist(), net.node_lon[seq].tolist()))
+        coords.append((b.lat, b.lon))
+        return StreetPath(coords, float(length), float(total), a, b)
+
+
+def _lookup(reach: Reach, node: int) -> float:
+    i = int(np.searchsorted(reach.nodes, node))
+    return float(reach.cost[i]) if i < len(reach.nodes) and reach.nodes[i] == node else np.inf
 
 
 class StreetNetwork:
@@ -158,8 +275,25 @@ class StreetNetwork:
         np.cumsum(np.bincount(self.edge_u, minlength=n), out=self.indptr[1:])
         self.indices = self.edge_v
         self.edge_reverse = self._find_twins()
+        self._init_work()
+
+    def _init_work(self) -> None:
+        """Derived, per-process state: matrices, snapping indexes, search buffers, memoised searches."""
         self._matrices: dict = {}
         self._trees: dict = {}
+        self._pools: dict = {}
+        self._reaches: OrderedDict = OrderedDict()
+        self._reach_lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for k in ("_matrices", "_trees", "_pools", "_reaches", "_reach_lock"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._init_work()
 
     # ------------------------------------------------------------------ construction
 
@@ -293,6 +427,8 @@ class StreetNetwork:
             frac = (piece + 0.5) / np.repeat(n_pieces, n_pieces)
             u, v = self.edge_u[sample_edge], self.edge_v[sample_edge]
             lat, lon = interpolate(self.node_lat[u], self.node_lon[u], self.node_lat[v], self.node_lon[v], frac)
+            from scipy.spatial import cKDTree  # imported on first use: `mobility info` does not snap
+
             tree = cKDTree(to_unit_xyz_m(lat, lon)) if len(sample_edge) else None
             # half the longest piece: every point of an edge is this close to a sample
             half_piece_m = float((self.length_m[edges] / n_pieces).max() / 2) if len(edges) else 0.0
@@ -351,10 +487,112 @@ class StreetNetwork:
                                                    frac[first])
         return out
 
+    def link_many(self, lats, lons, max_dist_m: float = DEFAULT_SNAP_DIST_M, *, step_free_only: bool = False,
+                  tolerance_m: float = LINK_TOLERANCE_M) -> tuple[np.ndarray, Snaps]:
+        """:meth:`link` for many points: ``(point, snaps)``, one row per link (``point`` is the query
+        index, nearest link of each point first), the same links as :meth:`link` gives point by point."""
+        lats = np.atleast_1d(np.asarray(lats, dtype=float))
+        lons = np.atleast_1d(np.asarray(lons, dtype=float))
+        empty = (np.zeros(0, np.int64), Snaps.from_list([]))
+        tree, sample_edge, half_piece_m = self._tree(step_free_only)
+        valid = np.isfinite(lats) & np.isfinite(lons)
+        if tree is None or not valid.any():
+            return empty
+        q = np.nonzero(valid)[0]
+        xyz = to_unit_xyz_m(lats[q], lons[q])
+        slack_m = half_piece_m + 1.0
+        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
+        near = np.isfinite(d0)
+        q, xyz, d0 = q[near], xyz[near], d0[near]
+        if len(q) == 0:
+            return empty
+        radius = np.minimum(d0, max_dist_m) * 1.001 + slack_m + tolerance_m
+        hits = tree.query_ball_point(xyz, r=radius, return_sorted=False)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        cand_q = np.repeat(q, counts)
+        cand_e = sample_edge[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
+        pairs = np.unique(np.column_stack([cand_q, cand_e]), axis=0)
+        cand_q, cand_e = pairs[:, 0], pairs[:, 1]
+        u, v = self.edge_u[cand_e], self.edge_v[cand_e]
+        frac = np.empty(len(cand_e))
+        dist = np.empty(len(cand_e))
+        bounds = np.r_[0, np.nonzero(np.diff(cand_q))[0] + 1, len(cand_q)]
+        for a, b in zip(bounds[:-1], bounds[1:]):  # the arithmetic of link(), point by point
+            frac[a:b], dist[a:b] = _kernels().segment_distances(float(lats[cand_q[a]]), float(lons[cand_q[a]]), cand_e[a:b],
+                                                     self.edge_u, self.edge_v, self.node_lat, self.node_lon,
+                                                     EARTH_RADIUS_M)
+        order = np.lexsort((cand_e, dist, cand_q))
+        cq, ce, cd, cf = cand_q[order], cand_e[order], dist[order], frac[order]
+        starts = np.r_[True, cq[1:] != cq[:-1]]
+        best = np.maximum.accumulate(np.where(starts, np.arange(len(cq)), 0))  # index of each point's nearest
+        keep = (cd <= cd[best] + tolerance_m) & (cd <= max_dist_m) & (cd[best] <= max_dist_m)
+        cq, ce, cd, cf = cq[keep], ce[keep], cd[keep], cf[keep]
+        way = self.edge_osmid[ce]
+        _, first = np.unique(np.column_stack([cq, way]), axis=0, return_index=True)
+        first = np.sort(first)  # back in (point, distance, edge) order
+        cq, ce, cd, cf = cq[first], ce[first], cd[first], cf[first]
+        eu, ev = self.edge_u[ce], self.edge_v[ce]
+        la, lo = interpolate(self.node_lat[eu], self.node_lon[eu], self.node_lat[ev], self.node_lon[ev], cf)
+        return cq.astype(np.int64), Snaps(ce.astype(np.int64), eu, ev, cf, cd, la, lo)
+
     def snap(self, lat: float, lon: float, max_dist_m: float = DEFAULT_SNAP_DIST_M, *,
              step_free_only: bool = False) -> Snap | None:
-        """Closest point (degrees) of the closest edge within ``max_dist_m`` metres, or None."""
-        return self.snap_many([lat], [lon], max_dist_m, step_free_only=step_free_only)[0]
+        """Closest point (degrees) of the closest edge within ``max_dist_m`` metres, or None
+        (the same as :meth:`snap_many` for one point, without its vectorisation overhead)."""
+        links = self.link(lat, lon, max_dist_m, step_free_only=step_free_only, tolerance_m=0.0)
+        return links[0] if links else None
+
+    def link(self, lat: float, lon: float, max_dist_m: float = DEFAULT_SNAP_DIST_M, *,
+             step_free_only: bool = False, tolerance_m: float = LINK_TOLERANCE_M) -> tuple[Snap, ...]:
+        """A point's links to the network: the closest point of the closest edge (as :meth:`snap`),
+        then, for every other way (OSM way id) with an edge at most ``tolerance_m`` metres farther,
+        the closest point of its closest edge; nearest first. Empty when nothing is within
+        ``max_dist_m`` metres."""
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            return ()
+        key = ("link", float(lat), float(lon), float(max_dist_m), bool(step_free_only), float(tolerance_m))
+        with self._reach_lock:
+            hit = self._reaches.get(key)
+        if hit is None:
+            hit = self._link(lat, lon, max_dist_m, step_free_only, tolerance_m)
+            with self._reach_lock:
+                self._reaches[key] = hit
+                while len(self._reaches) > REACH_MEMO:
+                    self._reaches.popitem(last=False)
+        return hit
+
+    def _link(self, lat: float, lon: float, max_dist_m: float, step_free_only: bool,
+              tolerance_m: float) -> tuple[Snap, ...]:
+        tree, sample_edge, half_piece_m = self._tree(step_free_only)
+        if tree is None:
+            return ()
+        xyz = to_unit_xyz_m(np.array([lat]), np.array([lon]))[0]
+        slack_m = half_piece_m + 1.0
+        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
+        if not np.isfinite(d0):
+            return ()
+        radius = min(float(d0), max_dist_m) * 1.001 + slack_m + tolerance_m
+        cand = np.unique(sample_edge[np.asarray(tree.query_ball_point(xyz, r=radius), dtype=np.int64)])
+        u, v = self.edge_u[cand], self.edge_v[cand]
+        frac, dist = _kernels().segment_distances(float(lat), float(lon), cand, self.edge_u, self.edge_v, self.node_lat,
+                                       self.node_lon, EARTH_RADIUS_M)
+        order = np.lexsort((cand, dist))
+        best = float(dist[order[0]])
+        if best > max_dist_m:
+            return ()
+        out, ways = [], set()
+        for i in order:
+            if dist[i] > best + tolerance_m or dist[i] > max_dist_m:
+                break
+            e = int(cand[i])
+            way = int(self.edge_osmid[e])
+            if way in ways:
+                continue
+            ways.add(way)
+            la, lo = interpolate(self.node_lat[u[i]], self.node_lon[u[i]], self.node_lat[v[i]], self.node_lon[v[i]],
+                                 frac[i])
+            out.append(Snap(e, int(u[i]), int(v[i]), float(frac[i]), float(dist[i]), float(la), float(lo)))
+        return tuple(out)
 
     def _canonical(self, snap: Snap) -> Snap:
         """Express a snap on the twin edge as the same point on the lower-numbered edge."""
@@ -384,18 +622,34 @@ class StreetNetwork:
                                           indptr, idx)
         return self._matrices[key]
 
-    def _source_offsets(self, source, weight: str) -> tuple[np.ndarray, np.ndarray]:
-        """Virtual-source entries ``(node indices, costs)`` for a Snap or (node, offset) list."""
-        if isinstance(source, Snap):
+    def _pool(self, weight: str, step_free_only: bool):
+        key = (weight, bool(step_free_only))
+        pool = self._pools.get(key)
+        if pool is None:
+            m = self._matrix(weight, step_free_only)
+            if m.entry_tail is None:
+                m.entry_tail = np.repeat(np.arange(self.n_nodes + 1, dtype=np.int64), np.diff(m.indptr))
+            pool = self._pools[key] = _kernels().BufferPool(self.n_nodes, len(m.data))
+        return pool
+
+    def _seeds(self, source, weight: str, link_cost: bool):
+        """Search seeds ``(nodes, costs, tags)`` and the source points (canonical snaps, extra costs)."""
+        if isinstance(source, Snap) or (isinstance(source, (tuple, list)) and source and isinstance(source[0], Snap)):
+            snaps = (source,) if isinstance(source, Snap) else tuple(source)
             cost = self.cost(weight)
-            s = self._canonical(source)
-            nodes = [s.v]
-            offs = [(1.0 - s.fraction) * cost[s.edge]]
-            rev = self.edge_reverse[s.edge]
-            if rev >= 0:
-                nodes.append(s.u)
-                offs.append(s.fraction * cost[rev])
-            return np.array(nodes, np.int64), np.array(offs, float)
+            canon = tuple(self._canonical(s) for s in snaps)
+            extra = np.array([s.dist_m if link_cost else 0.0 for s in canon], float)
+            nodes, offs, tags = [], [], []
+            for k, s in enumerate(canon):
+                nodes.append(s.v)
+                offs.append(extra[k] + (1.0 - s.fraction) * cost[s.edge])
+                tags.append(k)
+                rev = self.edge_reverse[s.edge]
+                if rev >= 0:
+                    nodes.append(s.u)
+                    offs.append(extra[k] + s.fraction * cost[rev])
+                    tags.append(k)
+            return (np.array(nodes, np.int64), np.array(offs, float), np.array(tags, np.int64)), canon, extra
         pairs = list(source)
         if not pairs:
             raise ValueError("no source given")
@@ -403,24 +657,47 @@ class StreetNetwork:
         offs = np.array([float(p[1]) for p in pairs], dtype=float)
         if (nodes < 0).any() or (nodes >= self.n_nodes).any() or (offs < 0).any():
             raise ValueError("sources must be (node index, offset >= 0) pairs")
-        return nodes, offs
+        return (nodes, offs, np.full(len(nodes), -1, np.int64)), (), np.zeros(0)
 
-    def _dijkstra(self, source, limit: float, weight: str, step_free_only: bool, predecessors: bool = False):
-        """Costs (length n_nodes + 1, last = virtual source) and optionally predecessors."""
-        m = self._matrix(weight, step_free_only)
-        nodes, offs = self._source_offsets(source, weight)
-        n = self.n_nodes
-        order = np.lexsort((offs, nodes))
-        nodes, offs = nodes[order], offs[order]
-        first = np.r_[True, nodes[1:] != nodes[:-1]]
-        nodes, offs = nodes[first], offs[first]
-        nnz = len(m.data)
-        indptr = m.indptr.copy()
-        indptr[n + 1] = nnz + len(nodes)
-        graph = csr_matrix((np.concatenate([m.data, offs]), np.concatenate([m.indices, nodes.astype(np.int32)]),
-                            indptr), shape=(n + 1, n + 1))
+    def reach(self, source, limit: float = np.inf, *, weight: str | None = None, step_free_only: bool = False,
+              link_cost: bool = False) -> "Reach":
+        """One bounded search: every node whose cost from ``source`` is at most ``limit``.
+
+        ``source`` is a :class:`Snap`, a sequence of them (a door linked to several edges, see
+        :meth:`link`) or a list of ``(node index, offset)`` pairs. With ``link_cost`` each snap's
+        ``dist_m`` (the straight link from the point to its edge, metres) is part of the cost.
+        Costs are metres (``weight="length"``) or seconds (``"travel_time"``); the default weight
+        is the network's. Results of the same search are memoised (a door is searched once per request
+        and its walks and their geometry come from that one search).
+        """
+        w = _check_weight(weight or self.weight)
         limit = np.inf if limit is None else float(limit)
-        return dijkstra(graph, directed=True, indices=n, limit=limit, return_predecessors=predecessors)
+        key = None
+        if isinstance(source, (Snap, tuple)):
+            key = (source, limit, w, bool(step_free_only), bool(link_cost))
+            with self._reach_lock:
+                hit = self._reaches.get(key)
+                if hit is not None:
+                    self._reaches.move_to_end(key)
+                    return hit
+        (seed_node, seed_cost, seed_tag), canon, extra = self._seeds(source, w, link_cost)
+        m = self._matrix(w, step_free_only)
+        pool = self._pool(w, step_free_only)
+        nodes, cost, pred = pool.get().run(m.indptr, m.indices, m.data, seed_node, seed_cost, seed_tag, limit)
+        out = Reach(self, w, bool(step_free_only), limit, canon, extra, nodes, cost, pred)
+        if key is not None:
+            with self._reach_lock:
+                self._reaches[key] = out
+                while len(self._reaches) > REACH_MEMO:
+                    self._reaches.popitem(last=False)
+        return out
+
+    def _dijkstra(self, source, limit: float, weight: str, step_free_only: bool) -> np.ndarray:
+        """Dense costs (length n_nodes + 1, inf where not reached; the last entry is unused)."""
+        r = self.reach(source, limit, weight=weight, step_free_only=step_free_only)
+        dist = np.full(self.n_nodes + 1, np.inf)
+        dist[r.nodes] = r.cost
+        return dist
 
     def distances_from(self, source, max_dist_m: float = np.inf, *, step_free_only: bool = False,
                        weight: str = "length") -> tuple[np.ndarray, np.ndarray]:
@@ -433,43 +710,19 @@ class StreetNetwork:
         ``max_dist_m`` is a time in seconds too). ``step_free_only`` avoids steps; the
         source's own edge is always usable.
         """
-        dist = self._dijkstra(source, max_dist_m, _check_weight(weight), step_free_only)[:-1]
-        reached = np.nonzero(np.isfinite(dist) & (dist <= max_dist_m))[0]
-        return reached, dist[reached]
+        r = self.reach(source, max_dist_m, weight=_check_weight(weight), step_free_only=step_free_only)
+        return r.nodes.copy(), r.cost.copy()
 
     def travel_times_from(self, source, max_time_s: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`distances_from` with free-flow travel times (seconds; drive networks)."""
         return self.distances_from(source, max_time_s, weight="travel_time")
 
     def _target_costs(self, dist: np.ndarray, source: Snap | None, targets: Snaps, weight: str) -> np.ndarray:
-        """Cost to each target point given node costs ``dist`` from ``source``."""
-        cost = self.cost(weight)
-        ok = targets.edge >= 0
-        out = np.full(len(targets), np.inf)
-        if not ok.any():
-            return out
-        e = targets.edge[ok]
-        f = targets.fraction[ok]
-        # express every target on its canonical edge (twin pairs -> lower index)
-        rev = self.edge_reverse[e]
-        swap = (rev >= 0) & (rev < e)
-        e = np.where(swap, rev, e)
-        f = np.where(swap, 1.0 - f, f)
-        rev = self.edge_reverse[e]
-        u, v = self.edge_u[e], self.edge_v[e]
-        best = dist[u] + f * cost[e]  # enter at u, run along e
-        back = np.where(rev >= 0, dist[v] + (1.0 - f) * cost[np.maximum(rev, 0)], np.inf)
-        best = np.minimum(best, back)
-        if source is not None:
-            s = self._canonical(source)
-            same = e == s.edge
-            if same.any():
-                srev = self.edge_reverse[s.edge]
-                fwd = np.where(f >= s.fraction, (f - s.fraction) * cost[s.edge], np.inf)
-                bwd = np.where((f < s.fraction) & (srev >= 0), (s.fraction - f) * cost[max(srev, 0)], np.inf)
-                best = np.where(same, np.minimum(best, np.minimum(fwd, bwd)), best)
-        out[ok] = best
-        return out
+        """Cost to each target point given dense node costs ``dist`` (from :meth:`_dijkstra`) from ``source``."""
+        nodes = np.arange(self.n_nodes, dtype=np.int64)
+        canon = () if source is None else (self._canonical(source),)
+        return Reach(self, weight, False, np.inf, canon, np.zeros(len(canon)), nodes,
+                     np.asarray(dist[:self.n_nodes], float), np.zeros(0, np.int64)).costs_to(targets)
 
     def point_to_points_m(self, snap_a: Snap, snaps_b, max_dist_m: float = np.inf, *,
                           step_free_only: bool = False) -> np.ndarray:
@@ -486,9 +739,7 @@ class StreetNetwork:
         return self._point_to_points(snap_a, snaps_b, max_time_s, "travel_time", False)
 
     def _point_to_points(self, snap_a, snaps_b, limit, weight, step_free_only) -> np.ndarray:
-        targets = snaps_b if isinstance(snaps_b, Snaps) else Snaps.from_list(list(snaps_b))
-        dist = self._dijkstra(snap_a, limit, weight, step_free_only)
-        out = self._target_costs(dist, snap_a, targets, weight)
+        out = self.reach(snap_a, limit, weight=weight, step_free_only=step_free_only).costs_to(snaps_b)
         out[out > limit] = np.inf
         return out
 
@@ -502,46 +753,8 @@ class StreetNetwork:
         the default weight is the network's). Returns None when no path costs at most
         ``max_cost``.
         """
-        w = _check_weight(weight or self.weight)
-        cost = self.cost(w)
-        a = self._canonical(snap_a)
-        b = self._canonical(snap_b)
-        dist, pred = self._dijkstra(a, max_cost, w, step_free_only, predecessors=True)
-        n = self.n_nodes
-        # candidate arrivals: same edge directly, or via u_b / v_b
-        ea, eb = a.edge, b.edge
-        rev_a, rev_b = self.edge_reverse[ea], self.edge_reverse[eb]
-        options = []
-        if ea == eb:
-            if b.fraction >= a.fraction:
-                options.append(((b.fraction - a.fraction) * cost[ea], "direct", None))
-            elif rev_a >= 0:
-                options.append(((a.fraction - b.fraction) * cost[rev_a], "direct", None))
-        options.append((dist[b.u] + b.fraction * cost[eb], "node", b.u))
-        if rev_b >= 0:
-            options.append((dist[b.v] + (1.0 - b.fraction) * cost[rev_b], "node", b.v))
-        total, kind, entry = min(options, key=lambda o: o[0])
-        if not np.isfinite(total) or total > max_cost:
-            return None
-        if kind == "direct":
-            return [(a.lat, a.lon), (b.lat, b.lon)], abs(b.fraction - a.fraction) * self.length_m[ea]
-        nodes = [entry]
-        while pred[nodes[-1]] != n:
-            nodes.append(int(pred[nodes[-1]]))
-            if len(nodes) > n + 1:  # pragma: no cover - defensive
-                raise RuntimeError("predecessor loop")
-        nodes.reverse()
-        length = (1.0 - a.fraction) * self.length_m[ea] if nodes[0] == a.v else a.fraction * self.length_m[ea]
-        m = self._matrix(w, step_free_only)
-        for x, y in zip(nodes[:-1], nodes[1:]):
-            row = slice(m.indptr[x], m.indptr[x + 1])
-            j = m.indptr[x] + int(np.searchsorted(m.indices[row], y))
-            length += self.length_m[m.entry_edge[j]]
-        length += b.fraction * self.length_m[eb] if entry == b.u else (1.0 - b.fraction) * self.length_m[eb]
-        coords = [(a.lat, a.lon)]
-        coords += [(float(self.node_lat[i]), float(self.node_lon[i])) for i in nodes]
-        coords.append((b.lat, b.lon))
-        return coords, float(length)
+        path = self.reach(snap_a, max_cost, weight=weight, step_free_only=step_free_only).path_to(snap_b)
+        return None if path is None else (path.coords, path.length_m)
 
     # ------------------------------------------------------------------ persistence
 
@@ -595,9 +808,16 @@ class StreetNetwork:
         net.indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(net.edge_u, minlength=n), out=net.indptr[1:])
         net.indices = net.edge_v
-        net._matrices = {}
-        net._trees = {}
+        net._init_work()
         return net
+
+
+def _kernels():
+    """The compiled search kernels, imported on first use (numba costs a few tenths of a second to import,
+    which commands that only read the network, like ``mobility info``, do not pay)."""
+    from mobility.network import street_search
+
+    return street_search
 
 
 def _check_weight(weight: str) -> str:

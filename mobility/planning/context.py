@@ -1,7 +1,8 @@
 """The loaded world of one deployment: planner, service catalogue, commune areas and geocoder, cached on disk.
 
 :func:`load_context` is what the command line and the web app call once per process. The geocoder
-index is pickled next to the network, keyed by the content of every input, so a restart is fast.
+index is stored next to the network (:mod:`mobility.network.store`), keyed by the content of every input, so
+a restart is fast.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mobility.config import (DEFAULT_COMMUNES_PATH, DEFAULT_GTFS_PATHS, DEFAULT_OSM_PATH, DEFAULT_SERVICES_PATH,
-                             cache_dir, cache_load, cache_store)
+from mobility.config import DEFAULT_COMMUNES_PATH, DEFAULT_SERVICES_PATH, cache_dir
+from mobility.domain.opening_hours import OpeningHours
 from mobility.errors import DataError
-from mobility.loaders.services import ServiceCatalogue, load_services
-from mobility.planning.geocode import Geocoder
+from mobility.loaders.services import ServiceCatalogue, ServiceSite, load_services
+from mobility.network import store
+from mobility.planning.geocode import Geocoder, _Docs
 from mobility.planning.planner import Planner
 
-#: bump when the pickled geocoder layout changes
-CONTEXT_CACHE_VERSION = 2
+#: bump when the stored geocoder layout changes
+CONTEXT_CACHE_VERSION = 3
+#: the classes a stored geocoder may hold
+GEOCODER_CLASSES: tuple[type, ...] = (Geocoder, _Docs, ServiceCatalogue, ServiceSite, OpeningHours)
 
 
 @dataclass(eq=False)
@@ -152,8 +156,10 @@ def load_context(gtfs_paths: Sequence[str | os.PathLike] | None = None, osm_path
                          f"{_file_hash(com)}"
                          f"{'' if points is None else ':' + _file_hash(Path(population_path))}".encode()).hexdigest()[:32]
     folder = cache_dir() if use_cache else None
-    path = folder / f"geocoder-{key}.pickle" if folder is not None else None
-    geocoder = cache_load(path, Geocoder)  # stale, truncated or of another type: rebuilt below
+    geocoder = store.read_entry(folder, "geocoder", key, version=CONTEXT_CACHE_VERSION,
+                                classes=GEOCODER_CLASSES)
+    if not isinstance(geocoder, Geocoder):  # absent, stale, truncated or of another type: rebuilt below
+        geocoder = None
     if communes is not None:
         communes = _centre_on_addresses(communes, planner.network.addresses)
     elif points is not None:
@@ -163,6 +169,7 @@ def load_context(gtfs_paths: Sequence[str | os.PathLike] | None = None, osm_path
         stops = net.stops.rename(columns={"stop_key": "stop_id"})[["stop_id", "stop_name", "lat", "lon"]]
         geocoder = Geocoder.build(addresses=net.addresses, streets=street_index(net.streets, communes),
                                   communes=communes, stops=stops, services=catalogue if catalogue.sites else None)
-        cache_store(path, geocoder)
+        store.write_entry(folder, "geocoder", key, geocoder, version=CONTEXT_CACHE_VERSION,
+                          classes=GEOCODER_CLASSES)
     return Context(planner, catalogue, geocoder, communes, str(svc) if svc else None, str(com) if com else None,
                    points, str(population_path) if points is not None else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -22,6 +23,10 @@ from mobility.routing.raptor import Journey
 from mobility.timeaxis import after
 
 
+#: Place of every stop key, per network (built on first use: a TAD leg names its stops by key)
+_STOP_PLACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 class LegBuilder:
     """Legs for the request from ``o`` to ``d`` on the service day whose time 0 is ``origin_day``.
 
@@ -29,7 +34,7 @@ class LegBuilder:
     snapping); ``stop_row`` maps a stop key to its row in ``network.stops`` and ``stop_snaps`` holds the
     stops' snaps (step-free ones for a wheelchair request)."""
 
-    def __init__(self, network, stop_row: dict, stop_snaps, snap_place: Callable[[Place, bool, str], Snap],
+    def __init__(self, network, stop_row: dict, stop_snaps, snap_place: Callable[[Place, bool, str], tuple[Snap, ...]],
                  o: Place, d: Place, so: Snap, sd: Snap, origin_day: dt.datetime, opts, arrive_by: bool) -> None:
         self.network, self.stop_row, self.stop_snaps, self.snap_place = network, stop_row, stop_snaps, snap_place
         self.o, self.d, self.so, self.sd = o, d, so, sd
@@ -45,25 +50,42 @@ class LegBuilder:
         return Place(tt.stop_names[stop], float(tt.stop_lat[stop]), float(tt.stop_lon[stop]), tt.stop_ids[stop])
 
     def stop_place_of_key(self, key: str) -> Place:
-        row = self.network.stops.iloc[self.stop_row[key]]
-        return Place(str(row["stop_name"]), float(row["lat"]), float(row["lon"]), key)
+        places = _STOP_PLACES.get(self.network)
+        if places is None:
+            stops = self.network.stops
+            places = _STOP_PLACES[self.network] = {
+                k: Place(str(n), float(la), float(lo), k)
+                for k, n, la, lo in zip(stops["stop_key"], stops["stop_name"], stops["lat"], stops["lon"])}
+        return places[key]
 
     def _stop_snap(self, tt: Timetable, stop: int) -> Snap:
         return self.stop_snaps[self.stop_row[tt.stop_ids[stop]]]
 
     # ------------------------------------------------------------------ walks
-    def walk_leg(self, a: Place, b: Place, sa: Snap, sb: Snap, start: dt.datetime | None, end: dt.datetime | None,
+    def walk_leg(self, a: Place, b: Place, sa, sb, start: dt.datetime | None, end: dt.datetime | None,
                  dist_m: float | None = None) -> Leg:
-        """A walk from ``a`` to ``b`` starting at ``start`` or ending at ``end``; ``dist_m`` when the search
-        already knows its length (the street search is then bounded by it)."""
+        """A walk from ``a`` to ``b`` starting at ``start`` or ending at ``end``; ``sa``/``sb`` are a stop's
+        snap or a door's links; ``dist_m`` when the search already knows its length. A walk from or to
+        one of the request's doors is drawn from that door's own search (the one that found the walk)."""
         opts = self.opts
-        limit = np.inf if dist_m is None else dist_m + 1.0
-        path = self.network.walk.path_coords(sa, sb, step_free_only=opts.wheelchair, max_cost=limit)
+        walk = self.network.walk
+        if sa == self.so or sb == self.sd:
+            door, other, backwards = (self.so, sb, False) if sa == self.so else (self.sd, sa, True)
+            reach = walk.reach(door, opts.max_walk_m, step_free_only=opts.wheelchair, link_cost=True)
+            path = reach.path_to(other, link_cost=isinstance(other, tuple))
+        else:
+            limit = np.inf if dist_m is None else dist_m + 1.0
+            reach = walk.reach(sa, limit, step_free_only=opts.wheelchair, link_cost=isinstance(sa, tuple))
+            path, backwards = reach.path_to(sb, link_cost=isinstance(sb, tuple)), False
         coords = [(a.lat, a.lon)]
-        length = sa.dist_m + sb.dist_m
         if path is not None:
-            coords += list(path[0])
-            length += path[1]
+            line = path.coords[::-1] if backwards else path.coords
+            coords += list(line)
+            length = path.source.dist_m + path.target.dist_m + path.length_m
+        else:
+            first_a = sa[0] if isinstance(sa, tuple) else sa
+            first_b = sb[0] if isinstance(sb, tuple) else sb
+            length = first_a.dist_m + first_b.dist_m
         coords.append((b.lat, b.lon))
         if dist_m is not None:
             length = dist_m
@@ -82,11 +104,11 @@ class LegBuilder:
                              start, end, dist_m=dist_m)
 
     def walk_only(self, when: dt.datetime) -> Itinerary | None:
-        """Walking all the way, when within the walking limit."""
+        """Walking all the way, when within the walking limit (and the per-leg limit)."""
         opts, so, sd = self.opts, self.so, self.sd
-        dist = self.network.walk.point_to_points_m(so, [sd], opts.max_walk_m, step_free_only=opts.wheelchair)[0]
-        dist = float(dist) + so.dist_m + sd.dist_m
-        if not math.isfinite(dist) or dist > opts.max_walk_m:
+        reach = self.network.walk.reach(so, opts.max_walk_m, step_free_only=opts.wheelchair, link_cost=True)
+        dist = float(reach.costs_to(list(sd), link_cost=True).min())
+        if not math.isfinite(dist) or dist > opts.walk_leg_limit_m:
             return None
         start, end = (None, when) if self.arrive_by else (when, None)
         return Itinerary([self.walk_leg(self.o, self.d, so, sd, start, end, dist_m=dist)])

@@ -18,6 +18,7 @@ earliest possible; arrive-by the latest departure that still arrives in time.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -29,17 +30,21 @@ from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.i18n import Msg
 from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
-from mobility.network.streets import Snap
+from mobility.network.streets import Snap, Snaps
 from mobility.network.timetable import Timetable
 from mobility.planning.itinerary import Itinerary, Place
-from mobility.timeaxis import TimeAxis
-from mobility.routing.raptor import Journey, earliest_arrival, latest_departure, pareto_journeys
+from mobility.timeaxis import TimeAxis, after
+from mobility.routing.raptor import INF, Journey, earliest_arrival, latest_departure, pareto_journeys
 from mobility.planning.legs import LegBuilder
-from mobility.planning.tad import TadQuery
+from mobility.network.flex import DRIVE_SNAP_MAX_M
+from mobility.planning.tad import TadQuery, hop_stop_ends, tad_ends
 from mobility.planning.virtual_lines import bookable_timetable, booking_closed
 
 #: a door farther than this from any walkable way is outside the network
 DOOR_SNAP_MAX_M = STOP_SNAP_MAX_M
+#: doors' links and walks (and destinations' bound data) memoised per planner: a category request uses
+#: three per site (89 town halls), so the sites of several categories stay in memory between requests
+MEMO_ENTRIES = 1024
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class PlanOptions:
 
     walk_speed_mps: float = 1.2
     max_walk_m: float = 2000.0
+    #: most walking in one leg (to or from a stop, between two stops, or all the way), like the access
+    #: and egress limits of OpenTripPlanner and R5; None: only the total ``max_walk_m`` applies
+    max_walk_leg_m: float | None = None
     min_transfer_s: int = 120
     max_transfers: int = 3
     wheelchair: bool = False
@@ -63,11 +71,20 @@ class PlanOptions:
             ("walk_speed_mps", 0.3, 3.0, " m/s"), ("max_walk_m", 0, 20000, " m"), ("min_transfer_s", 0, 3600, " s"),
             ("max_transfers", 0, 8, ""), ("max_itineraries", 1, 20, ""), ("max_hours", 0.5, 36, " h"),
         ]
+        if self.max_walk_leg_m is not None:
+            checks.append(("max_walk_leg_m", 0, 20000, " m"))
         for name, lo, hi, unit in checks:
             if not (lo <= getattr(self, name) <= hi):
                 raise InputError("err_option_range", name=name, value=repr(getattr(self, name)), lo=lo, hi=hi,
                                  unit=unit)
         return self
+
+    @property
+    def walk_leg_limit_m(self) -> float:
+        """The most walking allowed in one leg (metres): the per-leg limit within the total."""
+        if self.max_walk_leg_m is None:
+            return self.max_walk_m
+        return min(self.max_walk_m, self.max_walk_leg_m)
 
 
 @dataclass
@@ -113,6 +130,7 @@ class Planner:
         self.tz = self.axis.tz
         stops = network.stops
         self._stop_row = {k: i for i, k in enumerate(stops["stop_key"].tolist())}
+        self._stop_keys = stops["stop_key"].to_numpy()
         self._snaps = network.stop_snaps(False)
         self._snaps_sf = network.stop_snaps(True)
         # door snaps and door-to-stop walking distances, reused when the same door is planned several times
@@ -128,7 +146,7 @@ class Planner:
         value = compute()
         with self._memo_lock:
             self._memo[key] = value
-            while len(self._memo) > 256:
+            while len(self._memo) > MEMO_ENTRIES:
                 self._memo.popitem(last=False)
         return value
 
@@ -156,14 +174,16 @@ class Planner:
         lat, lon = parse_latlon(text)
         return Place(name or f"{lat:.5f}, {lon:.5f}", lat, lon)
 
-    def _snap_door(self, place: Place, step_free: bool, role: str) -> Snap:
-        snap = self._memoised(("snap", place.lat, place.lon, step_free), lambda: self.network.walk.snap(
+    def _snap_door(self, place: Place, step_free: bool, role: str) -> tuple[Snap, ...]:
+        """The door's links to the walk network (:meth:`StreetNetwork.link`: the nearest edge, and the
+        nearest edge of each other way a few metres farther), or InputError outside the network."""
+        links = self._memoised(("link", place.lat, place.lon, step_free), lambda: self.network.walk.link(
             place.lat, place.lon, DOOR_SNAP_MAX_M, step_free_only=step_free))
-        if snap is None:
+        if not links:
             raise InputError("err_far_from_step_free_street" if step_free else "err_far_from_street",
                              role=Msg("role_" + role) if role in ("origin", "destination") else role,
                              lat=f"{place.lat:.5f}", lon=f"{place.lon:.5f}", dist=f"{DOOR_SNAP_MAX_M:.0f}")
-        return snap
+        return links
 
     # ------------------------------------------------------------------ time axis
     def service_day_origin(self, day: dt.date) -> dt.datetime:
@@ -201,7 +221,8 @@ class Planner:
         step_free = opts.wheelchair
         so, sd = self._snap_door(o, step_free, "origin"), self._snap_door(d, step_free, "destination")
         t_query = self.axis.seconds(when, day)
-        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.max_walk_m,
+        # footpaths between stops are single legs: the per-leg limit bounds them, the kernel the total
+        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
                                     min_transfer_s=opts.min_transfer_s, step_free=step_free)
         booked = self.localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
         tt = bookable_timetable(self.network, self.axis, tt, booked)  # lignes virtuelles: closed bookings removed
@@ -252,23 +273,162 @@ class Planner:
             raise NoRouteError("err_no_itinerary_hours", hours=f"{opts.max_hours:g}")  # (pinned by the golden plans)
         return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
 
-    def _stop_walks(self, snap: Snap, tt: Timetable, opts: PlanOptions):
+    def arrival_lower_bounds(self, origin, destinations: list, when: dt.datetime, *,
+                             options: PlanOptions | None = None,
+                             booked_at: dt.datetime | None = None) -> list[dt.datetime]:
+        """For each destination, a time before which no itinerary of ``plan(origin, destination, when)``
+        (depart-at, same options and booking time) arrives (``datetime.max`` when nothing reaches it that
+        day). A category request plans its sites in the order of these bounds and skips those that cannot
+        be among the best.
+
+        The bound relaxes, never tightens: one plain RAPTOR search from the origin (its walks and the
+        on-demand rides from it as sources, the same timetable and rounds, *no* total walking limit, no
+        destination pruning) gives the earliest arrival at every stop by any journey the planner can find;
+        a destination's bound is the least of those arrivals plus its walk from the stop, of walking all
+        the way, and of the on-demand rides ending there (:func:`_tad_arrival_bound`). Raises what
+        :meth:`plan` raises for a bad origin, destination or date.
+        """
+        opts = (options or PlanOptions()).validated()
+        o = self.place(origin)
+        when = self.localize(when)
+        day = when.date()
+        self._check_date(day)
+        so = self._snap_door(o, opts.wheelchair, "origin")
+        t_query = self.axis.seconds(when, day)
+        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
+                                    min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+        booked = self.localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
+        tt = bookable_timetable(self.network, self.axis, tt, booked)
+        access = self._stop_walks(so, tt, opts)
+        stops, times, walks = [access[0]], [t_query + access[1]], [access[2]]
+        use_tad = opts.allow_tad and bool(self.network.flex) and self.network.drive is not None
+        if use_tad:
+            legs = LegBuilder(self.network, self._stop_row, self._snaps_sf if opts.wheelchair else self._snaps,
+                              self._snap_door, o, o, so, so, self.service_day_origin(day), opts, False)
+            tq = TadQuery(legs, tt, booked, access, access, t_query)  # its origin side serves every destination
+            seeds = tq.access_seeds()
+            stops.append(np.array([x[0] for x in seeds], np.int64))
+            times.append(np.array([x[1] for x in seeds], np.int64))
+            walks.append(np.array([x[2] for x in seeds], np.float64))
+        src = (np.concatenate(stops).astype(np.int64), np.concatenate(times).astype(np.int64),
+               np.concatenate(walks).astype(np.float64))
+        best_at_stop = np.full(tt.n_stops, np.iinfo(np.int64).max, np.int64)
+        if len(src[0]):
+            res = earliest_arrival(tt, src, opts.max_transfers + 1, min_transfer_s=opts.min_transfer_s,
+                                   wheelchair=opts.wheelchair, pareto=False)
+            best_at_stop = res.L_t[1:].min(axis=(0, 2))  # arrival by a vehicle, any number of rides
+        walk_reach = self.network.walk.reach(so, opts.max_walk_m, step_free_only=opts.wheelchair, link_cost=True)
+        origin_day = self.service_day_origin(day)
+        out: list[dt.datetime] = []
+        for dest in destinations:
+            check_deadline()
+            d = self.place(dest)
+            info = self._memoised(("bound-info", d.lat, d.lon, day, opts.walk_speed_mps, opts.max_walk_m,
+                                   opts.walk_leg_limit_m, opts.wheelchair, opts.min_transfer_s, use_tad),
+                                  lambda: self._destination_info(d, tt, opts, tq if use_tad else None))
+            sd_snaps, egress, tad = info
+            bound = np.inf
+            if len(egress[0]):
+                arr = best_at_stop[egress[0]]
+                ok = arr < INF
+                if ok.any():
+                    bound = min(bound, float((arr[ok] + egress[1][ok]).min()))
+            walk_m = float(walk_reach.costs_to(sd_snaps, link_cost=True).min())
+            if np.isfinite(walk_m) and walk_m <= opts.walk_leg_limit_m:
+                bound = min(bound, t_query + math.ceil(walk_m / opts.walk_speed_mps))
+            if tad is not None:
+                bound = min(bound, _tad_arrival_bound(tq, tad, best_at_stop, t_query))
+            # nothing reaches it: any itinerary would arrive after the end of the timetable's day
+            out.append(after(origin_day, int(bound)) if np.isfinite(bound) else dt.datetime.max.replace(tzinfo=self.tz))
+        return out
+
+    def _destination_info(self, d: Place, tt: Timetable, opts: PlanOptions, tq: TadQuery | None):
+        """What a destination's arrival bound needs that does not depend on the origin (memoised: a category
+        request bounds every site of the category): its links, its stop walks, and its on-demand ends."""
+        sd = self._snap_door(d, opts.wheelchair, "destination")
+        egress = self._stop_walks(sd, tt, opts)
+        return Snaps.from_list(list(sd)), egress, (None if tq is None else TadEnds.of(tq, tt, d, egress))
+
+    def _stop_walks(self, links: tuple[Snap, ...], tt: Timetable, opts: PlanOptions):
         """(stop index in tt, walk seconds, walk metres) for the stops reachable on foot from a door."""
         snaps = self._snaps_sf if opts.wheelchair else self._snaps
+        limit_m = opts.walk_leg_limit_m
 
         def compute():
-            d = self.network.walk.point_to_points_m(snap, snaps, opts.max_walk_m, step_free_only=opts.wheelchair)
-            return d + snap.dist_m + np.nan_to_num(snaps.dist_m, nan=0.0)
+            reach = self.network.walk.reach(links, opts.max_walk_m, step_free_only=opts.wheelchair, link_cost=True)
+            return reach.costs_to(snaps, link_cost=True)
 
-        dist = self._memoised(("walks", snap, opts.max_walk_m, opts.wheelchair), compute)
-        ok = np.nonzero(np.isfinite(dist) & (dist <= opts.max_walk_m))[0]
-        keys = self.network.stops["stop_key"].to_numpy()[ok]
+        dist = self._memoised(("walks", links, opts.max_walk_m, opts.wheelchair), compute)
+        ok = np.nonzero(np.isfinite(dist) & (dist <= limit_m))[0]
+        keys = self._stop_keys[ok]
         index = tt.stop_index
         rows = [(index[k], m) for k, m in zip(keys, dist[ok]) if k in index]
         stops = np.array([r[0] for r in rows], np.int64)
         walk_m = np.array([r[1] for r in rows], np.float64)
         walk_s = np.ceil(walk_m / opts.walk_speed_mps).astype(np.int64)
         return stops, walk_s, walk_m
+
+
+@dataclass
+class TadEnds:
+    """The on-demand rides that can end at a destination (as :class:`TadQuery` offers them), with what
+    does not depend on the origin: after a fixed ride, boarding at ``stop`` (tt index), the least time
+    from the stop's label to the destination ``add_s`` (change slack, whole-second ride time, walk); and
+    the hops' destination ends for rides straight from the origin side."""
+
+    stop: np.ndarray
+    add_s: np.ndarray
+    alight: dict
+    snap_d: object
+
+    @classmethod
+    def of(cls, tq: TadQuery, tt: Timetable, d: Place, egress) -> "TadEnds | None":
+        flex = tq.flex
+        snap_d = tq.drive.snap(d.lat, d.lon, DRIVE_SNAP_MAX_M)
+        walks_d = {tt.stop_ids[i]: (int(ws), float(wm)) for i, ws, wm in zip(*egress)}
+        alight = tad_ends(flex, snap_d, d, walks_d, flex.by_alight_zone, flex.by_alight_stop, "D")
+        if not alight:
+            return None
+        stops, adds = [], []
+        for h, ends in alight.items():
+            for key in hop_stop_ends(flex, tt, h, True):  # after a fixed ride, as TadQuery.attach_from_labels
+                for point, ws, _ in ends:
+                    dr = _drive_s(tq, key, point, snap_d)
+                    if math.isfinite(dr):
+                        stops.append(tt.stop_index[key])
+                        adds.append(tq.slack_s + tq.rides.duration_s(h, dr) + ws)
+        return cls(np.array(stops, np.int64), np.array(adds, np.int64), alight, snap_d)
+
+
+def _drive_s(tq: TadQuery, a: str, b: str, snap_d) -> float:
+    """:meth:`TadQuery.drive_s` towards a destination ``snap_d`` other than the query's own."""
+    flex = tq.flex
+    sa = tq.snap_o if a == "O" else flex.stop_drive.get(a)
+    sb = snap_d if b == "D" else flex.stop_drive.get(b)
+    if sa is None or sb is None:
+        return math.inf
+    return float(flex.drive_times_to(tq.drive, tq._drive_reach(a, sa), sa, [sb])[0])
+
+
+def _tad_arrival_bound(tq: TadQuery, ends: TadEnds, best_at_stop: np.ndarray, t_query: int) -> float:
+    """The least arrival (query axis seconds) of the on-demand options ending at a destination: a ride after
+    a fixed one (its label no earlier than ``best_at_stop``) or straight from the origin side, each no shorter
+    than its whole-second ride time (:meth:`RideModel.duration_s`) from the moment the rider is ready."""
+    bound = np.inf
+    if len(ends.stop):
+        ready = best_at_stop[ends.stop]
+        ok = ready < INF
+        if ok.any():
+            bound = float((ready[ok] + ends.add_s[ok]).min())
+    for h, a_ends in ends.alight.items():
+        for bp, bws, _ in tq.board.get(h, ()):  # straight from the origin side, as TadQuery.direct
+            for ap, aws, _ in a_ends:
+                if bp == ap:
+                    continue
+                dr = _drive_s(tq, bp, ap, ends.snap_d)
+                if math.isfinite(dr):
+                    bound = min(bound, t_query + bws + tq.rides.duration_s(h, dr) + aws)
+    return float(bound)
 
 
 #: walking differences below this (metres, or this share of the walk) do not make an option worth offering

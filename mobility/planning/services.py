@@ -33,6 +33,8 @@ Rules (documented for operators):
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -400,8 +402,19 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
     """
     origin, margin = trip.origin.place, trip.margin_min
     ranked, failed = [], {}
-    for site in sites:
+    order = ((i, -math.inf) for i in range(len(sites)))
+    bounded = not trip.arrive_by and len(sites) > KEEP_RANKED
+    if bounded:
+        # the nearest site first (the answer always says why it was not chosen), then by served bound
+        near = sites.index(_nearest_first(origin, sites)[0])
+        order = itertools.chain([(near, -math.inf)], ((i, b) for i, b in _by_served_bound(
+            ctx, trip, sites, when, opts, plan_extra) if i != near))
+    for i, bound in order:
+        site = sites[i]
         check_deadline()  # a category plans every site: stop when nobody waits for the answer any more
+        # served no earlier than its bound: later than the third best, it and the sites after it cannot be shown
+        if bounded and len(ranked) >= KEEP_RANKED and bound > sorted(r[:2] for r in ranked)[KEEP_RANKED - 1][0]:
+            break
         hours = site.opening_hours
         if trip.arrive_by and hours is not None and not any(
                 start <= when for start, _ in hours.intervals_on(when.date(), when.tzinfo)):
@@ -420,9 +433,43 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
             served.sort(key=lambda p: (p[0], p[1].arrival))
             key = served[0][0].timestamp()
         plan.itineraries = [it for _, it in served]
-        ranked.append((key, site, plan, served[0][0]))
-    ranked.sort(key=lambda r: r[0])
-    return ranked, failed
+        ranked.append((key, i, site, plan, served[0][0]))
+    ranked.sort(key=lambda r: (r[0], r[1]))  # ties: in the order of the sites, as planning them all in turn
+    return [(key, site, plan, served) for key, _, site, plan, served in ranked], failed
+
+
+#: the sites a category answer shows: the chosen one and two alternatives (the nearest site is always planned)
+KEEP_RANKED = 3
+
+
+def _by_served_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime, opts: PlanOptions,
+                     plan_extra: dict):
+    """The sites as ``(index, bound)`` in increasing order of a time (POSIX seconds) before which each
+    cannot serve the resident (depart-at): the planner's arrival bound (:meth:`Planner.arrival_lower_bounds`),
+    or the opening later that day when the site is closed then (inf: nothing reaches it that day).
+
+    The opening is looked up lazily: a site's served bound is never before its arrival bound, so the sites
+    are taken in order of arrival bound and a served bound is computed only when the site could come next.
+    """
+    arrivals = ctx.planner.arrival_lower_bounds(trip.origin.place, [_site_place(s) for s in sites], when,
+                                                options=opts, booked_at=plan_extra.get("booked_at"))
+    arr_s = [math.inf if a.year == dt.MAXYEAR else a.timestamp() for a in arrivals]
+    by_arrival = sorted(range(len(sites)), key=lambda i: (arr_s[i], i))
+    ready: list[tuple[float, int]] = []
+    nxt = 0
+    while nxt < len(by_arrival) or ready:
+        while nxt < len(by_arrival) and (not ready or arr_s[by_arrival[nxt]] <= ready[0][0]):
+            i = by_arrival[nxt]
+            nxt += 1
+            bound = arr_s[i]
+            if math.isfinite(bound):
+                # desk_time never decreases with the arrival (the same day): the desk time of the bound bounds it
+                desk = desk_time(sites[i], arrivals[i], trip.margin_min)
+                if desk is not None and desk.date() == arrivals[i].date():
+                    bound = desk.timestamp()
+            heapq.heappush(ready, (bound, i))
+        bound, i = heapq.heappop(ready)
+        yield i, bound
 
 
 def _plan_to_sites(ctx, trip: TripPlan, when: dt.datetime, plan_extra: dict, fallback: bool = True) -> None:

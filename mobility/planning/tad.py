@@ -56,6 +56,23 @@ def hop_stop_ends(flex, tt, h: int, board_side: bool) -> list[str]:
     return [k for k in keys if k in idx and k in flex.stop_drive]
 
 
+def tad_ends(flex: FlexService, drive_snap, place: Place, walks: dict, by_zone: dict, by_stop: dict,
+             door: str) -> dict:
+    """hop -> [(point, walk_s, walk_m)]: where the hops of ``by_zone``/``by_stop`` (boarding or alighting)
+    can be taken at a door (``door``, when it is in a zone and on the drive network) or at the stops
+    walked to from it (``walks``: stop key -> (walk_s, walk_m))."""
+    out: dict[int, list] = {}
+    if drive_snap is not None:
+        for z in flex.zones_at(place.lat, place.lon):
+            for h in by_zone.get(z, ()):
+                out.setdefault(h, []).append((door, 0, 0.0))
+    for key, (ws, wm) in walks.items():
+        for h in by_stop.get(key, ()):
+            if key in flex.stop_drive:
+                out.setdefault(h, []).append((key, ws, wm))
+    return out
+
+
 class TadQuery:
     """The TAD part of one request; see the module docstring."""
 
@@ -78,7 +95,7 @@ class TadQuery:
         self.walk_d = {ids[i]: (int(s), float(m)) for i, s, m in zip(*egress)}
         self.snap_o = self.drive.snap(o.lat, o.lon, DRIVE_SNAP_MAX_M)
         self.snap_d = self.drive.snap(d.lat, d.lon, DRIVE_SNAP_MAX_M)
-        self._dist_o = None
+        self._door_reach: dict = {}
         self._drive_memo: dict = {}
         # the rides of the day before (windows past midnight), of the day, and (depart-at) of the next day
         self.rides = RideModel(self.flex, self.net.feeds, day, self.tz, booked_at=booked_at, next_day=not arrive_by)
@@ -92,17 +109,8 @@ class TadQuery:
 
     # ------------------------------------------------------------------ geometry helpers
     def _ends(self, place: Place, walks: dict, by_zone: dict, by_stop: dict, door: str) -> dict:
-        out: dict[int, list] = {}
         snap = self.snap_o if door == "O" else self.snap_d
-        if snap is not None:
-            for z in self.flex.zones_at(place.lat, place.lon):
-                for h in by_zone.get(z, ()):
-                    out.setdefault(h, []).append((door, 0, 0.0))
-        for key, (ws, wm) in walks.items():
-            for h in by_stop.get(key, ()):
-                if key in self.flex.stop_drive:
-                    out.setdefault(h, []).append((key, ws, wm))
-        return out
+        return tad_ends(self.flex, snap, place, walks, by_zone, by_stop, door)
 
     def _stop_ends(self, h: int, board_side: bool) -> list[str]:
         return hop_stop_ends(self.flex, self.tt, h, board_side)
@@ -114,6 +122,14 @@ class TadQuery:
             return self.snap_d
         return self.flex.stop_drive.get(point)
 
+    def _drive_reach(self, point: str, snap):
+        """The driving search from a point ('O' per request, a stop memoised across requests)."""
+        if point in ("O", "D"):
+            if point not in self._door_reach:
+                self._door_reach[point] = self.flex.drive_node_times(self.drive, snap)
+            return self._door_reach[point]
+        return self.flex.drive_node_times(self.drive, snap, cache_key=point)
+
     def drive_s(self, a: str, b: str) -> float:
         """Free-flow driving seconds between two points ('O', 'D' or a stop key); inf if none."""
         key = (a, b)
@@ -123,13 +139,7 @@ class TadQuery:
         if sa is None or sb is None:
             val = math.inf
         else:
-            if a == "O":
-                if self._dist_o is None:
-                    self._dist_o = self.flex.drive_node_times(self.drive, sa)
-                dist = self._dist_o
-            else:
-                dist = self.flex.drive_node_times(self.drive, sa, cache_key=a)
-            val = float(FlexService.drive_times_to(self.drive, dist, sa, [sb])[0])
+            val = float(FlexService.drive_times_to(self.drive, self._drive_reach(a, sa), sa, [sb])[0])
         self._drive_memo[key] = val
         return val
 
@@ -221,6 +231,25 @@ class TadQuery:
             out.append(Itinerary(legs))
         return out
 
+    def access_seeds(self) -> list[tuple]:
+        """Depart-at: the TAD rides from the origin side to a stop of the fixed network, as search sources
+        (stop index, ready time at the stop, walk_m, ride, door point, stop key, walk_s); they depend on the
+        origin only."""
+        tt, seeds = self.tt, []
+        for h, ends in self.board.items():
+            for key in self.access_ends[h]:
+                for point, ws, wm in ends:
+                    r = self.ride(h, self.drive_s(point, key), ready_s=self.t_query + ws)
+                    if r is None:
+                        continue
+                    seeds.append((tt.stop_index[key], r.drop_s + self.slack_s, wm, r, point, key, ws))
+        return seeds
+
+    @property
+    def may_end_by_tad(self) -> bool:
+        """Whether an on-demand ride can end at the destination door or at a stop it walks from."""
+        return bool(self.alight)
+
     def seeded_search(self, rounds: int, kw: dict) -> list[Itinerary]:
         """Depart-at: TAD access rides as sources; arrive-by: TAD egress rides as targets."""
         tt = self.tt
@@ -229,13 +258,7 @@ class TadQuery:
             walk_eg = self._walk_cands(self.walk_d)
             if not len(walk_eg[0]):
                 return []
-            for h, ends in self.board.items():
-                for key in self.access_ends[h]:
-                    for point, ws, wm in ends:
-                        r = self.ride(h, self.drive_s(point, key), ready_s=self.t_query + ws)
-                        if r is None:
-                            continue
-                        seeds.append((tt.stop_index[key], r.drop_s + self.slack_s, wm, r, point, key, ws))
+            seeds = self.access_seeds()
             if not seeds:
                 return []
             seeds = _best_seeds(seeds, later_is_better=False)
@@ -358,15 +381,9 @@ class TadQuery:
         hop = self.flex.hops[r.hop]
         trip = self.flex.trips[hop.trip]
         feed = self.net.feeds[trip.feed_index]
-        routes = feed.routes
-        row = routes[routes["route_id"] == trip.route_id]
-        route = {"id": trip.route_id, "short_name": str(row["route_short_name"].iloc[0]) if len(row) else "",
-                 "long_name": str(row["route_long_name"].iloc[0]) if len(row) else "",
-                 "type": int(row["route_type"].iloc[0]) if len(row) else 3}
+        route = dict(_route_info(feed, trip.route_id))
         agency = agency_name(feed, trip.route_id)
-        phone = ""
-        if len(feed.agency) and "agency_phone" in feed.agency:
-            phone = str(feed.agency["agency_phone"].iloc[0] or "")
+        phone = _agency_phone(feed)
         booking, deadline = None, None
         if r.rules and r.deadline is not None:
             booking, deadline = bk.booking_json(r.rules, r.deadline, r.opens, phone), r.deadline
@@ -381,13 +398,13 @@ class TadQuery:
         }
         geometry = [(pa.lat, pa.lon)]
         dist_m = 0.0
-        sa, sb = self._snap("O" if pa is self.o else ("D" if pa is self.d else pa.stop_id)), \
-            self._snap("O" if pb is self.o else ("D" if pb is self.d else pb.stop_id))
+        ka = "O" if pa is self.o else ("D" if pa is self.d else pa.stop_id)
+        sa, sb = self._snap(ka), self._snap("O" if pb is self.o else ("D" if pb is self.d else pb.stop_id))
         if sa is not None and sb is not None:
-            path = self.drive.path_coords(sa, sb, weight="travel_time")
+            path = self._drive_reach(ka, sa).path_to(sb)  # the search that timed the ride draws it
             if path is not None:
-                geometry += list(path[0])
-                dist_m = float(path[1])
+                geometry += list(path.coords)
+                dist_m = float(path.length_m)
         geometry.append((pb.lat, pb.lon))
         return Leg("tad", pa, pb, pickup, drop, distance_m=dist_m, route=route, trip_id=trip.trip_id,
                    headsign=trip.headsign or None, agency=agency, geometry=geometry, booking=booking, window=window,
@@ -402,3 +419,27 @@ def _best_seeds(seeds: list, later_is_better: bool) -> list:
         if key not in best or (x[1] > best[key][1] if later_is_better else x[1] < best[key][1]):
             best[key] = x
     return list(best.values())
+
+
+def _route_info(feed, route_id: str) -> dict:
+    """``{id, short_name, long_name, type}`` of a route (memoised per feed: this runs for every TAD leg)."""
+    table = feed.__dict__.get("_route_info")
+    if table is None:
+        routes = feed.routes
+        table = {}
+        for rid, short, long_, rtype in zip(routes["route_id"].astype(str), routes["route_short_name"],
+                                           routes["route_long_name"], routes["route_type"]):
+            table.setdefault(rid, {"id": rid, "short_name": str(short), "long_name": str(long_), "type": int(rtype)})
+        feed.__dict__["_route_info"] = table
+    return table.get(route_id, {"id": route_id, "short_name": "", "long_name": "", "type": 3})
+
+
+def _agency_phone(feed) -> str:
+    """The first agency's phone ("" if none), memoised per feed."""
+    phone = feed.__dict__.get("_agency_phone")
+    if phone is None:
+        phone = ""
+        if len(feed.agency) and "agency_phone" in feed.agency:
+            phone = str(feed.agency["agency_phone"].iloc[0] or "")
+        feed.__dict__["_agency_phone"] = phone
+    return phone

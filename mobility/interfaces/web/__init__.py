@@ -45,6 +45,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MOBILITY_PLAN_CACHE_SIZE": 512,
     "MOBILITY_COMPUTE_DEADLINE_S": 15.0,      # a plan computing longer is stopped (503 "timeout"), see mobility.deadline           # answers of /api/plan kept in memory (same request, same answer)
     "JSON_SORT_KEYS": False,
+    # the mobility centre named on the print view (name: the site title of the page's language when unset);
+    # the phone defaults to the TAD booking number of the embedded feed (reconstructed, fictitious)
+    "MOBILITY_CENTRE_NAME": None,
+    "MOBILITY_CENTRE_PHONE": "+33 3 53 48 00 00",
+    "MOBILITY_CENTRE_HOURS": None,
     # Flask-Compress: answers compressed when the client accepts it (zstd, br, gzip or deflate), the streamed
     # static files too (the extension leaves gzip out of its streaming list by default)
     "COMPRESS_ALGORITHM": ["zstd", "br", "gzip", "deflate"],
@@ -131,6 +136,10 @@ def create_app(config: Mapping[str, Any] | None = None, context=None) -> Flask:
     app.add_template_global(i18n.day_label, "day_label")
     app.add_template_global(i18n.js_strings, "js_strings")
     app.add_template_global(_lang_switch_url, "lang_switch_url")
+    app.add_template_global(_with_arg, "with_arg")
+    from mobility.interfaces.web.views import national_phone
+
+    app.add_template_global(national_phone, "national_phone")
 
     @app.get("/favicon.ico")
     def favicon():
@@ -250,6 +259,15 @@ def _register_vendor(app: Flask) -> None:
         if not (filename.endswith((".js", ".css", ".png")) and ".." not in filename):
             abort(404)
         return send_from_directory(base, filename, max_age=7 * 24 * 3600)
+
+
+def _with_arg(name: str, value: str) -> str:
+    """The current page with one query argument replaced (a candidate address, another site)."""
+    from urllib.parse import urlencode
+
+    drop = {name, "to_id"} if name == "to" else {name}
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in drop] + [(name, value)]
+    return request.path + "?" + urlencode(args)
 
 
 def _lang_switch_url() -> str:

@@ -113,23 +113,18 @@ def layer(name: str):
 
 @bp.get("/isochrones")
 def isochrones():
-    """Access-time areas (isochrones, GeoJSON) to a site or a category, from ``mobility.analysis``."""
-    import datetime as dt
-
-    from mobility.analysis.isochrones import isochrones_geojson
-    from mobility.interfaces.web.params import when_of
+    """Access-time areas (isochrones, GeoJSON) to a site or a category, from ``mobility.analysis``; the
+    collection's ``properties`` also give the sites reached (``targets``) and the territory's population."""
+    from mobility.interfaces.web.planner_pages import isochrone_collection, surface_request
 
     _lang(request.args)  # (the language of the error messages: checked like everywhere)
-    target = text(request.args, "to", required=True)
-    when = when_of(request.args)
-    window = int(number(request.args, "window", 60, 15, 240, integer=True))
     ctx = _ctx()
-    end = min(when + dt.timedelta(minutes=window), dt.datetime.combine(when.date(), dt.time(23, 59)))
+    target, when, end = surface_request(request.args)
     key = ("isochrones", target.casefold(), when, end)
     cache = answer_cache()
     hit = cache.get(key)
     if hit is None:
-        hit = isochrones_geojson(ctx, target, when.date(), (when.time(), end.time()))
+        hit = isochrone_collection(ctx, target, when, end)
         cache.put(key, hit)
     return jsonify(hit)
 

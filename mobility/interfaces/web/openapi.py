@@ -28,6 +28,9 @@ PLAN_QUERY = [
     _param("arrive_by", _BOOL, "true: 'time' is the arrival time (default false: departure)"),
     _param("wheelchair", _BOOL, "step-free itineraries only"),
     _param("max_walk_m", {"type": "number", "minimum": 0, "maximum": 20000}, "most walking in total, metres (2000)"),
+    _param("max_walk_leg_m", {"type": "number", "minimum": 0, "maximum": 20000},
+           "most walking in one leg (to or from a stop, between stops, or all the way), metres; default: only the "
+           "total applies"),
     _param("walk_speed_mps", {"type": "number", "minimum": 0.3, "maximum": 3.0}, "walking speed, m/s (1.2)"),
     _param("max_transfers", {"type": "integer", "minimum": 0, "maximum": 8}, "most changes of vehicle (3)"),
     _param("allow_tad", _BOOL, "allow on-demand transport legs (default true)"),

@@ -16,6 +16,8 @@ from mobility.interfaces.web.state import LoadingError, holder_of
 from mobility.interfaces.web.i18n import label_itineraries, translator
 from mobility.interfaces.web.params import PlanRequest, plan_request
 from mobility.interfaces.web.planning import answer_cache, plan_json
+from mobility.interfaces.web.views import (booking_boxes, error_message, field_error, place_name,
+                                          shifted_queries)
 
 bp = Blueprint("pages", __name__)
 
@@ -58,9 +60,16 @@ def picked_id(ctx, value: str) -> str:
     return value
 
 
-def form_values(ctx, args: Mapping[str, str]) -> dict[str, str]:
-    """What the form shows: the request's values, else defaults."""
+def form_values(ctx, args: Mapping[str, str], lang: str = "fr") -> dict[str, str]:
+    """What the form shows: the request's values, else defaults. A destination given as a site id or a
+    category key (a re-plan link, an autocomplete pick) shows its name; the id goes in ``to_id``."""
     values = {k: str(v)[:200] for k, v in flat(args).items()}
+    to = picked_id(ctx, values.get("to", ""))
+    name = place_name(ctx, to, lang)
+    if name is not None:
+        values["to_id"], values["to_name"] = to, name
+    elif values.get("to_id") and place_name(ctx, values["to_id"], lang) is None:
+        values.pop("to_id")
     values.setdefault("date", default_date(ctx).isoformat())
     values.setdefault("time", "09:00")
     values.setdefault("max_walk_m", "2000")
@@ -69,9 +78,10 @@ def form_values(ctx, args: Mapping[str, str]) -> dict[str, str]:
 
 
 def run_plan(ctx, args: Mapping[str, str], lang: str,
-             channel: str | None = None) -> tuple[PlanRequest | None, dict | None, str | None, int]:
-    """(request, TripPlan JSON, error message, HTTP status): errors become a message shown next to the form.
-    With a ``channel`` (resident, operator) the request is journaled for the observatory."""
+             channel: str | None = None) -> tuple[PlanRequest | None, dict | None, dict | None, int]:
+    """(request, TripPlan JSON, error, HTTP status). An error is a :func:`~views.field_error` dict (the
+    field it is about, a code for the sentence in the page's language, clickable candidates), shown at
+    the field. With a ``channel`` (resident, operator) the request is journaled for the observatory."""
     from mobility.interfaces.web.observatory import journal_plan
 
     req = None
@@ -80,6 +90,9 @@ def run_plan(ctx, args: Mapping[str, str], lang: str,
         for end in ("from", "to"):
             if isinstance(values.get(end), str):
                 values[end] = picked_id(ctx, values[end])
+        to_id = str(values.pop("to_id", "") or "").strip()
+        if to_id and str(values.get("to", "")).strip() == place_name(ctx, to_id, lang):
+            values["to"] = to_id  # the id behind the name the field shows (an autocomplete pick, a re-plan)
         req = plan_request(values, lang_default=lang)
         if req.lang != lang:
             req = PlanRequest(**{**req.__dict__, "lang": lang})
@@ -89,7 +102,9 @@ def run_plan(ctx, args: Mapping[str, str], lang: str,
     except MobilityError as exc:
         if channel:
             journal_plan(channel, req, error=exc)
-        return None, None, exc.text(lang), exc.http_status
+        err = field_error(ctx, values, exc)
+        err["message"] = error_message(err, lang, ctx, exc)
+        return None, None, err, exc.http_status
     if channel:
         journal_plan(channel, req, answer)
     return req, answer, None, 200
@@ -101,11 +116,18 @@ def loading_page() -> Response:
                     headers={"Retry-After": "5"})
 
 
-def trip_view(trip: dict | None) -> dict | None:
-    """Adds the comparison labels to a TripPlan JSON for the templates."""
+def trip_view(trip: dict | None, req: PlanRequest | None = None, lang: str = "fr") -> dict | None:
+    """A TripPlan JSON for the templates: comparison labels, one booking box per itinerary (outbound and
+    return options), earlier/later re-plans."""
     if trip is None:
         return None
-    return {**trip, "labels": label_itineraries(trip.get("itineraries") or [])}
+    holder = holder_of(current_app)
+    its = trip.get("itineraries") or []
+    ret = trip.get("return") or {}
+    return {**trip, "labels": label_itineraries(its),
+            "bookings": [booking_boxes(it, trip, lang, holder) for it in its],
+            "return_bookings": [booking_boxes(it, trip, lang, holder) for it in ret.get("options") or []],
+            "shift": shifted_queries(req, trip)}
 
 
 def map_data(trip: dict | None) -> dict:
@@ -114,7 +136,8 @@ def map_data(trip: dict | None) -> dict:
         return {}
     its = trip.get("itineraries") or []
     legs = [{"mode": leg["mode"], "geometry": leg.get("geometry"),
-             "route": (leg.get("route") or {}).get("short_name")} for leg in (its[0]["legs"] if its else [])]
+             "route": (leg.get("route") or {}).get("short_name"), "from": leg.get("from"), "to": leg.get("to")}
+            for leg in (its[0]["legs"] if its else [])]
     back = (trip.get("return") or {}).get("itineraries") or []
     ret = [{"mode": leg["mode"], "geometry": leg.get("geometry")} for leg in (back[0]["legs"] if back else [])]
     return {"origin": trip.get("origin"), "destination": trip.get("destination"), "legs": legs, "return": ret}
@@ -126,7 +149,7 @@ def index():
     if holder.status != "ok":
         return loading_page()
     ctx = holder.get()
-    return render_template("resident.html", values=form_values(ctx, request.args), trip=None, error=None,
+    return render_template("resident.html", values=form_values(ctx, request.args, g.lang), trip=None, error=None,
                            choices=form_choices(ctx, g.lang), map_data={})
 
 
@@ -137,5 +160,5 @@ def results():
         return loading_page()
     ctx = holder.get()
     req, trip, error, status = run_plan(ctx, request.args, g.lang, channel="resident")
-    return render_template("resident.html", values=form_values(ctx, request.args), trip=trip_view(trip),
+    return render_template("resident.html", values=form_values(ctx, request.args, g.lang), trip=trip_view(trip, req, g.lang),
                            error=error, req=req, choices=form_choices(ctx, g.lang), map_data=map_data(trip)), status

@@ -24,7 +24,7 @@ _TRUE = {"1", "true", "on", "yes", "oui"}
 _FALSE = {"0", "false", "off", "no", "non", ""}
 
 #: parameters of /api/plan (GET query or POST JSON body); also the OpenAPI list
-PLAN_PARAMS = ("from", "to", "date", "time", "datetime", "arrive_by", "wheelchair", "max_walk_m",
+PLAN_PARAMS = ("from", "to", "date", "time", "datetime", "arrive_by", "wheelchair", "max_walk_m", "max_walk_leg_m",
                "walk_speed_mps", "max_transfers", "allow_tad", "return_after_min", "booked_at", "lang")
 
 
@@ -173,6 +173,7 @@ class PlanRequest:
     arrive_by: bool = False
     wheelchair: bool = False
     max_walk_m: float = 2000.0
+    max_walk_leg_m: float | None = None
     walk_speed_mps: float = 1.2
     max_transfers: int = 3
     allow_tad: bool = True
@@ -183,7 +184,7 @@ class PlanRequest:
 
     def options(self) -> PlanOptions:
         kwargs: dict[str, Any] = dict(walk_speed_mps=float(self.walk_speed_mps), max_walk_m=float(self.max_walk_m),
-                                      max_transfers=int(self.max_transfers), wheelchair=self.wheelchair)
+                                      max_walk_leg_m=self.max_walk_leg_m, max_transfers=int(self.max_transfers), wheelchair=self.wheelchair)
         if "allow_tad" in {f.name for f in fields(PlanOptions)}:  # once the TAD work lands
             kwargs["allow_tad"] = self.allow_tad
         return PlanOptions(**kwargs).validated()
@@ -191,7 +192,7 @@ class PlanRequest:
     def key(self) -> tuple:
         """Cache key: two equal requests get the same answer."""
         return (self.origin.casefold(), self.destination.casefold(), self.when, self.arrive_by, self.wheelchair,
-                self.max_walk_m, self.walk_speed_mps, self.max_transfers, self.allow_tad, self.return_after_min,
+                self.max_walk_m, self.max_walk_leg_m, self.walk_speed_mps, self.max_transfers, self.allow_tad, self.return_after_min,
                 self.booked_at, self.lang)
 
     def query(self) -> dict[str, str]:
@@ -202,6 +203,8 @@ class PlanRequest:
             out["wheelchair"] = "1"
         if self.max_walk_m != 2000.0:
             out["max_walk_m"] = f"{self.max_walk_m:g}"
+        if self.max_walk_leg_m is not None:
+            out["max_walk_leg_m"] = f"{self.max_walk_leg_m:g}"
         if self.walk_speed_mps != 1.2:
             out["walk_speed_mps"] = f"{self.walk_speed_mps:g}"
         if self.max_transfers != 3:
@@ -224,12 +227,14 @@ def plan_request(values: Mapping[str, Any], *, lang_default: str = "fr") -> Plan
     if lang not in ("fr", "en"):
         raise InputError("err_param_lang")
     ret = number(values, "return_after_min", None, 0, 720, integer=True)
+    leg = number(values, "max_walk_leg_m", None, 0, 20000)
     booked = text(values, "booked_at")
     return PlanRequest(
         origin=origin, destination=destination, when=when,
         arrive_by=boolean(values, "arrive_by", False),
         wheelchair=boolean(values, "wheelchair", False),
         max_walk_m=float(number(values, "max_walk_m", 2000.0, 0, 20000)),
+        max_walk_leg_m=None if leg is None else float(leg),
         walk_speed_mps=float(number(values, "walk_speed_mps", 1.2, 0.3, 3.0)),
         max_transfers=int(number(values, "max_transfers", 3, 0, 8, integer=True)),
         allow_tad=boolean(values, "allow_tad", True),

@@ -66,6 +66,7 @@
     input.setAttribute('aria-expanded', 'false');
     input.setAttribute('aria-controls', list.id);
     var items = [], active = -1, timer = null, seq = 0;
+    var idField = input.id === 'to' ? document.getElementById('to-id') : null;
 
     function close() {
       list.hidden = true;
@@ -115,6 +116,8 @@
       var it = items[i];
       if (!it) { return; }
       input.value = it.value;
+      if (idField) { idField.value = it.id || ''; }  // the id goes with the name the field shows
+      clearError(input);
       cancel();  // a search still pending from the typing must not reopen the list
       input.dispatchEvent(new Event('change', { bubbles: true }));
     }
@@ -131,11 +134,11 @@
         var out = [];
         if (res[1]) {
           res[1].categories.forEach(function (c) {
-            if (matches(c.label + ' ' + c.key, words)) { out.push({ label: c.label, kind: 'category', value: c.key + ' — ' + c.label }); }
+            if (matches(c.label + ' ' + c.key, words)) { out.push({ label: c.label, kind: 'category', value: c.label, id: c.key }); }
           });
           res[1].services.forEach(function (s) {
             if (out.length < 8 && matches(s.name + ' ' + s.commune, words)) {
-              out.push({ label: s.name + ' (' + s.commune + ')', kind: 'service', value: s.id + ' — ' + s.name });
+              out.push({ label: s.name + ' (' + s.commune + ')', kind: 'service', value: s.name + ' (' + s.commune + ')', id: s.id });
             }
           });
         }
@@ -146,7 +149,10 @@
         render();
       });
     }
-    input.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(query, 120); });
+    input.addEventListener('input', function () {
+      if (idField) { idField.value = ''; }  // typed text: no longer the picked site
+      clearTimeout(timer); timer = setTimeout(query, 120);
+    });
     input.addEventListener('keydown', function (e) {
       if (list.hidden) { return; }
       if (e.key === 'ArrowDown') { e.preventDefault(); highlight((active + 1) % items.length); }
@@ -162,11 +168,56 @@
     });
   }
 
+  // Field-level errors: the server marks a faulty field (aria-invalid, message in aria-describedby); the same
+  // is done here before sending for an empty required field. The focus goes to the first faulty field.
+  function clearError(field) {
+    if (field.getAttribute('aria-invalid') !== 'true') { return; }
+    field.removeAttribute('aria-invalid');
+    var msg = document.getElementById(field.id + '-error');
+    if (msg && msg.getAttribute('data-client') === '1') { msg.parentNode.removeChild(msg); }
+    var ids = (field.getAttribute('aria-describedby') || '').split(' ').filter(function (x) { return x && x !== field.id + '-error'; });
+    if (ids.length) { field.setAttribute('aria-describedby', ids.join(' ')); } else { field.removeAttribute('aria-describedby'); }
+  }
+  function markError(field, text) {
+    var msg = document.getElementById(field.id + '-error');
+    if (!msg) {
+      msg = document.createElement('p');
+      msg.id = field.id + '-error';
+      msg.className = 'field-error';
+      msg.setAttribute('data-client', '1');
+      var after = field.closest('.ac-wrap') || field;
+      after.parentNode.insertBefore(msg, after.nextSibling);
+    }
+    msg.textContent = text;
+    field.setAttribute('aria-invalid', 'true');
+    var ids = (field.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    if (ids.indexOf(msg.id) < 0) { ids.unshift(msg.id); }
+    field.setAttribute('aria-describedby', ids.join(' '));
+  }
+  document.querySelectorAll('form.plan-form').forEach(function (form) {
+    form.addEventListener('submit', function (e) {
+      var first = null;
+      form.querySelectorAll('[required][data-err-empty]').forEach(function (field) {
+        if (!String(field.value || '').trim()) {
+          markError(field, field.getAttribute('data-err-empty'));
+          if (!first) { first = field; }
+        }
+      });
+      if (first) { e.preventDefault(); first.focus(); }
+    });
+    form.querySelectorAll('[data-err-empty]').forEach(function (field) {
+      field.addEventListener('change', function () { if (String(field.value || '').trim()) { clearError(field); } });
+    });
+  });
+
   document.querySelectorAll('input[data-autocomplete]').forEach(setup);
 
-  // After a search, move the focus to the results so screen readers read them.
+  // After a search, move the focus to the first faulty field, else to the results so screen readers read them.
+  var invalid = document.querySelector('form [aria-invalid="true"]');
   var heading = document.getElementById('results-h');
-  if (heading && heading.getAttribute('tabindex') === '-1' && !document.querySelector('[autofocus]')) {
+  if (invalid) {
+    invalid.focus();
+  } else if (heading && heading.getAttribute('tabindex') === '-1' && !document.querySelector('[autofocus]')) {
     heading.focus();
   }
   var printButton = document.getElementById('print-button');

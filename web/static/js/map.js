@@ -16,6 +16,11 @@
   function tr(key) { return STR.hasOwnProperty(key) ? STR[key] : key; }
   var NAMES = { communes: tr('js_layer_communes'), roads: tr('js_layer_roads'), lines: tr('js_layer_lines'),
     stops: tr('js_layer_stops'), tad_zones: tr('js_layer_tad_zones'), services: tr('js_layer_services') };
+  var LEGEND = { title: tr('js_map_legend'), transit: tr('js_trip_transit'), tad: tr('js_trip_tad'), walk: tr('js_trip_walk'),
+    back: tr('js_trip_back'), origin: tr('js_trip_origin'), destination: tr('js_trip_destination'), stop: tr('js_trip_stop'),
+    site: tr('js_trip_site'), zone: tr('js_trip_zone'), line: tr('js_trip_line') };
+  // names drawn on the map: main towns from zoom 10, every commune from 12, every stop from 15
+  var LABEL_ZOOM = { mainTowns: 10, communes: 12, stops: 15 };
 
   var map = L.map(el, { preferCanvas: true, zoomSnap: 0.5, keyboard: true });
   map.attributionControl.setPrefix(false);
@@ -32,15 +37,34 @@
     roads: { style: { color: '#a8b3bd', weight: 1 } },
     lines: { style: function (f) { return { color: f.properties.color || '#555', weight: 3, opacity: 0.7 }; } },
     stops: { pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 3, color: '#333', weight: 1, fillColor: '#fff', fillOpacity: 1 }); } },
-    services: { pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 6, color: '#fff', weight: 2, fillColor: '#0b4f8a', fillOpacity: 1 }); } }
+    services: { pointToLayer: function (f, ll) {  // town halls small (one per commune), other services larger
+      var mairie = (f.properties.categories || []).length === 1 && f.properties.categories[0] === 'mairie';
+      return L.circleMarker(ll, { radius: mairie ? 3 : 6, color: '#fff', weight: mairie ? 1 : 2, fillColor: '#0b4f8a',
+                                  fillOpacity: mairie ? 0.7 : 1 }); } }
   };
   var order = ['communes', 'tad_zones', 'roads', 'lines', 'stops', 'services'];
   var overlays = {};
   var control = L.control.layers(null, null, { collapsed: true }).addTo(map);
   var minZoom = { roads: 12, stops: 13 };
+  function nameMarker(ll, name, cls) {
+    var span = document.createElement('span');
+    span.textContent = name;
+    return L.marker(ll, { icon: L.divIcon({ className: cls, html: span.outerHTML, iconSize: null }), interactive: false,
+                          keyboard: false });
+  }
+  var townNames = L.layerGroup(), communeNames = L.layerGroup(), stopNames = L.layerGroup();
   var promises = order.map(function (name) {
     return fetch('/api/layers/' + name + '.geojson').then(function (r) { return r.ok ? r.json() : null; }).then(function (g) {
       if (!g) { return null; }
+      (g.features || []).forEach(function (f) {
+        var p = f.properties || {};
+        if (name === 'communes' && p.label) {
+          nameMarker([p.label[1], p.label[0]], p.name, p.main_town ? 'commune-label main-town' : 'commune-label')
+            .addTo(p.main_town ? townNames : communeNames);
+        } else if (name === 'stops' && f.geometry && f.geometry.coordinates) {
+          nameMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], p.name, 'stop-label').addTo(stopNames);
+        }
+      });
       var opts = STYLES[name];
       opts.onEachFeature = function (f, layer) {
         var label = f.properties.name || f.properties.short_name || f.properties.id;
@@ -53,13 +77,17 @@
     }).catch(function () { return null; });
   });
 
+  function toggle(layer, on) {
+    if (!layer) { return; }
+    if (on) { if (!map.hasLayer(layer)) { map.addLayer(layer); } }
+    else if (map.hasLayer(layer)) { map.removeLayer(layer); }
+  }
   function updateZoomLayers() {
-    Object.keys(minZoom).forEach(function (name) {
-      var layer = overlays[name];
-      if (!layer) { return; }
-      if (map.getZoom() >= minZoom[name]) { if (!map.hasLayer(layer)) { map.addLayer(layer); } }
-      else if (map.hasLayer(layer)) { map.removeLayer(layer); }
-    });
+    var z = map.getZoom();
+    Object.keys(minZoom).forEach(function (name) { toggle(overlays[name], z >= minZoom[name]); });
+    toggle(townNames, z >= LABEL_ZOOM.mainTowns);
+    toggle(communeNames, z >= LABEL_ZOOM.communes);
+    toggle(stopNames, z >= LABEL_ZOOM.stops);
   }
 
   var trip = L.featureGroup();
@@ -74,6 +102,48 @@
   }
   drawLegs(data.legs, false);
   drawLegs(data['return'], true);
+  // the stops where the journey boards or gets off: always drawn and named, whatever the zoom
+  (data.legs || []).forEach(function (leg) {
+    if (leg.mode === 'walk') { return; }
+    [leg.from, leg.to].forEach(function (pl) {
+      if (!pl || typeof pl.lat !== 'number' || !pl.stop_id) { return; }
+      L.circleMarker([pl.lat, pl.lon], { radius: 6, color: '#111', weight: 2, fillColor: '#fff', fillOpacity: 1, className: 'trip-stop' })
+        .addTo(trip);
+      nameMarker([pl.lat, pl.lon], pl.name, 'stop-label trip-stop-label').addTo(trip);
+    });
+  });
+  function legend() {
+    var Legend = L.Control.extend({
+      options: { position: 'bottomright' },
+      onAdd: function () {
+        var div = L.DomUtil.create('div', 'map-legend trip-legend');
+        var line = function (c, w, dash) { return '<svg width="26" height="12" aria-hidden="true"><line x1="1" y1="6" x2="25" y2="6" stroke="' + c + '" stroke-width="' + w + '"' + (dash ? ' stroke-dasharray="' + dash + '"' : '') + '/></svg>'; };
+        var dot = function (c, r, stroke) { return '<svg width="26" height="14" aria-hidden="true"><circle cx="13" cy="7" r="' + r + '" fill="' + c + '" stroke="' + (stroke || '#fff') + '" stroke-width="2"/></svg>'; };
+        var rows = [[line('#c8102e', 5), LEGEND.transit], [line('#8a6d00', 5), LEGEND.tad], [line('#1a1a1a', 3, '4 4'), LEGEND.walk]];
+        if ((data['return'] || []).length) { rows.push([line('#c8102e', 4, '4 6'), LEGEND.back]); }
+        rows.push([dot('#1e6b30', 6), LEGEND.origin], [dot('#c8102e', 6), LEGEND.destination], [dot('#fff', 5, '#111'), LEGEND.stop],
+                  [dot('#0b4f8a', 5), LEGEND.site],
+                  ['<svg width="26" height="14" aria-hidden="true"><rect x="1" y="1" width="24" height="12" fill="#fff4c2" stroke="#8a6d00" stroke-width="2" stroke-dasharray="6 4"/></svg>', LEGEND.zone],
+                  [line('#555', 3), LEGEND.line]);
+        var h = document.createElement('p');
+        h.className = 'legend-title';
+        h.textContent = LEGEND.title;
+        div.appendChild(h);
+        var ul = document.createElement('ul');
+        rows.forEach(function (r) {
+          var li = document.createElement('li');
+          li.innerHTML = r[0];
+          var span = document.createElement('span');
+          span.textContent = r[1];
+          li.appendChild(span);
+          ul.appendChild(li);
+        });
+        div.appendChild(ul);
+        return div;
+      }
+    });
+    new Legend().addTo(map);
+  }
   [['origin', '#1e6b30'], ['destination', '#c8102e']].forEach(function (p) {
     var pl = data[p[0]];
     if (pl && typeof pl.lat === 'number') {
@@ -87,6 +157,7 @@
     trip.addTo(map);
     if (trip.getLayers().length) { map.fitBounds(trip.getBounds().pad(0.15)); }
     else if (overlays.communes) { map.fitBounds(overlays.communes.getBounds()); }
+    legend();
     updateZoomLayers();
     el.setAttribute('data-ready', '1');
   });

@@ -1,4 +1,6 @@
-/* Operator console: recent requests of the session (localStorage) and keyboard shortcuts. */
+/* Operator console: recent requests of the session (localStorage) and keyboard shortcuts (Alt+A address,
+   Alt+I print, Alt+R recent requests, Alt+P previous (earlier) trips, Alt+N next (later) trips; not Alt+E
+   or Alt+F, which open the browser's menu). */
 (function () {
   'use strict';
   var KEY = 'mobility.recent';
@@ -39,6 +41,10 @@
     var k = e.key.toLowerCase();
     if (k === 'a') { e.preventDefault(); document.getElementById('from').focus(); }
     else if (k === 'i') { var p = document.getElementById('print-link'); if (p) { e.preventDefault(); window.location.href = p.href; } }
+    else if (k === 'p' || k === 'n') {  // previous (earlier) / next (later) trips
+      var link = document.getElementById(k === 'p' ? 'earlier-link' : 'later-link');
+      if (link) { e.preventDefault(); window.location.href = link.href; }
+    }
     else if (k === 'r') { var first = document.querySelector('#recent-list a'); if (first) { e.preventDefault(); first.focus(); } }
   });
 })();

@@ -32,7 +32,11 @@
     min: tr('js_map_min'),
     transit_tad: tr('js_map_transit_tad'),
     transit: tr('js_map_transit'),
-    territory: tr('js_map_territory')
+    territory: tr('js_map_territory'),
+    bands: tr('js_map_bands'),
+    target_site: tr('js_map_target_site'),
+    caption: tr('js_map_caption'),
+    status: tr('js_map_status')
   };
   var SITE_STYLE = {
     france_services: '#1f4e9c', hospital: '#c51b7d', gare: '#000000', sous_prefecture: '#8c510a', mairie: '#6e6e6e'
@@ -189,6 +193,11 @@
     return get(name).then(function (g) { return g ? draw[name](g) : null; });
   });
 
+  function bandColour(tmin) {
+    for (var i = 0; i < BANDS.length; i++) { if (tmin <= BANDS[i][0]) { return BANDS[i][1]; } }
+    return BANDS[BANDS.length - 1][1];
+  }
+  var targets = [], total = 0;
   var isoUrl = el.getAttribute('data-isochrones');
   var caption = document.getElementById('map-caption');
   var legendBands = false;
@@ -202,21 +211,46 @@
         var w = (meta.window || '').split('-');
         var day = meta.date ? new Date(meta.date + 'T12:00:00').toLocaleDateString(lang === 'en' ? 'en-GB' : 'fr-FR',
           { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }) : '';
-        caption.textContent = [T.trips.replace('{target}', meta.target || ''), day,
-          T.every.replace('{w0}', w[0] || '').replace('{w1}', w[1] || '').replace('{step}', meta.step_min),
-          meta.statistic === 'min' ? T.min : T.p50, meta.modes === 'transit' ? T.transit : T.transit_tad].join(' · ');
+        caption.textContent = T.caption.replace('{stat}', meta.statistic === 'min' ? T.min : T.p50)
+          .replace('{target}', meta.target || '').replace('{modes}', meta.modes === 'transit' ? T.transit : T.transit_tad)
+          .replace('{day}', day)
+          .replace('{every}', T.every.replace('{w0}', w[0] || '').replace('{w1}', w[1] || '').replace('{step}', meta.step_min)) + '.';
+        caption.setAttribute('data-direction', meta.direction || 'to');
       }
+      targets = meta.targets || [];
+      total = meta.population_total || 0;
       var iso = L.geoJSON(g, { style: function (f) {
-        var colour = BANDS[BANDS.length - 1][1];
-        for (var i = 0; i < BANDS.length; i++) { if (f.properties.time_min <= BANDS[i][0]) { colour = BANDS[i][1]; break; } }
-        return { color: '#333', weight: 1, fillColor: colour, fillOpacity: 0.55 }; },
+        return { color: '#333', weight: 1, fillColor: bandColour(f.properties.time_min), fillOpacity: 0.55, className: 'iso-band' }; },
         onEachFeature: function (f, layer) {
           layer.bindTooltip('≤ ' + f.properties.time_min + ' min — ' + Math.round(f.properties.population) + tr('js_map_residents'));
         } });
-      if (isoStatus) {
-        isoStatus.textContent = g.features.map(function (f) {
-          return '≤ ' + f.properties.time_min + ' min : ' + Math.round(f.properties.population);
-        }).reverse().join(' · ');
+      var bands = g.features.slice().reverse();  // increasing time; populations are cumulative (≤ t)
+      var fmt = function (x) { return Math.round(x).toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR'); };
+      var pct = function (x) { return total ? (100 * x / total).toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR', { maximumFractionDigits: 1 }) : '–'; };
+      if (isoStatus && bands.length) {
+        var b30 = bands.filter(function (f) { return f.properties.time_min === 30; })[0] || bands[bands.length - 1];
+        isoStatus.textContent = T.status.replace('{n}', fmt(b30.properties.population)).replace('{t}', b30.properties.time_min)
+          .replace('{share}', pct(b30.properties.population));
+      }
+      var table = document.getElementById('iso-table');
+      if (table) {
+        var body = table.querySelector('tbody');
+        body.textContent = '';
+        var prev = 0, prevPop = 0;
+        bands.forEach(function (f) {
+          var row = document.createElement('tr');
+          var th = document.createElement('th');
+          th.setAttribute('scope', 'row');
+          th.innerHTML = '<svg width="18" height="12" aria-hidden="true"><rect width="18" height="12" fill="' + bandColour(f.properties.time_min) + '" stroke="#333"/></svg> ';
+          th.appendChild(document.createTextNode(prev + '–' + f.properties.time_min + ' min'));
+          var band = f.properties.population - prevPop;
+          var td1 = document.createElement('td'); td1.textContent = fmt(band);
+          var td2 = document.createElement('td'); td2.textContent = pct(band) + ' %';
+          row.appendChild(th); row.appendChild(td1); row.appendChild(td2);
+          body.appendChild(row);
+          prev = f.properties.time_min; prevPop = f.properties.population;
+        });
+        table.hidden = false;
       }
       return iso;
     }).catch(function () { return null; }));
@@ -238,9 +272,11 @@
           rows.push(['<svg width="22" height="14" aria-hidden="true"><circle cx="11" cy="7" r="5" fill="' + (SITE_STYLE[k] || '#4d4d4d') + '"/></svg>', T[k]]);
         });
         if (legendBands) {
+          rows.push(['<svg width="22" height="16" aria-hidden="true"><path d="M11 1 L13.6 6.6 L20 7.2 L15.2 11.4 L16.6 17.6 L11 14.4 L5.4 17.6 L6.8 11.4 L2 7.2 L8.4 6.6 Z" fill="#d7191c" stroke="#000"/></svg>', T.target_site]);
+          rows.push(['', T.bands, 'legend-subtitle']);
           var prev = 0;
-          BANDS.forEach(function (b) {
-            rows.push(['<svg width="22" height="14" aria-hidden="true"><rect width="22" height="14" fill="' + b[1] + '"/></svg>', prev + '–' + b[0] + ' min']);
+          BANDS.slice(0, 4).forEach(function (b) {
+            rows.push(['<svg width="22" height="14" aria-hidden="true"><rect width="22" height="14" fill="' + b[1] + '" fill-opacity="0.55" stroke="#333"/></svg>', prev + '–' + b[0] + ' min', 'legend-band']);
             prev = b[0];
           });
         }
@@ -251,6 +287,7 @@
         var ul = document.createElement('ul');
         rows.forEach(function (r) {
           var li = document.createElement('li');
+          if (r[2]) { li.className = r[2]; }
           li.innerHTML = r[0];
           var span = document.createElement('span');
           span.textContent = r[1];
@@ -263,6 +300,14 @@
     });
     new Legend().addTo(map);
   }
+  function drawTargets() {  // the sites the times are measured to: a star and their name
+    targets.forEach(function (p) {
+      var icon = L.divIcon({ className: 'target-site', iconSize: [22, 22], iconAnchor: [11, 11],
+        html: '<svg width="22" height="22" viewBox="0 0 22 20" aria-hidden="true"><path d="M11 1 L13.6 6.6 L20 7.2 L15.2 11.4 L16.6 17.6 L11 14.4 L5.4 17.6 L6.8 11.4 L2 7.2 L8.4 6.6 Z" fill="#d7191c" stroke="#000"/></svg>' });
+      L.marker([p.lat, p.lon], { icon: icon, keyboard: false, title: p.name, alt: p.name }).bindTooltip(p.name).addTo(map);
+      label([p.lat, p.lon], p.name, 'target-label', 2.5e6).addTo(names);
+    });
+  }
 
   function updateNames() {
     var all = map.getZoom() >= NAMES_ALL_ZOOM;
@@ -274,6 +319,7 @@
   Promise.all(promises).then(function (drawn) {
     drawn.forEach(function (layer) { if (layer) { layer.addTo(map); } });
     if (layers.communes) { layers.communes.bringToBack(); }  // isochrones (drawn first, largest first) above it
+    drawTargets();
     names.addTo(map);
     numbers.addTo(map);
     legend();

@@ -1,0 +1,7 @@
+"""``python -m mobility``: the ``mobility`` command."""
+
+import sys
+
+from mobility.interfaces.cli import main
+
+sys.exit(main())

@@ -1,0 +1,238 @@
+"""Compiled street searches: bounded multi-source Dijkstra over CSR arrays, target costs and paths.
+
+The kernels are ``numba`` functions (``nogil``: server threads search in parallel) over the
+arrays of :class:`mobility.network.streets.StreetNetwork`'s deduplicated CSR matrix. A search
+visits only the nodes whose cost is within its limit (a walking limit, a driving time), writes
+into per-thread buffers allocated once per network and thread, and returns a compact result: the
+settled nodes in increasing index order with their cost and the CSR entry they were reached by,
+so the search that found a walk also gives its geometry.
+
+Sources are seeds ``(node, cost, tag)``: ``tag`` is the index of the source point (a door linked
+to several edges has several points) a seeded node was entered from; ``pred_entry`` is then
+``-1 - tag``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from numba import njit
+
+_INF = np.inf
+
+
+@njit(cache=True, nogil=True)
+def _heap_push(heap_cost, heap_node, size, cost, node):
+    i = size
+    heap_cost[i] = cost
+    heap_node[i] = node
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap_cost[parent] <= heap_cost[i]:
+            break
+        heap_cost[parent], heap_cost[i] = heap_cost[i], heap_cost[parent]
+        heap_node[parent], heap_node[i] = heap_node[i], heap_node[parent]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True, nogil=True)
+def _heap_pop(heap_cost, heap_node, size):
+    size -= 1
+    heap_cost[0] = heap_cost[size]
+    heap_node[0] = heap_node[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        child = left
+        if left + 1 < size and heap_cost[left + 1] < heap_cost[left]:
+            child = left + 1
+        if heap_cost[i] <= heap_cost[child]:
+            break
+        heap_cost[child], heap_cost[i] = heap_cost[i], heap_cost[child]
+        heap_node[child], heap_node[i] = heap_node[i], heap_node[child]
+        i = child
+    return size
+
+
+@njit(cache=True, nogil=True)
+def bounded_dijkstra(indptr, indices, data, seed_node, seed_cost, seed_tag, limit,
+                     dist, pred, done, heap_cost, heap_node, touched):
+    """Settle every node whose cost from the seeds is <= ``limit``; returns the number of touched nodes.
+
+    ``dist`` (inf), ``pred`` and ``done`` (False) are node-sized buffers left as found for the
+    touched nodes only (the caller reads then resets them); ``heap_*`` hold at least
+    ``len(data) + len(seed_node)`` entries; ``touched`` is node-sized.
+    """
+    n_touched = 0
+    size = 0
+    for k in range(len(seed_node)):
+        v = seed_node[k]
+        c = seed_cost[k]
+        if c > limit:
+            continue
+        if dist[v] == _INF:
+            touched[n_touched] = v
+            n_touched += 1
+        if c < dist[v]:
+            dist[v] = c
+            pred[v] = -1 - seed_tag[k]
+            size = _heap_push(heap_cost, heap_node, size, c, v)
+    while size > 0:
+        c = heap_cost[0]
+        u = heap_node[0]
+        size = _heap_pop(heap_cost, heap_node, size)
+        if done[u] or c > dist[u]:
+            continue
+        done[u] = True
+        for j in range(indptr[u], indptr[u + 1]):
+            v = indices[j]
+            nd = c + data[j]
+            if nd < dist[v] and nd <= limit:
+                if dist[v] == _INF:
+                    touched[n_touched] = v
+                    n_touched += 1
+                dist[v] = nd
+                pred[v] = j
+                size = _heap_push(heap_cost, heap_node, size, nd, v)
+    return n_touched
+
+
+@njit(cache=True, nogil=True)
+def _cost_at(nodes, cost, node):
+    i = np.searchsorted(nodes, node)
+    if i < len(nodes) and nodes[i] == node:
+        return cost[i]
+    return _INF
+
+
+@njit(cache=True, nogil=True)
+def target_costs(nodes, cost, t_edge, t_frac, t_extra, edge_u, edge_v, edge_reverse, edge_cost,
+                 s_edge, s_frac, s_extra):
+    """Cost from a search's sources to target points on edges (canonical edges, see StreetNetwork).
+
+    A target at ``(t_edge, t_frac)`` is entered from ``u`` running along its edge, or from ``v``
+    along the twin edge when there is one; on a source's own edge it can be reached directly.
+    ``t_extra`` is added to each target (its straight link from the edge), ``s_extra`` to each
+    direct source->target run; targets with ``t_edge < 0`` cost inf.
+    """
+    out = np.full(len(t_edge), _INF)
+    for i in range(len(t_edge)):
+        e = t_edge[i]
+        if e < 0:
+            continue
+        f = t_frac[i]
+        best = _cost_at(nodes, cost, edge_u[e]) + f * edge_cost[e]
+        rev = edge_reverse[e]
+        if rev >= 0:
+            back = _cost_at(nodes, cost, edge_v[e]) + (1.0 - f) * edge_cost[rev]
+            if back < best:
+                best = back
+        for k in range(len(s_edge)):
+            if s_edge[k] != e:
+                continue
+            sf = s_frac[k]
+            if f >= sf:
+                direct = s_extra[k] + (f - sf) * edge_cost[e]
+            elif rev >= 0:
+                direct = s_extra[k] + (sf - f) * edge_cost[rev]
+            else:
+                direct = _INF
+            if direct < best:
+                best = direct
+        out[i] = best + t_extra[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def path_nodes(nodes, pred_entry, entry_tail, end):
+    """Nodes from the seed to ``end`` (inclusive, in travel order) and the seed's tag.
+
+    ``entry_tail[j]`` is the node a CSR entry leaves from (the previous node of the path)."""
+    out = []
+    x = end
+    for _ in range(len(nodes) + 1):
+        out.append(x)
+        i = np.searchsorted(nodes, x)
+        p = pred_entry[i]
+        if p < 0:
+            res = np.empty(len(out), np.int64)
+            for k in range(len(out)):
+                res[k] = out[len(out) - 1 - k]
+            return res, -1 - p
+        x = entry_tail[p]
+    return np.empty(0, np.int64), -1  # a loop: never with positive costs
+
+
+class SearchBuffers:
+    """Node-sized work arrays of one thread, reused by every search on one matrix (reset after use)."""
+
+    def __init__(self, n_nodes: int, n_entries: int) -> None:
+        self.dist = np.full(n_nodes, np.inf)
+        self.pred = np.full(n_nodes, -1, np.int64)
+        self.done = np.zeros(n_nodes, np.bool_)
+        self.touched = np.empty(n_nodes, np.int64)
+        self.heap_cost = np.empty(n_entries + 16, np.float64)
+        self.heap_node = np.empty(n_entries + 16, np.int64)
+
+    def run(self, indptr, indices, data, seed_node, seed_cost, seed_tag, limit: float):
+        """One search; returns ``(nodes, cost, pred_entry)`` of the settled nodes, sorted by node."""
+        if len(seed_node) + len(data) + 16 > len(self.heap_cost):
+            self.heap_cost = np.empty(len(seed_node) + len(data) + 16, np.float64)
+            self.heap_node = np.empty(len(seed_node) + len(data) + 16, np.int64)
+        k = bounded_dijkstra(indptr, indices, data, seed_node, seed_cost, seed_tag, float(limit),
+                             self.dist, self.pred, self.done, self.heap_cost, self.heap_node, self.touched)
+        touched = self.touched[:k]
+        settled = touched[self.done[touched]]
+        settled.sort()
+        cost = self.dist[settled]
+        pred = self.pred[settled]
+        self.dist[touched] = np.inf
+        self.pred[touched] = -1
+        self.done[touched] = False
+        return settled, cost, pred
+
+
+class BufferPool:
+    """One :class:`SearchBuffers` per thread for one matrix (threads of a server search in parallel)."""
+
+    def __init__(self, n_nodes: int, n_entries: int) -> None:
+        self.n_nodes, self.n_entries = n_nodes, n_entries
+        self._local = threading.local()
+
+    def get(self) -> SearchBuffers:
+        buf = getattr(self._local, "buf", None)
+        if buf is None:
+            buf = self._local.buf = SearchBuffers(self.n_nodes, self.n_entries)
+        return buf
+
+
+@njit(cache=True, nogil=True)
+def segment_distances(lat, lon, cand, edge_u, edge_v, node_lat, node_lon, earth_radius_m):
+    """``(fraction, distance_m)`` from one point (degrees) to candidate edges, in a frame centred on the
+    point: the arithmetic of :func:`mobility.geo.point_segment_distance_m`, without its array overhead."""
+    m_lat = np.radians(1.0) * earth_radius_m
+    m_lon = m_lat * np.cos(np.radians(lat))
+    frac = np.empty(len(cand))
+    dist = np.empty(len(cand))
+    for i in range(len(cand)):
+        a, b = edge_u[cand[i]], edge_v[cand[i]]
+        ax = (node_lon[a] - lon) * m_lon
+        ay = (node_lat[a] - lat) * m_lat
+        bx = (node_lon[b] - lon) * m_lon
+        by = (node_lat[b] - lat) * m_lat
+        dx = bx - ax
+        dy = by - ay
+        len2 = dx * dx + dy * dy
+        t = 0.0
+        if len2 > 0.0:
+            t = ((0.0 - ax) * dx + (0.0 - ay) * dy) / len2
+            t = min(max(t, 0.0), 1.0)
+        cx = ax + t * dx
+        cy = ay + t * dy
+        frac[i] = t
+        dist[i] = np.hypot(0.0 - cx, 0.0 - cy)
+    return frac, dist

@@ -1,0 +1,104 @@
+"""A category request (``--to mairie``: 89 town halls) plans only the sites that can be shown, and its answer is
+the one planning every site gives: the arrival bounds it orders and skips sites by are true lower bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+import mobility.planning.services as services
+from mobility.errors import InputError, NoRouteError
+from mobility.planning.planner import PlanOptions
+
+BOOKED = dt.datetime(2026, 11, 20, 8, 0)
+
+
+def _origins(ctx, n: int, seed: int):
+    stops = ctx.planner.network.stops
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        r = stops.iloc[int(rng.integers(len(stops)))]
+        when = dt.datetime(2026, 12, int(rng.integers(1, 6)), int(rng.integers(6, 19)), int(rng.integers(0, 60)))
+        out.append(((float(r.lat) + rng.uniform(-0.002, 0.002), float(r.lon) + rng.uniform(-0.002, 0.002)), when))
+    return out
+
+
+def _sites(ctx, category: str):
+    return [s for s in ctx.catalogue.sites if category in s.categories]
+
+
+@pytest.mark.parametrize("allow_tad", [True, False], ids=["tad", "no_tad"])
+def test_arrival_bounds_are_lower_bounds(embedded_context, allow_tad):
+    """No itinerary to a site arrives before its bound: on-demand rides, fixed lines and walking all the way."""
+    ctx = embedded_context
+    planner = ctx.planner
+    sites = _sites(ctx, "mairie")
+    places = [services._site_place(s) for s in sites]
+    opts = PlanOptions(allow_tad=allow_tad)
+    checked = tight = 0
+    for origin, when in _origins(ctx, 4, seed=21 + allow_tad):
+        try:
+            bounds = planner.arrival_lower_bounds(origin, places, when, options=opts, booked_at=BOOKED)
+        except InputError:
+            continue
+        for place, bound in zip(places, bounds):
+            try:
+                res = planner.plan(origin, place, when, options=opts, booked_at=BOOKED)
+            except NoRouteError:
+                continue
+            first = min(it.arrival for it in res.itineraries)
+            assert bound <= first, (origin, when, place.name, bound, first)
+            checked += 1
+            tight += bound == first
+    assert checked > 50
+    assert tight > checked // 10  # the bound is the arrival itself for many sites, not a vacuous one
+
+
+def _both(ctx, monkeypatch, origin, category, when, **kw):
+    def answer():
+        try:
+            return services.plan_trip(ctx, f"{origin[0]:.5f},{origin[1]:.5f}", category, when, booked_at=BOOKED,
+                                      **kw).to_json()
+        except InputError as exc:
+            return repr(exc)
+
+    counted = {"n": 0}
+    real = services._plan
+
+    def counting(*a, **k):
+        counted["n"] += 1
+        return real(*a, **k)
+
+    monkeypatch.setattr(services, "_plan", counting)
+    bounded = answer()
+    planned_bounded = counted["n"]
+    counted["n"] = 0
+    monkeypatch.setattr(services, "KEEP_RANKED", 10 ** 6)  # plans every site in turn
+    everything = answer()
+    planned_all = counted["n"]
+    monkeypatch.setattr(services, "KEEP_RANKED", 3)
+    return bounded, everything, planned_bounded, planned_all
+
+
+def test_category_answer_is_the_one_planning_every_site(embedded_context, monkeypatch):
+    ctx = embedded_context
+    saved = []
+    for k, (origin, when) in enumerate(_origins(ctx, 6, seed=5)):
+        kw = {"return_after_min": 60} if k % 3 == 0 else {}
+        a, b, n_bounded, n_all = _both(ctx, monkeypatch, origin, "mairie", when, **kw)
+        assert a == b, (origin, when)
+        if isinstance(a, dict):
+            saved.append(n_all - n_bounded)
+    assert saved and min(saved) > 0 and sum(saved) > 50 * len(saved)  # most of the 89 town halls are not planned
+
+
+@pytest.mark.slow  # 60 random requests, each also planned site by site (~1 min): CI's second step
+@pytest.mark.parametrize("category", ["mairie", "point_information_jeunesse", "caf"])
+def test_category_answers_on_random_requests(embedded_context, monkeypatch, category):
+    ctx = embedded_context
+    for origin, when in _origins(ctx, 20, seed=len(category)):
+        a, b, _, _ = _both(ctx, monkeypatch, origin, category, when)
+        assert a == b, (category, origin, when)
