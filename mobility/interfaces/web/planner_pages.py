@@ -73,7 +73,7 @@ def isochrone_collection(ctx, target: str, when: dt.datetime, end: dt.datetime) 
 def export(fmt: str):
     """The page's map as a file: isochrones (GeoJSON, GeoPackage), the PNG map, the cells' times (CSV)."""
     if fmt not in EXPORTS:
-        raise NotFoundError(f"unknown export format '{fmt[:20]}' (known: {', '.join(EXPORTS)})")
+        raise NotFoundError("err_unknown_export", fmt=fmt[:20], known=", ".join(EXPORTS))
     holder = holder_of(current_app)
     if holder.status != "ok":
         return loading_page()
