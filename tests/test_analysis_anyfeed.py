@@ -68,7 +68,7 @@ def test_cli_bad_points_file_is_one_line_exit_2(tmp_path, capsys):
     p.write_text("id,lat,lon,population\na,50.7,x,1\n", encoding="utf-8")
     code, out, err = _cli(["access", "--points", str(p), "--opportunities", "population"], capsys)
     assert code == 2 and err.strip().count("\n") == 0 and "line 2, field 'lon'" in err
-    code, _, err = _cli(["access", "--opportunities", "jobs"], capsys)
+    code, _, err = _cli(["access", "--opportunities", "jobs", "--lang", "en"], capsys)
     assert code == 2 and "both --points and --opportunities" in err
 
 
