@@ -100,7 +100,7 @@ def test_round_trip_without_a_same_day_return_says_so_plainly(ctx):
 
 
 def test_unknown_category_and_unknown_site(ctx, capsys):
-    assert main(["services", "--category", "boulangerie"]) == 2
+    assert main(["services", "--category", "boulangerie", "--lang", "en"]) == 2
     assert "unknown service category" in capsys.readouterr().err
 
 

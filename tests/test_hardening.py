@@ -299,7 +299,7 @@ def test_osm_with_a_non_numeric_latitude_is_one_line(capsys, tmp_path):
 
 def test_partly_covered_extract_is_a_warning_shown_by_info(capsys, tmp_path):
     osm = _osm_xml(tmp_path / "corner.osm", 50.7500, 2.2520)
-    assert main(["info", "--gtfs", str(EMBEDDED), "--osm", str(osm)]) == 0
+    assert main(["info", "--gtfs", str(EMBEDDED), "--osm", str(osm), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "Validation: 1 warning(s)" in out and "farther than 500 m" in out
 

@@ -31,9 +31,12 @@ def test_info_summarises_the_embedded_data(capsys):
 
 
 def test_info_readable_output(capsys):
-    assert main(["info"]) == 0
+    assert main(["info", "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert "89 (128 316 inhabitants)" in out and "TAD" in out
+    assert "89 (128,316 inhabitants)" in out and "TAD" in out and "Walk network" in out
+    assert main(["info", "--lang", "fr"]) == 0
+    out = capsys.readouterr().out
+    assert "89 (128\u202f316 habitants)" in out and "Réseau piéton" in out
 
 
 def test_info_on_a_missing_file_is_one_line_and_non_zero(tmp_path):

@@ -112,7 +112,7 @@ def resolve_target(ctx, spec: "str | Target | tuple[float, float]") -> Target:
     key = resolve_category(text)  # NotFoundError listing the categories
     sites = ctx.catalogue.by_category(key, active_only=True)
     if not sites:
-        raise NotFoundError(f"no active service site offers the category {key!r}")
+        raise NotFoundError("err_no_active_site_of_category", key=key)
     return Target(category_label(key), tuple(TargetPoint(s.lat, s.lon, s.id, s.name) for s in sites),
                   "category", key)
 
@@ -390,7 +390,7 @@ def target_stops(planner, tt, target: Target, options: PlanOptions, per_point: l
             per_point.append((pt.lat, pt.lon, snap,
                               {tt.stop_ids[i]: (int(a), float(b)) for i, a, b in zip(s, ws, wm)}))
     if not snaps:
-        raise InputError(f"{target.label}: farther than {DOOR_SNAP_MAX_M:.0f} m from any walkable street")
+        raise InputError("err_target_far_from_street", label=target.label, dist=f"{DOOR_SNAP_MAX_M:.0f}")
     return (np.concatenate(stops), np.concatenate(secs), np.concatenate(metres)), snaps
 
 
@@ -500,4 +500,4 @@ def parse_window(text: str) -> tuple[dt.time, dt.time]:
         a, b = text.replace("–", "-").split("-")
         return dt.time.fromisoformat(a.strip()), dt.time.fromisoformat(b.strip())
     except ValueError:
-        raise InputError(f"{text!r} is not a window HH:MM-HH:MM") from None
+        raise InputError("err_not_a_window", text=text) from None

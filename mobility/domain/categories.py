@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mobility.errors import NotFoundError
+from mobility.i18n import PerLang
 from mobility.domain.textnorm import key as text_key
 
 
@@ -92,7 +93,12 @@ def get_category(key: str) -> Category:
     try:
         return CATEGORIES[key]
     except KeyError:
-        raise NotFoundError(unknown_category_message(key)) from None
+        raise NotFoundError("err_unknown_category", text=key, known=PerLang(_known_categories_text)) from None
+
+
+def _known_categories_text(lang: str) -> str:
+    """'france_services (France Services), caf (...)' in ``lang``: the list an unknown category's message gives."""
+    return ", ".join(f"{c.key} ({c.label(lang)})" for c in _CATEGORY_LIST)
 
 
 def unknown_category_message(text: str) -> str:
@@ -143,5 +149,5 @@ def resolve_category(text: str) -> str:
     """Category key for free text in French or English; ``NotFoundError`` listing the known ones otherwise."""
     found = find_category(text)
     if found is None:
-        raise NotFoundError(unknown_category_message(text))
+        raise NotFoundError("err_unknown_category", text=text, known=PerLang(_known_categories_text))
     return found

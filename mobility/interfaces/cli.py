@@ -48,6 +48,8 @@ def register(sub) -> None:
     p_info = sub.add_parser("info", help="summarise the loaded data (defaults: the embedded Audomarois data)")
     _add_data_args(p_info)
     p_info.add_argument("--json", action="store_true", help="print JSON")
+    p_info.add_argument("--lang", choices=list(LANGS), default=None,
+                        help="language of the summary (default: the locale's, French when it is neither)")
     p_info.set_defaults(handler=_run_info)
 
     p_plan = sub.add_parser("plan", help="door-to-door itineraries by public transport and walking")

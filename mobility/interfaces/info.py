@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mobility.config import DEFAULT_COMMUNES_PATH, DEFAULT_SERVICES_PATH
 from mobility.errors import DataError
+from mobility.i18n import message, number
 from mobility.network.build import Network, load_network
 
 #: validation warnings printed one per line by the readable summary (all of them are in --json)
@@ -57,39 +58,43 @@ def summarise(net: Network, services_path: Path | None, communes_path: Path | No
     return out
 
 
-def format_summary(info: dict) -> str:
-    """Readable lines for a person."""
+def format_summary(info: dict, lang: str = "en") -> str:
+    """Readable lines for a person, in ``lang`` (the validation warnings are the loaders' English sentences)."""
+    def t(key: str, **kw) -> str:
+        return message(key, lang, **kw)
+
     lines = []
     if "communes" in info:
-        lines.append(f"Communes            {info['communes']} ({info['population']:,} inhabitants)".replace(",", " "))
+        lines.append(t("info_communes", n=info["communes"], population=number(info["population"], lang)))
     w = info["walk_network"]
-    lines.append(f"Walk network        {w['nodes']} nodes, {w['edges']} directed edges, {w['length_km']} km of ways")
+    lines.append(t("info_walk", nodes=w["nodes"], edges=w["edges"], km=number(w["length_km"], lang, 1)))
     if "drive_network" in info:
         d = info["drive_network"]
-        lines.append(f"Drive network       {d['nodes']} nodes, {d['edges']} directed edges")
+        lines.append(t("info_drive", nodes=d["nodes"], edges=d["edges"]))
     for f in info["feeds"]:
-        rng = " to ".join(f["service_range"]) if f["service_range"] else "no active date"
-        lines.append(f"GTFS feed {f['feed_id']!r}: {', '.join(f['agencies'])} ({f['timezone']})")
-        lines.append(f"  stops {f['stops']}, routes {f['routes']}, trips {f['trips']}, stop times {f['stop_times']}")
-        lines.append(f"  service dates {rng}")
-        lines.append(f"  on-demand (TAD) zones {f['tad_zones']}, flex stop times {f['flex_stop_times']}, "
-                     f"booking rules {f['booking_rules']}")
+        rng = (t("info_date_range", first=f["service_range"][0], last=f["service_range"][1])
+               if f["service_range"] else t("info_no_active_date"))
+        lines.append(t("info_feed", id=repr(f["feed_id"]), agencies=", ".join(f["agencies"]), tz=f["timezone"]))
+        lines.append(t("info_feed_counts", stops=f["stops"], routes=f["routes"], trips=f["trips"],
+                       stop_times=f["stop_times"]))
+        lines.append(t("info_service_dates", range=rng))
+        lines.append(t("info_flex", zones=f["tad_zones"], flex=f["flex_stop_times"], rules=f["booking_rules"]))
         if f["warnings"]:
-            lines.append(f"  {f['warnings']} loader warning(s)")
-    lines.append(f"Stops linked to streets {info['stops_linked_to_streets']}, walking transfers {info['footpaths']}")
+            lines.append(t("info_loader_warnings", n=f["warnings"]))
+    lines.append(t("info_links", linked=info["stops_linked_to_streets"], footpaths=info["footpaths"]))
     if "service_sites" in info:
-        lines.append(f"Public-service sites {info['service_sites']}")
+        lines.append(t("info_sites", n=info["service_sites"]))
     problems = info.get("problems") or []
     if problems:
-        lines.append(f"Validation: {len(problems)} warning(s) (errors would have stopped the load)")
+        lines.append(t("info_validation", n=len(problems)))
         for p in problems[:MAX_SHOWN]:
             where = p["file"] + (f":{p['line']}" if p["line"] is not None else "")
             fld = f" [{p['field']}]" if p["field"] else ""
             lines.append(f"  WARNING {where}{fld}: {p['message']}" if where else f"  WARNING {p['message']}")
         if len(problems) > MAX_SHOWN:
-            lines.append(f"  ... and {len(problems) - MAX_SHOWN} more (mobility info --json lists them all)")
+            lines.append(t("info_more", n=len(problems) - MAX_SHOWN))
     else:
-        lines.append("Validation: no warning")
+        lines.append(t("info_no_warning"))
     return "\n".join(lines)
 
 
@@ -104,6 +109,7 @@ def run_info(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps(info, ensure_ascii=False, indent=2))
     else:
-        print(format_summary(info))
-        print(f"(loaded in {info['load_seconds']} s)")
+        lang = getattr(args, "lang", None) or "en"
+        print(format_summary(info, lang))
+        print(message("info_loaded_in", lang, s=number(info["load_seconds"], lang, 2)))
     return 0

@@ -108,7 +108,7 @@ class ServiceCatalogue:
         try:
             return self._by_id[str(site_id)]
         except KeyError:
-            raise NotFoundError(f"unknown service site '{site_id}'") from None
+            raise NotFoundError("err_unknown_service_site", id=site_id) from None
 
     def by_category(self, category: str, *, active_only: bool = False) -> list[ServiceSite]:
         """Every site offering ``category`` (a key, or free text in French/English: "CAF", "town hall"...):

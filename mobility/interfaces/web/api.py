@@ -117,6 +117,7 @@ def isochrones():
     collection's ``properties`` also give the sites reached (``targets``) and the territory's population."""
     from mobility.interfaces.web.planner_pages import isochrone_collection, surface_request
 
+    _lang(request.args)  # (the language of the error messages: checked like everywhere)
     ctx = _ctx()
     target, when, end = surface_request(request.args)
     key = ("isochrones", target.casefold(), when, end)

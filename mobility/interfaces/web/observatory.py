@@ -244,7 +244,7 @@ def _filters() -> report.Filters:
     a = request.args
     for name in ("from", "to", "channel", "category"):
         if len(a.get(name, "")) > 40:
-            raise InputError(f"parameter '{name}' is too long")
+            raise InputError("err_param_too_long", name=name, n=40)
     return report.Filters.parse(a.get("from"), a.get("to"), a.get("channel") or None, a.get("category") or None)
 
 

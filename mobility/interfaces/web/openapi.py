@@ -266,7 +266,7 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [_param("to", {**_STR200, "minLength": 1}, "site id, category or LAT,LON", True),
                                PLAN_QUERY[2], PLAN_QUERY[3],
                                _param("window", {"type": "integer", "minimum": 15, "maximum": 240},
-                                      "departures from 'time' over this many minutes (60)")],
+                                      "departures from 'time' over this many minutes (60)"), lang],
                 "responses": {"200": _json(_ref("FeatureCollection"), "isochrones, largest first"),
                               **_errors(400, 404, 503, 500)}}},
             "/api/health": {"get": {

@@ -73,7 +73,7 @@ def isochrone_collection(ctx, target: str, when: dt.datetime, end: dt.datetime) 
 def export(fmt: str):
     """The page's map as a file: isochrones (GeoJSON, GeoPackage), the PNG map, the cells' times (CSV)."""
     if fmt not in EXPORTS:
-        raise NotFoundError(f"unknown export format '{fmt[:20]}' (known: {', '.join(EXPORTS)})")
+        raise NotFoundError("err_unknown_export", fmt=fmt[:20], known=", ".join(EXPORTS))
     holder = holder_of(current_app)
     if holder.status != "ok":
         return loading_page()
@@ -136,7 +136,7 @@ def planner():
         from urllib.parse import urlencode
 
         query = urlencode({k: values.get(k, "") for k in ("to", "date", "time", "window")})
-        iso_url = "/api/isochrones?" + query
+        iso_url = "/api/isochrones?" + query + "&" + urlencode({"lang": g.lang})  # errors in the page's language
         exports = {fmt: f"/planificateur/export.{fmt}?{query}" for fmt in EXPORTS}
     # no ``map_data``: the page draws its own Lambert-93 map (static/js/planner_map.js), not the trip map
     return render_template("planner.html", values=values, choices=form_choices(ctx, g.lang), available=available,
