@@ -122,6 +122,7 @@ def test_fuzz_embedded_feed_default_run(tmp_path):
     assert out["exit 2"] >= 16 and sum(out.values()) == 64
 
 
+@pytest.mark.slow  # ~8 s: the default step keeps the embedded feed's run
 @pytest.mark.realdata
 def test_fuzz_real_feeds_default_run(realdata, tmp_path):
     """64 mutants of small real feeds (Flex and fixed-route): load and validate, each ends cleanly."""

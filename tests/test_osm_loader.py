@@ -262,7 +262,8 @@ def _real_path(name):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("name", ["porto_alegre", "sao_paulo", "cobb_county", "helsinki"])
+@pytest.mark.parametrize("name", [pytest.param("porto_alegre", marks=pytest.mark.slow),  # ~5 s each: second step
+                                  pytest.param("sao_paulo", marks=pytest.mark.slow), "cobb_county", "helsinki"])
 def test_real_extracts_load(name):
     path = _real_path(name)
     start = time.perf_counter()

