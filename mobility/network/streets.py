@@ -435,6 +435,32 @@ class StreetNetwork:
             self._trees[key] = (tree, sample_edge, half_piece_m)
         return self._trees[key]
 
+    def _candidate_pairs(self, lats: np.ndarray, lons: np.ndarray, max_dist_m: float, step_free_only: bool,
+                         extra_m: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(point, edge)`` pairs, sorted and unique, of every edge that may be within ``extra_m`` metres of a
+        point's nearest edge (KD-tree over the edge samples: the nearest sample bounds the nearest edge's
+        distance, and every edge that close has a sample within half a piece more); None when none."""
+        tree, sample_edge, half_piece_m = self._tree(step_free_only)
+        valid = np.isfinite(lats) & np.isfinite(lons)
+        if tree is None or not valid.any():
+            return None
+        q = np.nonzero(valid)[0]
+        xyz = to_unit_xyz_m(lats[q], lons[q])
+        slack_m = half_piece_m + 1.0
+        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
+        near = np.isfinite(d0)
+        q, xyz, d0 = q[near], xyz[near], d0[near]
+        if len(q) == 0:
+            return None
+        radius = np.minimum(d0, max_dist_m) * 1.001 + slack_m + extra_m
+        hits = tree.query_ball_point(xyz, r=radius, return_sorted=False)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        cand_q = np.repeat(q, counts)
+        cand_e = sample_edge[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
+        # drop repeated (query, edge) pairs before the exact computation
+        pairs = np.unique(np.column_stack([cand_q, cand_e]), axis=0)
+        return pairs[:, 0], pairs[:, 1]
+
     def snap_many(self, lats, lons, max_dist_m: float = DEFAULT_SNAP_DIST_M, *,
                   step_free_only: bool = False) -> Snaps:
         """Snap many points (degrees) to the closest point of the closest edge.
@@ -449,26 +475,10 @@ class StreetNetwork:
         n = len(lats)
         out = Snaps(np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
                     *(np.full(n, np.nan) for _ in range(4)))
-        tree, sample_edge, half_piece_m = self._tree(step_free_only)
-        valid = np.isfinite(lats) & np.isfinite(lons)
-        if tree is None or not valid.any():
+        cands = self._candidate_pairs(lats, lons, max_dist_m, step_free_only, 0.0)
+        if cands is None:
             return out
-        q = np.nonzero(valid)[0]
-        xyz = to_unit_xyz_m(lats[q], lons[q])
-        slack_m = half_piece_m + 1.0
-        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
-        near = np.isfinite(d0)
-        q, xyz, d0 = q[near], xyz[near], d0[near]
-        if len(q) == 0:
-            return out
-        radius = np.minimum(d0, max_dist_m) * 1.001 + slack_m
-        hits = tree.query_ball_point(xyz, r=radius, return_sorted=False)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        cand_q = np.repeat(q, counts)
-        cand_e = sample_edge[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
-        # drop repeated (query, edge) pairs before the exact computation
-        pairs = np.unique(np.column_stack([cand_q, cand_e]), axis=0)
-        cand_q, cand_e = pairs[:, 0], pairs[:, 1]
+        cand_q, cand_e = cands
         u, v = self.edge_u[cand_e], self.edge_v[cand_e]
         frac, dist = point_segment_distance_m(lats[cand_q], lons[cand_q], self.node_lat[u], self.node_lon[u],
                                               self.node_lat[v], self.node_lon[v])
@@ -493,26 +503,10 @@ class StreetNetwork:
         index, nearest link of each point first), the same links as :meth:`link` gives point by point."""
         lats = np.atleast_1d(np.asarray(lats, dtype=float))
         lons = np.atleast_1d(np.asarray(lons, dtype=float))
-        empty = (np.zeros(0, np.int64), Snaps.from_list([]))
-        tree, sample_edge, half_piece_m = self._tree(step_free_only)
-        valid = np.isfinite(lats) & np.isfinite(lons)
-        if tree is None or not valid.any():
-            return empty
-        q = np.nonzero(valid)[0]
-        xyz = to_unit_xyz_m(lats[q], lons[q])
-        slack_m = half_piece_m + 1.0
-        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
-        near = np.isfinite(d0)
-        q, xyz, d0 = q[near], xyz[near], d0[near]
-        if len(q) == 0:
-            return empty
-        radius = np.minimum(d0, max_dist_m) * 1.001 + slack_m + tolerance_m
-        hits = tree.query_ball_point(xyz, r=radius, return_sorted=False)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        cand_q = np.repeat(q, counts)
-        cand_e = sample_edge[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
-        pairs = np.unique(np.column_stack([cand_q, cand_e]), axis=0)
-        cand_q, cand_e = pairs[:, 0], pairs[:, 1]
+        cands = self._candidate_pairs(lats, lons, max_dist_m, step_free_only, tolerance_m)
+        if cands is None:
+            return np.zeros(0, np.int64), Snaps.from_list([])
+        cand_q, cand_e = cands
         u, v = self.edge_u[cand_e], self.edge_v[cand_e]
         frac = np.empty(len(cand_e))
         dist = np.empty(len(cand_e))

@@ -288,15 +288,7 @@ class Planner:
         the way, and of the on-demand rides ending there (:func:`_tad_arrival_bound`). Raises what
         :meth:`plan` raises for a bad origin, destination or date.
         """
-        opts = (options or PlanOptions()).validated()
-        o = self.place(origin)
-        when = self.localize(when)
-        day = when.date()
-        self._check_date(day)
-        so = self._snap_door(o, opts.wheelchair, "origin")
-        t_query = self.axis.seconds(when, day)
-        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
-                                    min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+        opts, o, so, day, t_query, tt = self._bound_request(origin, when, options)
         booked = self.localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
         tt = bookable_timetable(self.network, self.axis, tt, booked)
         access = self._stop_walks(so, tt, opts)
@@ -354,15 +346,7 @@ class Planner:
         their walk, and the on-demand rides by their whole-second ride time; a destination's bound is the
         least of those durations plus its walk from the stop or its on-demand ends, and of walking all the way.
         """
-        opts = (options or PlanOptions()).validated()
-        o = self.place(origin)
-        when = self.localize(when)
-        day = when.date()
-        self._check_date(day)
-        so = self._snap_door(o, opts.wheelchair, "origin")
-        t_query = self.axis.seconds(when, day)
-        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
-                                    min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+        opts, o, so, day, t_query, tt = self._bound_request(origin, when, options)
         graph = _stop_graph(tt)
         if graph is None:
             return None
@@ -422,6 +406,19 @@ class Planner:
                                     bound = min(bound, bws + tq.rides.duration_s(h, dr) + aws)
             out.append(float(bound))
         return out
+
+    def _bound_request(self, origin, when: dt.datetime, options: PlanOptions | None):
+        """What both bounds start from, as :meth:`plan` does: options, origin place and links, day, query
+        time on the day's axis, and the day's timetable."""
+        opts = (options or PlanOptions()).validated()
+        o = self.place(origin)
+        when = self.localize(when)
+        day = when.date()
+        self._check_date(day)
+        so = self._snap_door(o, opts.wheelchair, "origin")
+        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
+                                    min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+        return opts, o, so, day, self.axis.seconds(when, day), tt
 
     def _destination_info(self, d: Place, tt: Timetable, opts: PlanOptions, tq: TadQuery | None):
         """What a destination's arrival bound needs that does not depend on the origin (memoised: a category
