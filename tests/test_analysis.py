@@ -170,6 +170,7 @@ def test_removing_a_line_never_improves(ctx, surface):
     assert (scen.times_s.astype(np.int64) >= surface.times_s.astype(np.int64)).all()
 
 
+@pytest.mark.slow  # ~6 s; tests/test_territory.py checks the PNG map's artists in the default step
 def test_png_map_is_produced(ctx, surface, tmp_path):
     import matplotlib.image as mpimg
 

