@@ -116,7 +116,7 @@ def realdata_or_none(request):
     return REALDATA
 
 
-@pytest.mark.slow  # ~9 s; the hardening tests keep a broken feed of each kind in the default step
+@pytest.mark.slow  # ~9 s; tests/test_gtfs_loader.py keeps the broken-file cases (file, line, field) in the default step
 def test_fuzz_embedded_feed_default_run(tmp_path):
     """64 mutants of the embedded feed: load and validate, each ends cleanly within 30 s."""
     out = _fuzz(_sources(None, False), 64, tmp_path, full=False)
