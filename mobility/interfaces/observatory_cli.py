@@ -35,8 +35,13 @@ def register(sub) -> None:
         q.add_argument("--db", metavar="URL", help="database URL (default: MOBILITY_DB_URL or data/observatory/"
                                                    "journal.sqlite)")
 
+    def lang(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--lang", choices=["fr", "en"], default=None,
+                       help="default: the locale's, French when it is neither")
+
     m = osub.add_parser("migrate", help="create or upgrade the database schema")
     common(m)
+    lang(m)
     m.set_defaults(handler=run_migrate)
 
     pu = osub.add_parser("purge", help="delete the journal rows older than the retention period")
@@ -44,6 +49,7 @@ def register(sub) -> None:
     pu.add_argument("--months", type=int, help="retention in months (default: "
                                                "MOBILITY_OBSERVATORY_RETENTION_MONTHS or 24)")
     pu.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    lang(pu)
     pu.set_defaults(handler=run_purge)
 
     def period(q: argparse.ArgumentParser) -> None:
@@ -56,8 +62,7 @@ def register(sub) -> None:
 
     r = osub.add_parser("report", help="self-contained HTML report of a period (charts embedded)")
     period(r)
-    r.add_argument("--lang", choices=["fr", "en"], default=None,
-                   help="default: the locale's, French when it is neither")
+    lang(r)
     r.set_defaults(handler=run_report)
 
     e = osub.add_parser("export", help="figures by commune: CSV, or GeoPackage for QGIS")
@@ -82,7 +87,7 @@ def _filters(args: argparse.Namespace):
 def run_migrate(args: argparse.Namespace) -> int:
     from mobility.observatory.db import current_revision
 
-    print(message("obs_schema_revision", _cli_lang(), revision=current_revision(_engine(args))))
+    print(message("obs_schema_revision", args.lang or _cli_lang(), revision=current_revision(_engine(args))))
     return 0
 
 
@@ -95,7 +100,7 @@ def run_purge(args: argparse.Namespace) -> int:
         counts = purge(_engine(args), args.months, dry_run=args.dry_run)
     except ValueError as exc:  # a bad MOBILITY_OBSERVATORY_RETENTION_MONTHS
         raise InputError(str(exc)) from None
-    print(message("obs_purge_dry_run" if args.dry_run else "obs_purged", _cli_lang(), requests=counts["requests"],
+    print(message("obs_purge_dry_run" if args.dry_run else "obs_purged", args.lang or _cli_lang(), requests=counts["requests"],
                   answers=counts["survey_responses"], cutoff=counts["cutoff"]))
     return 0
 
