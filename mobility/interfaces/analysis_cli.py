@@ -388,8 +388,10 @@ def _run_opportunities(args: argparse.Namespace) -> int:
     print(message("cli_opp_head", lang, day=day_text(args.date, lang), w0=w0, w1=w1,
                   modes=modes_label(_modes(args), lang), evaluated=evaluated, points=len(res.points)))
     for r in summary.itertuples():
-        print(message("cli_opp_measure", lang, measure=r.measure, mean=number(r.mean, lang, 1),
-                      share=number(100 * r.share, lang, 1)))
+        def num(v: float) -> str:  # (no resident evaluated: no mean)
+            return number(v, lang, 1) if np.isfinite(v) else "—"
+
+        print(message("cli_opp_measure", lang, measure=r.measure, mean=num(r.mean), share=num(100 * r.share)))
     print(message("cli_opp_stats_origin" if res.direction == "from" else "cli_opp_stats_destination", lang,
                   n=res.stats["sources"], total=number(time.perf_counter() - t0, lang, 1)))
     return 0
@@ -431,7 +433,7 @@ def run_scenario(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"command": "scenario", "date": args.date, "window": [t.strftime("%H:%M") for t in args.window],
                      "percentile": args.percentile, "modes": _modes(args),
-                     "changes": [c.describe() for c in changes],
+                     "changes": [c.describe(args.lang) for c in changes],
                      "categories": [{"category": f["category"].iloc[0], "rows": _records(f.drop(columns="category"))}
                                     for f in frames]})
     return 0
