@@ -247,7 +247,8 @@ def load_scenario(path: str | Path) -> tuple[Change, ...]:
             lat = lon = None
             if geom.get("type") == "Point":
                 lon, lat = geom["coordinates"][:2]
-            changes.append(_change(f.get("properties") or {}, lat, lon, Msg("scn_where_feature", n=i), geom or None))
+            changes.append(_change(f.get("properties") or {}, lat, lon, Msg("scn_where_feature", n=i),
+                                   geom or None))
     else:
         with open(path, newline="", encoding="utf-8") as fh:
             for i, row in enumerate(csv.DictReader(fh), 2):

@@ -100,8 +100,8 @@ def run_purge(args: argparse.Namespace) -> int:
         counts = purge(_engine(args), args.months, dry_run=args.dry_run)
     except ValueError as exc:  # a bad MOBILITY_OBSERVATORY_RETENTION_MONTHS
         raise InputError(str(exc)) from None
-    print(message("obs_purge_dry_run" if args.dry_run else "obs_purged", args.lang or _cli_lang(), requests=counts["requests"],
-                  answers=counts["survey_responses"], cutoff=counts["cutoff"]))
+    print(message("obs_purge_dry_run" if args.dry_run else "obs_purged", args.lang or _cli_lang(),
+                  requests=counts["requests"], answers=counts["survey_responses"], cutoff=counts["cutoff"]))
     return 0
 
 
