@@ -258,3 +258,12 @@ def test_english_page_colon_without_the_french_space(client):
     fr = client.get(f"/itineraire?{query}&lang=fr").get_data(as_text=True)
     assert re.search(r"Option 1:", en) and "Option 1 :" not in en and "At arrival :" not in en
     assert "Option 1 :" in fr
+
+
+def test_isochrone_labels_follow_the_request_language(client):
+    q = {"to": "svc-001", "date": "2026-12-01", "time": "09:00", "window": "60"}
+    en = client.get("/api/isochrones", query_string={**q, "lang": "en"}).get_json()["properties"]
+    fr = client.get("/api/isochrones", query_string={**q, "lang": "fr"}).get_json()["properties"]
+    assert en["statistic_label"] == i18n.message("map_median", "en") + i18n.message("map_of_time", "en")
+    assert en["modes_label"] == i18n.message("modes_transit_tad", "en") and en["modes"] == fr["modes"]
+    assert fr["modes_label"] == i18n.message("modes_transit_tad", "fr") != en["modes_label"]
