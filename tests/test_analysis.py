@@ -348,7 +348,7 @@ def test_cli_scenario_reports_population_gaining(tmp_path, capsys):
 
     out = tmp_path / "diff.csv"
     assert main(["scenario", str(EXAMPLE), "--category", "france_services", "--date", DAY.isoformat(),
-                 "--window", "08:00-09:00", "--step-min", "30", "--csv", str(out)]) == 0
+                 "--window", "08:00-09:00", "--step-min", "30", "--csv", str(out), "--lang", "en"]) == 0
     text = capsys.readouterr().out
     assert "population_gaining" in text and "add TAD zone" in text
     import pandas as pd

@@ -364,7 +364,7 @@ def test_cli_scenario_json_summary(tmp_path, capsys):
                     "50.6372,2.3960\n", encoding="utf-8")
     out = tmp_path / "diff.csv"
     code, text, err = _cli(["scenario", str(site), "--category", "sous_prefecture", "--window", "08:00-08:30",
-                            "--step-min", "30", "--no-tad", "--csv", str(out), "--json"], capsys)
+                            "--step-min", "30", "--no-tad", "--csv", str(out), "--json", "--lang", "en"], capsys)
     assert code == 0, err
     data = json.loads(text)
     assert data["command"] == "scenario" and data["date"] == DAY.isoformat() and f"wrote {out}" in err

@@ -205,3 +205,65 @@ def test_api_answer_words_follow_accept_language(client):
     msg = lambda r: r.get_json()["itineraries"][0]["service_at_arrival"]["message"]  # noqa: E731
     assert "n'ouvre qu'à" in msg(fr) and "opens only at" in msg(en)
     assert msg(client.get(q + "&lang=fr", headers={"Accept-Language": "en-GB"})) == msg(fr)
+
+
+# ------------------------------------------------------------------------------------------------ analysis CLI
+def _run(argv, capsys) -> tuple[int, str, str]:
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_scenario_output_in_the_asked_language(tmp_path, capsys):
+    site = tmp_path / "site.csv"
+    site.write_text("action,kind,id,name,categories,lat,lon\nadd,site,new-sp,Nouvelle antenne,sous_prefecture,"
+                    "50.6372,2.3960\n", encoding="utf-8")
+    args = ["scenario", str(site), "--category", "sous_prefecture", "--window", "08:00-08:30", "--step-min", "30",
+            "--no-tad", "--csv", str(tmp_path / "diff.csv")]
+    code, out, err = _run([*args, "--lang", "en"], capsys)
+    assert code == 0, err
+    assert "add site Nouvelle antenne" in out and f"wrote {tmp_path / 'diff.csv'}" in out
+    assert sentences_of("fr", "en", out + err) == [], out + err
+    code, fr, err = _run([*args, "--lang", "fr"], capsys)
+    assert code == 0 and "ajout du site Nouvelle antenne" in fr and sentences_of("en", "fr", fr) == [], fr
+    # a scenario file error, in English with --lang en
+    bad = tmp_path / "bad.csv"
+    bad.write_text("action,kind,id\nmove,site,x\n", encoding="utf-8")
+    code, _, err = _run(["scenario", str(bad), "--lang", "en"], capsys)
+    assert code == 2 and "scenario line 2: action must be 'add' or 'remove', not 'move'" in err
+    code, _, err = _run(["scenario", str(bad), "--lang", "fr"], capsys)
+    assert code == 2 and "scénario, ligne 2 : l'action doit être" in err
+
+
+def test_access_opportunities_output_in_the_asked_language(embedded_context, tmp_path, capsys):
+    a = embedded_context.planner.network.addresses
+    near = a[(a["lat"] - 50.75).abs() + (a["lon"] - 2.255).abs() < 0.02].head(6)
+    pts = tmp_path / "pts.csv"
+    pts.write_text("id,lat,lon,population,jobs\n" + "".join(
+        f"p{i},{r.lat},{r.lon},{10 + i},{5 * i}\n" for i, r in enumerate(near.itertuples())), encoding="utf-8")
+    args = ["access", "--points", str(pts), "--opportunities", "jobs", "--within", "30", "--window", "08:00-08:30",
+            "--step-min", "30", "--no-tad"]
+    code, out, err = _run([*args, "--lang", "en"], capsys)
+    assert code == 0, err
+    assert "Tuesday 1 December 2026" in out and "opportunities reachable by the average resident" in out
+    assert "profiles by origin" in out or "profiles by destination" in out
+    assert sentences_of("fr", "en", out + err) == [], out + err
+    code, fr, err = _run([*args, "--lang", "fr"], capsys)
+    assert code == 0 and "mardi 1 décembre 2026" in fr and sentences_of("en", "fr", fr) == [], fr
+
+
+def test_english_page_colon_without_the_french_space(client):
+    query = "from=Arques&to=caf&date=2026-12-01&time=09%3A00"
+    en = client.get(f"/itineraire?{query}&lang=en").get_data(as_text=True)
+    fr = client.get(f"/itineraire?{query}&lang=fr").get_data(as_text=True)
+    assert re.search(r"Option 1:", en) and "Option 1 :" not in en and "At arrival :" not in en
+    assert "Option 1 :" in fr
+
+
+def test_isochrone_labels_follow_the_request_language(client):
+    q = {"to": "svc-001", "date": "2026-12-01", "time": "09:00", "window": "60"}
+    en = client.get("/api/isochrones", query_string={**q, "lang": "en"}).get_json()["properties"]
+    fr = client.get("/api/isochrones", query_string={**q, "lang": "fr"}).get_json()["properties"]
+    assert en["statistic_label"] == i18n.message("map_median", "en") + i18n.message("map_of_time", "en")
+    assert en["modes_label"] == i18n.message("modes_transit_tad", "en") and en["modes"] == fr["modes"]
+    assert fr["modes_label"] == i18n.message("modes_transit_tad", "fr") != en["modes_label"]

@@ -442,8 +442,11 @@ def test_cli_report_and_exports(seeded, tmp_path, capsys):
     assert set(layer.columns) >= {"insee", "name", "population", "requests", "unmet", "geometry"}
     assert main(["observatory", "report", "--db", url, "--from", "2026-12-31", "--to", "2026-01-01",
                  "--out", str(out)]) == 2
-    assert main(["observatory", "purge", "--db", url, "--dry-run"]) == 0
+    capsys.readouterr()
+    assert main(["observatory", "purge", "--db", url, "--dry-run", "--lang", "en"]) == 0
     assert "would delete 0 requests" in capsys.readouterr().out
+    assert main(["observatory", "purge", "--db", url, "--dry-run", "--lang", "fr"]) == 0
+    assert "0 demandes et 0 réponses à l'enquête" in capsys.readouterr().out
 
 
 def test_filters_refuse_bad_values():

@@ -31,8 +31,7 @@ def compare(ctx, changes, date: dt.date, window, *, categories=None, step_min: i
 
     cats = list(categories or affected_categories(ctx, changes))
     if not cats:
-        raise InputError("the scenario changes no site: name the categories to compare (--category, e.g. "
-                         "france_services)")
+        raise InputError("err_scn_no_category")
     key = register_context(ctx)
     opts = options or PlanOptions()
     jobs = []

@@ -47,13 +47,15 @@ def isochrone_polygons(surface: Surface, thresholds_min=DEFAULT_THRESHOLDS_MIN, 
     return out
 
 
-def feature_collection(surface: Surface, thresholds_min=DEFAULT_THRESHOLDS_MIN, stat: str = "p50") -> dict:
-    """GeoJSON FeatureCollection (largest polygon first, so smaller ones draw on top)."""
+def feature_collection(surface: Surface, thresholds_min=DEFAULT_THRESHOLDS_MIN, stat: str = "p50",
+                       lang: str = "en") -> dict:
+    """GeoJSON FeatureCollection (largest polygon first, so smaller ones draw on top); labels in ``lang``."""
     polys = isochrone_polygons(surface, thresholds_min, stat)
     w0, w1 = (t.strftime("%H:%M") for t in surface.window)
     meta = {"target": surface.target.label, "direction": surface.direction, "date": surface.date.isoformat(),
             "window": f"{w0}-{w1}", "step_min": surface.step_min, "statistic": stat,
-            "statistic_label": stat_label(stat), "modes": surface.modes, "modes_label": modes_label(surface.modes),
+            "statistic_label": stat_label(stat, lang), "modes": surface.modes,
+            "modes_label": modes_label(surface.modes, lang),
             "cell_m": surface.grid.cell_m, "scenario": surface.scenario}
     feats = []
     for p in reversed(polys):
@@ -64,7 +66,7 @@ def feature_collection(surface: Surface, thresholds_min=DEFAULT_THRESHOLDS_MIN, 
 
 
 def write_isochrones(surface: Surface, path: str | Path, thresholds_min=DEFAULT_THRESHOLDS_MIN,
-                     stat: str = "p50") -> Path:
+                     stat: str = "p50", lang: str = "en") -> Path:
     """Write ``.geojson``/``.json`` (plain JSON) or ``.gpkg`` (geopandas, layer "isochrones", EPSG:4326)."""
     path = Path(path)
     if path.suffix.lower() == ".gpkg":
@@ -80,7 +82,7 @@ def write_isochrones(surface: Surface, path: str | Path, thresholds_min=DEFAULT_
             geometry=[p["geometry"] for p in polys], crs="EPSG:4326")
         gdf.to_file(path, layer="isochrones", driver="GPKG")
     else:
-        path.write_text(json.dumps(feature_collection(surface, thresholds_min, stat)), encoding="utf-8")
+        path.write_text(json.dumps(feature_collection(surface, thresholds_min, stat, lang)), encoding="utf-8")
     return path
 
 

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import InputError
+from mobility.i18n import one_of
 from mobility.planning.planner import PlanOptions
 
 DEFAULT_WITHIN_MIN = (30, 60)
@@ -197,7 +198,7 @@ class OpportunityAccess:
         elif path.suffix.lower() == ".csv":
             df.to_csv(path, index=False)
         else:
-            raise InputError(f"{path}: expected a .csv or .gpkg output")
+            raise InputError("err_cli_out_suffix", out=str(path), expected=one_of(".csv", ".gpkg"))
         return str(path)
 
 
@@ -218,19 +219,19 @@ def opportunity_access(ctx, points: pd.DataFrame, columns, date: dt.date, window
     t_start = time.perf_counter()
     cols = tuple(str(c).strip().lower() for c in columns)
     if not cols:
-        raise InputError("name at least one opportunity column")
+        raise InputError("err_opp_no_column")
     within = tuple(int(w) for w in within_min)
     if not within or min(within) <= 0:
-        raise InputError("cutoffs (within) must be positive minutes")
+        raise InputError("err_opp_cutoffs")
     if max(within) > limit_min:
-        raise InputError(f"a cutoff of {max(within)} min exceeds the trip limit of {limit_min} min")
+        raise InputError("err_opp_cutoff_limit", cutoff=max(within), limit=limit_min)
     pcts = tuple(int(p) for p in percentiles)
     if not pcts or min(pcts) < 1 or max(pcts) > 100:
-        raise InputError("percentiles must be within 1..100")
+        raise InputError("err_opp_percentiles")
     if decay_per_min is not None and not decay_per_min > 0:
-        raise InputError("the gravity decay must be > 0 per minute")
+        raise InputError("err_opp_decay")
     if by not in ("auto", "origin", "destination"):
-        raise InputError("by must be 'auto', 'origin' or 'destination'")
+        raise InputError("err_opp_by")
     ctx.planner._check_date(date)
     window_seconds(ctx.planner, date, window)  # the window is valid
     weights_all = np.column_stack([weight_column(points, c) for c in cols])

@@ -61,6 +61,7 @@ import pandas as pd
 
 from mobility.analysis.grid import cell_stop_links
 from mobility.errors import InputError
+from mobility.i18n import N_, Msg, message
 
 DEFAULT_SPEED_KMH = 25.0
 DEFAULT_HEADWAY_MIN = 30
@@ -86,10 +87,14 @@ class Change:
     props: str = ""
     geometry: str = ""
 
-    def describe(self) -> str:
+    #: the sentence of each action and kind (keys chosen at run time)
+    _DESCRIBE = (N_("scn_add_site"), N_("scn_remove_site"), N_("scn_add_line"), N_("scn_remove_line"),
+                 N_("scn_add_zone"), N_("scn_remove_zone"))
+
+    def describe(self, lang: str | None = "en") -> str:
+        """'add TAD zone Plateau' / 'ajout zone TAD Plateau' (in ``lang``)."""
         what = self.name or self.id
-        kind = "TAD zone" if self.kind == "zone" else self.kind
-        return f"{self.action} {kind} {what}".strip()
+        return message(f"scn_{self.action}_{self.kind}", lang or "en", what=what).strip()
 
     @property
     def properties(self) -> dict:
@@ -105,9 +110,9 @@ def _change(props: dict, lat=None, lon=None, where: str = "", geometry: dict | N
     kind = str(props.get("kind", "site")).strip().lower() or "site"
     kind = {"tad_zone": "zone", "tad": "zone", "zone_tad": "zone"}.get(kind, kind)
     if action not in ("add", "remove"):
-        raise InputError(f"scenario {where}: action must be 'add' or 'remove', not {action!r}")
+        raise InputError("err_scn_action", where=where, action=repr(action))
     if kind not in ("site", "line", "zone"):
-        raise InputError(f"scenario {where}: kind must be 'site', 'line' or 'tad_zone', not {kind!r}")
+        raise InputError("err_scn_kind", where=where, kind=repr(kind))
     cats = tuple(c.strip() for c in str(props.get("categories") or "").split(";") if c.strip())
     lat = float(props["lat"]) if lat is None and props.get("lat") not in (None, "") else lat
     lon = float(props["lon"]) if lon is None and props.get("lon") not in (None, "") else lon
@@ -117,7 +122,7 @@ def _change(props: dict, lat=None, lon=None, where: str = "", geometry: dict | N
         try:
             geometry = shapely.geometry.mapping(shapely.from_wkt(str(props["wkt"])))
         except Exception as exc:  # noqa: BLE001
-            raise InputError(f"scenario {where}: bad wkt ({exc})") from None
+            raise InputError("err_scn_wkt", where=where, detail=str(exc)) from None
     clean = {k: v for k, v in props.items() if v not in (None, "")}
     ch = Change(action, kind, str(props.get("id") or props.get("route_id") or "").strip(),
                 str(props.get("name") or "").strip(), cats,
@@ -126,20 +131,20 @@ def _change(props: dict, lat=None, lon=None, where: str = "", geometry: dict | N
                 json.dumps(geometry, sort_keys=True) if geometry else "")
     if kind == "site" and action == "add":
         if not cats or not np.isfinite(ch.lat) or not np.isfinite(ch.lon):
-            raise InputError(f"scenario {where}: an added site needs categories and a position")
+            raise InputError("err_scn_site_needs", where=where)
     if action == "remove" and not ch.id:
-        raise InputError(f"scenario {where}: a removal needs an id")
+        raise InputError("err_scn_remove_needs_id", where=where)
     if kind == "zone" and action == "add":
         if (geometry or {}).get("type") not in ("Polygon", "MultiPolygon"):
-            raise InputError(f"scenario {where}: an added TAD zone needs a Polygon geometry (or a wkt column)")
+            raise InputError("err_scn_zone_polygon", where=where)
         if not (props.get("hubs") or props.get("hub_site")):
-            raise InputError(f"scenario {where}: an added TAD zone needs 'hubs' (stop ids) or 'hub_site'")
+            raise InputError("err_scn_zone_hubs", where=where)
         _parse_window(str(props.get("window") or DEFAULT_TAD_WINDOW), where)
         _weekdays(props.get("weekdays"), where)
     if kind == "line" and action == "add":
         items = _stop_items(props, geometry)
         if len(items) < 2:
-            raise InputError(f"scenario {where}: an added line needs at least 2 stops ('stops' or a LineString)")
+            raise InputError("err_scn_line_stops", where=where)
         _line_params(props, where)
     return ch
 
@@ -147,17 +152,17 @@ def _change(props: dict, lat=None, lon=None, where: str = "", geometry: dict | N
 def _hhmm(text: str, where: str = "") -> int:
     m = re.match(r"^\s*(\d{1,2})[:h](\d{2})(?::(\d{2}))?\s*$", str(text))
     if not m:
-        raise InputError(f"scenario {where}: {text!r} is not a time HH:MM")
+        raise InputError("err_scn_time", where=where, text=repr(text))
     return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3) or 0)
 
 
 def _parse_window(text: str, where: str = "") -> tuple[int, int]:
     parts = str(text).replace("–", "-").split("-")
     if len(parts) != 2:
-        raise InputError(f"scenario {where}: window {text!r} is not HH:MM-HH:MM")
+        raise InputError("err_scn_window", where=where, text=repr(text))
     a, b = _hhmm(parts[0], where), _hhmm(parts[1], where)
     if b <= a:
-        raise InputError(f"scenario {where}: window {text!r} ends before it starts")
+        raise InputError("err_scn_window_reversed", where=where, text=repr(text))
     return a, b
 
 
@@ -175,7 +180,7 @@ def _weekdays(spec, where: str = "") -> tuple[int, ...]:
         for names in (_DAYS, _DAYS_FR):
             if tok in names:
                 return names.index(tok)
-        raise InputError(f"scenario {where}: weekdays {spec!r}: unknown day {tok!r}")
+        raise InputError("err_scn_unknown_day", where=where, spec=repr(spec), day=repr(tok))
 
     for part in re.split(r"[;,\s]+", text):
         if not part:
@@ -187,7 +192,7 @@ def _weekdays(spec, where: str = "") -> tuple[int, ...]:
         else:
             out.add(day(part))
     if not out:
-        raise InputError(f"scenario {where}: no weekday in {spec!r}")
+        raise InputError("err_scn_no_weekday", where=where, spec=repr(spec))
     return tuple(sorted(out))
 
 
@@ -216,13 +221,13 @@ def _line_params(props: dict, where: str = "") -> dict:
         headway = float(props.get("headway_min") or DEFAULT_HEADWAY_MIN)
         speed = float(props.get("speed_kmh") or DEFAULT_SPEED_KMH)
     except ValueError:
-        raise InputError(f"scenario {where}: headway_min and speed_kmh must be numbers") from None
+        raise InputError("err_scn_line_numbers", where=where) from None
     if not (1 <= headway <= 720) or not (3 <= speed <= 150):
-        raise InputError(f"scenario {where}: headway_min must be 1-720 and speed_kmh 3-150")
+        raise InputError("err_scn_line_ranges", where=where)
     first = _hhmm(props.get("first") or DEFAULT_FIRST, where)
     last = _hhmm(props.get("last") or DEFAULT_LAST, where)
     if last < first:
-        raise InputError(f"scenario {where}: the last departure is before the first")
+        raise InputError("err_scn_last_before_first", where=where)
     return {"headway_s": int(round(headway * 60)), "speed_mps": speed / 3.6, "first_s": first, "last_s": last,
             "weekdays": _weekdays(props.get("weekdays"), where)}
 
@@ -230,25 +235,26 @@ def _line_params(props: dict, where: str = "") -> dict:
 def load_scenario(path: str | Path) -> tuple[Change, ...]:
     path = Path(path)
     if not path.exists():
-        raise InputError(f"scenario file not found: {path}")
+        raise InputError("err_scn_file_not_found", path=str(path))
     changes = []
     if path.suffix.lower() in (".geojson", ".json"):
         try:
             feats = json.loads(path.read_text(encoding="utf-8"))["features"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}: not a GeoJSON FeatureCollection ({exc})") from None
+            raise InputError("err_scn_not_geojson", path=str(path), detail=str(exc)) from None
         for i, f in enumerate(feats, 1):
             geom = f.get("geometry") or {}
             lat = lon = None
             if geom.get("type") == "Point":
                 lon, lat = geom["coordinates"][:2]
-            changes.append(_change(f.get("properties") or {}, lat, lon, f"feature {i}", geom or None))
+            changes.append(_change(f.get("properties") or {}, lat, lon, Msg("scn_where_feature", n=i),
+                                   geom or None))
     else:
         with open(path, newline="", encoding="utf-8") as fh:
             for i, row in enumerate(csv.DictReader(fh), 2):
-                changes.append(_change(row, None, None, f"line {i}"))
+                changes.append(_change(row, None, None, Msg("scn_where_row", n=i)))
     if not changes:
-        raise InputError(f"{path}: no change in the scenario")
+        raise InputError("err_scn_empty", path=str(path))
     return tuple(changes)
 
 
@@ -426,7 +432,7 @@ def _build_scenario_network(ctx, lines) -> ScenarioNetwork:
     agency = str(feed.agency["agency_id"].iloc[0]) if len(feed.agency) and "agency_id" in feed.agency else ""
     for li, ch in enumerate(lines):
         props = ch.properties
-        where = f"line {ch.name or ch.id or li + 1}"
+        where = Msg("scn_where_line", name=ch.name or ch.id or li + 1)
         par = _line_params(props, where)
         slug = f"scn-{li + 1}-{_slug(ch.name or ch.id or 'line')}"
         names = [n.strip() for n in str(props.get("stop_names") or "").split(";")]
@@ -435,7 +441,7 @@ def _build_scenario_network(ctx, lines) -> ScenarioNetwork:
             if isinstance(item, str):
                 skey = by_id.get(item)
                 if skey is None or not skey.startswith(f"{feed.feed_id}:" if multi else ""):
-                    raise InputError(f"scenario {where}: unknown stop id {item!r} (or not in the first feed)")
+                    raise InputError("err_scn_unknown_stop", where=where, stop=repr(item))
                 sid = skey.split(":", 1)[1] if multi else skey
                 seq.append((sid, *pos[skey]))
             else:
@@ -477,8 +483,8 @@ def _build_scenario_network(ctx, lines) -> ScenarioNetwork:
     rows = _attach_snaps(rows, net.walk)
     far = rows["snap_edge"].to_numpy() < 0
     if far.any():
-        raise InputError(f"new stop(s) {', '.join(rows['stop_name'][far])} are more than {STOP_SNAP_MAX_M:.0f} m "
-                         "from any walkable street")
+        raise InputError("err_scn_stops_far", stops=", ".join(rows["stop_name"][far]),
+                         dist=f"{STOP_SNAP_MAX_M:.0f}")
     stops = pd.concat([base_stops, rows], ignore_index=True)
     fps = {}
     if len(rows):
@@ -529,12 +535,12 @@ def scenario_flex(ctx, net, zones):
     removed_trips: set[int] = set()
     for zi_ch, ch in enumerate(zones):
         props = ch.properties
-        where = f"TAD zone {ch.name or ch.id or zi_ch + 1}"
+        where = Msg("scn_where_zone", name=ch.name or ch.id or zi_ch + 1)
         if ch.action == "remove":
             hit = [i for i, z in enumerate(fx.zones) if ch.id in (z.key, z.location_id, z.name)]
             if not hit:
-                raise InputError(f"scenario {where}: unknown TAD zone {ch.id!r} (known: "
-                                 f"{', '.join(z.location_id for z in fx.zones)})")
+                raise InputError("err_scn_unknown_zone", where=where, zone=repr(ch.id),
+                                 known=", ".join(z.location_id for z in fx.zones))
             for ti, t in enumerate(fx.trips):
                 if any(r.zone in hit for r in t.rows):
                     removed_trips.add(ti)
@@ -549,7 +555,7 @@ def scenario_flex(ctx, net, zones):
             if not h:
                 continue
             if h not in by_id:
-                raise InputError(f"scenario {where}: unknown hub stop id {h!r}")
+                raise InputError("err_scn_unknown_hub", where=where, stop=repr(h))
             hubs.append(by_id[h])
         if props.get("hub_site"):
             from mobility.geo import haversine_m
@@ -642,7 +648,7 @@ def without_routes(tt, route_ids: set[str]):
     hit = {i for i, (rid, short) in enumerate(zip(tt.route_orig_ids, tt.route_short_names))
            if rid in route_ids or short in route_ids or tt.route_ids[i] in route_ids}
     if not hit:
-        raise InputError(f"unknown line(s) {sorted(route_ids)}: route_id or short name of the timetable expected")
+        raise InputError("err_scn_unknown_lines", lines=", ".join(sorted(route_ids)))
     pats = np.isin(tt.pattern_route, list(hit))
     mask = np.repeat(pats, np.diff(tt.pattern_stop_ptr))
     board = tt.pattern_can_board.copy()

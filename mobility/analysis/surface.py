@@ -130,7 +130,7 @@ def analysis_cache(ctx) -> dict:
 
 def grid_for(ctx, cell_m: float = DEFAULT_CELL_M, weighting: str = "addresses") -> Grid:
     if ctx.communes is None or not len(ctx.communes):
-        raise InputError("surfaces need commune areas (none loaded)")
+        raise InputError("err_surface_needs_communes")
     cache = analysis_cache(ctx)
     points = getattr(ctx, "population_points", None)
     key = ("grid", float(cell_m), weighting, points is not None)
@@ -147,7 +147,7 @@ def first_service_weekday(network) -> dt.date:
     calendar starts first."""
     rng = network.service_range()
     if rng is None:
-        raise InputError("the timetable has no day with service")
+        raise InputError("err_timetable_no_service_day")
     days = [rng[0] + dt.timedelta(days=i) for i in range((rng[1] - rng[0]).days + 1)]
     weekdays = [d for d in days if d.weekday() < 5]
     for need in (all, any):
@@ -161,7 +161,7 @@ def window_seconds(planner, day: dt.date, window: tuple[dt.time, dt.time]) -> tu
     """Window bounds in seconds since the service-day origin of ``day``."""
     out = [planner.axis.seconds(dt.datetime.combine(day, t), day) for t in window]
     if out[1] < out[0]:
-        raise InputError("the window ends before it starts")
+        raise InputError("err_window_reversed")
     return out[0], out[1]
 
 
@@ -306,7 +306,7 @@ class Surface:
         elif base.startswith("p"):
             v = nearest_rank(arr, float(base[1:]))
         else:
-            raise InputError(f"unknown statistic {name!r} (min, pNN, planned_min, planned_pNN)")
+            raise InputError("err_unknown_statistic", name=repr(name))
         out = v.astype(float) / 60.0
         out[v == UNREACHED] = np.nan
         out[~self.grid.snapped] = np.nan
@@ -411,9 +411,9 @@ def compute_surface(ctx, target, date: dt.date, window: tuple[dt.time, dt.time],
 
     t_start = _time.perf_counter()
     if direction not in ("to", "from"):
-        raise InputError("direction must be 'to' or 'from'")
+        raise InputError("err_direction")
     if step_min < 1:
-        raise InputError("step_min must be >= 1")
+        raise InputError("err_step_min")
     modes = check_modes(modes)
     opts = (options or PlanOptions()).validated()
     opts = replace(opts, allow_tad=(modes == "transit+tad"))

@@ -39,7 +39,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from mobility.errors import InputError
-from mobility.i18n import message
+from mobility.i18n import message, one_of
 from mobility.network.flex import DRIVE_SNAP_MAX_M, DRIVE_SNAP_SPEED_MPS, MAX_DRIVE_S, ZONE_TOLERANCE_M
 from mobility.planning.tad import hop_stop_ends
 from mobility.planning.rides import RideModel
@@ -55,7 +55,7 @@ def check_modes(modes: str | None) -> str:
         return "transit+tad"
     if m in ("transit", "pt"):
         return "transit"
-    raise InputError(f"modes must be one of {MODES}, not {modes!r}")
+    raise InputError("err_modes", allowed=one_of(*MODES), modes=repr(modes))
 
 
 def modes_label(modes: str, lang: str = "en") -> str:

@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from mobility.i18n import message, number, one_of
+from mobility.i18n import day_text, message, number, one_of
 
 DEFAULT_DATE = "2026-12-01"  # a school-term Tuesday of the embedded timetable
 
@@ -65,7 +65,7 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(message("err_cli_date", _cli_lang(), text=text)) from None
 
 
 def _cli_lang() -> str:
@@ -88,13 +88,13 @@ def _ints(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+        raise argparse.ArgumentTypeError(message("err_cli_ints", _cli_lang(), text=text)) from None
 
 
 def _names(text: str) -> tuple[str, ...]:
     out = tuple(x.strip() for x in text.split(",") if x.strip())
     if not out:
-        raise argparse.ArgumentTypeError("expected comma-separated column names")
+        raise argparse.ArgumentTypeError(message("err_cli_names", _cli_lang()))
     return out
 
 
@@ -280,7 +280,7 @@ def run_isochrone(args: argparse.Namespace) -> int:
         if suffix == ".png":
             render_surface(ctx, s, out, stat, lang=args.lang, size=args.map_size)
         elif suffix in (".geojson", ".json", ".gpkg"):
-            write_isochrones(s, out, args.thresholds, stat)
+            write_isochrones(s, out, args.thresholds, stat, lang=args.lang)
         elif suffix == ".csv":
             s.to_frame().to_csv(out, index=False)
         else:
@@ -288,7 +288,7 @@ def run_isochrone(args: argparse.Namespace) -> int:
 
             raise InputError("err_cli_out_suffix", out=str(out),
                              expected=one_of(".png", ".geojson", ".gpkg", ".csv"))
-        _say(args, f"wrote {out}")
+        _say(args, message("cli_wrote", args.lang, path=out))
     st = s.status()
     pop = s.grid.population
     values = s.stat_min(stat)
@@ -297,7 +297,7 @@ def run_isochrone(args: argparse.Namespace) -> int:
     no_service = float(pop[st == "no_service"].sum() / total)
     outside = float(pop[st == "outside_network"].sum() / total)
     if args.json:
-        _print_json({"command": "isochrone", "description": s.describe(stat), "target": s.target.label,
+        _print_json({"command": "isochrone", "description": s.describe(stat, args.lang), "target": s.target.label,
                      "direction": direction, "date": s.date, "window": [t.strftime("%H:%M") for t in s.window],
                      "step_min": s.step_min, "statistic": stat, "modes": s.modes, "population": float(total),
                      "share_within": {str(t): v for t, v in within.items()}, "share_no_service": no_service,
@@ -333,10 +333,10 @@ def run_access(args: argparse.Namespace) -> int:
     table, summary = accessibility(ctx, args.date, args.window, categories=args.category, step_min=args.step_min,
                                    cell_m=args.cell_m, limit_min=args.limit_min, percentile=args.percentile,
                                    options=_options(args), executor=_executor(args), progress=_progress(),
-                                   modes=_modes(args), lang=args.lang or "en")
+                                   modes=_modes(args), lang=args.lang)
     for out in args.out or ():
         table.to_csv(out, index=False)
-        _say(args, f"wrote {out} ({len(table)} rows)")
+        _say(args, message("cli_wrote_rows", args.lang, path=out, n=len(table)))
     if args.json:
         _print_json({"command": "access", "date": args.date, "window": [t.strftime("%H:%M") for t in args.window],
                      "percentile": args.percentile, "modes": _modes(args), "summary": _records(summary),
@@ -346,7 +346,7 @@ def run_access(args: argparse.Namespace) -> int:
         print(table.to_string(index=False))
     for line in summary["summary"]:
         print(line)
-    print(f"(total {time.perf_counter() - t0:.1f} s)")
+    print(message("cli_total_s", args.lang, total=number(time.perf_counter() - t0, args.lang, 1)))
     return 0
 
 
@@ -369,7 +369,7 @@ def _run_opportunities(args: argparse.Namespace) -> int:
                              by=args.by, executor=_executor(args), progress=_progress())
     for out in args.out or ():
         res.write(out)
-        _say(args, f"wrote {out} ({len(res.points)} points)")
+        _say(args, message("cli_wrote_points", args.lang, path=out, n=len(res.points)))
     summary = res.summary()
     evaluated = int(np.isfinite(res.values[:, 0, 0, 0]).sum()) if len(res.points) else 0
     w0, w1 = (t.strftime("%H:%M") for t in args.window)
@@ -382,12 +382,18 @@ def _run_opportunities(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         print(res.to_frame().to_string(index=False))
-    print(f"{args.date.strftime('%A')} {args.date.isoformat()} {w0}-{w1}, {_modes(args)}: opportunities reachable "
-          f"by the average resident (population-weighted over {evaluated} of {len(res.points)} points)")
+    from mobility.analysis.tad import modes_label
+
+    lang = args.lang
+    print(message("cli_opp_head", lang, day=day_text(args.date, lang), w0=w0, w1=w1,
+                  modes=modes_label(_modes(args), lang), evaluated=evaluated, points=len(res.points)))
     for r in summary.itertuples():
-        print(f"  {r.measure}: {r.mean:.1f} ({100 * r.share:.1f} % of all)")
-    print(f"({res.stats['sources']} profiles by {'origin' if res.direction == 'from' else 'destination'}, "
-          f"total {time.perf_counter() - t0:.1f} s)")
+        def num(v: float) -> str:  # (no resident evaluated: no mean)
+            return number(v, lang, 1) if np.isfinite(v) else "—"
+
+        print(message("cli_opp_measure", lang, measure=r.measure, mean=num(r.mean), share=num(100 * r.share)))
+    print(message("cli_opp_stats_origin" if res.direction == "from" else "cli_opp_stats_destination", lang,
+                  n=res.stats["sources"], total=number(time.perf_counter() - t0, lang, 1)))
     return 0
 
 
@@ -395,6 +401,7 @@ def run_scenario(args: argparse.Namespace) -> int:
     from mobility.analysis.maps import render_difference
     from mobility.analysis.comparison import compare
     from mobility.analysis.scenario import load_scenario
+    from mobility.domain.categories import category_label
 
     import pandas as pd
 
@@ -411,21 +418,22 @@ def run_scenario(args: argparse.Namespace) -> int:
         t.insert(0, "category", r.category)
         frames.append(t)
         if not args.json:
-            print(f"{r.category}: " + "; ".join(c.describe() for c in changes))
+            print(message("cli_scn_head", args.lang, category=category_label(r.category, args.lang),
+                          changes="; ".join(c.describe(args.lang) for c in changes)))
             print(t.drop(columns="category").to_string(index=False))
         if args.out:
             out = Path(args.out)
             if len(results) > 1:
                 out = out.with_name(f"{out.stem}_{r.category}{out.suffix}")
             render_difference(ctx, r.baseline, r.scenario, out, stat, lang=args.lang, size=args.map_size)
-            _say(args, f"wrote {out}")
+            _say(args, message("cli_wrote", args.lang, path=out))
     if args.csv:
         pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
-        _say(args, f"wrote {args.csv}")
+        _say(args, message("cli_wrote", args.lang, path=args.csv))
     if args.json:
         _print_json({"command": "scenario", "date": args.date, "window": [t.strftime("%H:%M") for t in args.window],
                      "percentile": args.percentile, "modes": _modes(args),
-                     "changes": [c.describe() for c in changes],
+                     "changes": [c.describe(args.lang) for c in changes],
                      "categories": [{"category": f["category"].iloc[0], "rows": _records(f.drop(columns="category"))}
                                     for f in frames]})
     return 0

@@ -10,13 +10,21 @@ import datetime as dt
 import json
 
 from mobility.errors import InputError
+from mobility.i18n import message
 
 
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(message("err_cli_date", _cli_lang(), text=text)) from None
+
+
+def _cli_lang() -> str:
+    """The language of the command line (``--lang``, else the locale's)."""
+    from mobility.interfaces.cli import _LANG
+
+    return _LANG["value"]
 
 
 def register(sub) -> None:
@@ -27,8 +35,13 @@ def register(sub) -> None:
         q.add_argument("--db", metavar="URL", help="database URL (default: MOBILITY_DB_URL or data/observatory/"
                                                    "journal.sqlite)")
 
+    def lang(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--lang", choices=["fr", "en"], default=None,
+                       help="default: the locale's, French when it is neither")
+
     m = osub.add_parser("migrate", help="create or upgrade the database schema")
     common(m)
+    lang(m)
     m.set_defaults(handler=run_migrate)
 
     pu = osub.add_parser("purge", help="delete the journal rows older than the retention period")
@@ -36,6 +49,7 @@ def register(sub) -> None:
     pu.add_argument("--months", type=int, help="retention in months (default: "
                                                "MOBILITY_OBSERVATORY_RETENTION_MONTHS or 24)")
     pu.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    lang(pu)
     pu.set_defaults(handler=run_purge)
 
     def period(q: argparse.ArgumentParser) -> None:
@@ -48,8 +62,7 @@ def register(sub) -> None:
 
     r = osub.add_parser("report", help="self-contained HTML report of a period (charts embedded)")
     period(r)
-    r.add_argument("--lang", choices=["fr", "en"], default=None,
-                   help="default: the locale's, French when it is neither")
+    lang(r)
     r.set_defaults(handler=run_report)
 
     e = osub.add_parser("export", help="figures by commune: CSV, or GeoPackage for QGIS")
@@ -74,7 +87,7 @@ def _filters(args: argparse.Namespace):
 def run_migrate(args: argparse.Namespace) -> int:
     from mobility.observatory.db import current_revision
 
-    print(f"schema at revision {current_revision(_engine(args))}")
+    print(message("obs_schema_revision", args.lang or _cli_lang(), revision=current_revision(_engine(args))))
     return 0
 
 
@@ -87,9 +100,8 @@ def run_purge(args: argparse.Namespace) -> int:
         counts = purge(_engine(args), args.months, dry_run=args.dry_run)
     except ValueError as exc:  # a bad MOBILITY_OBSERVATORY_RETENTION_MONTHS
         raise InputError(str(exc)) from None
-    verb = "would delete" if args.dry_run else "deleted"
-    print(f"{verb} {counts['requests']} requests and {counts['survey_responses']} survey answers "
-          f"older than {counts['cutoff']} (UTC)")
+    print(message("obs_purge_dry_run" if args.dry_run else "obs_purged", args.lang or _cli_lang(),
+                  requests=counts["requests"], answers=counts["survey_responses"], cutoff=counts["cutoff"]))
     return 0
 
 
@@ -97,8 +109,8 @@ def run_report(args: argparse.Namespace) -> int:
     from mobility.observatory.report import write_report
 
     s = write_report(_engine(args), _filters(args), args.out, args.lang)
-    print(f"{args.out}: {s['requests']} requests, {s['unmet']['requests']} unmet, "
-          f"{s['surveys']['responses']} survey answers ({s['period']['from']} to {s['period']['to']})")
+    print(message("obs_report_line", args.lang, out=args.out, requests=s["requests"], unmet=s["unmet"]["requests"],
+                  answers=s["surveys"]["responses"], start=s["period"]["from"], end=s["period"]["to"]))
     return 0
 
 

@@ -26,6 +26,8 @@ import os
 import sys
 import time
 
+from mobility.i18n import message
+
 #: request bodies (POST /api/plan JSON) beyond this are refused by waitress before they are read (bytes)
 MAX_BODY_BYTES = 64 * 1024
 #: request line + headers (bytes)
@@ -59,14 +61,21 @@ def register(sub) -> None:
     p.set_defaults(handler=run_serve)
 
 
+def _cli_lang() -> str:
+    """The language of the command line (``--lang``, else the locale's)."""
+    from mobility.interfaces.cli import _LANG
+
+    return _LANG["value"]
+
+
 def _bounded_int(lo: int, hi: int):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+            raise argparse.ArgumentTypeError(message("err_cli_not_integer", _cli_lang(), text=text)) from None
         if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{value} is not between {lo} and {hi}")
+            raise argparse.ArgumentTypeError(message("err_cli_int_range", _cli_lang(), value=value, lo=lo, hi=hi))
         return value
     return parse
 
@@ -114,8 +123,8 @@ def make_server(app, *, host: str, port: int, threads: int, connection_limit: in
 
 def _announce(host, port) -> None:
     shown = f"[{host}]" if ":" in str(host) else host
-    print(f"mobility: serving on http://{shown}:{port}/  (operator console: /operateur/, API: /api/openapi.json)",
-          flush=True)
+    # (the URL stays first and alone in its form: scripts/loadcheck.py and the tests read it)
+    print(f"mobility: {message('serve_announce', _cli_lang(), url=f'http://{shown}:{port}/')}", flush=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -169,7 +178,7 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     try:
         ctx = load_context(args.gtfs, args.osm, args.services, args.communes)
     except MobilityError as exc:
-        print(f"mobility: error: {exc}", file=sys.stderr)
+        print(f"mobility: error: {exc.text(_cli_lang())}", file=sys.stderr)
         return 2
     log_problems(getattr(ctx.planner.network, "problems", []))
     prefork.warm_up(ctx)

@@ -117,14 +117,14 @@ def isochrones():
     collection's ``properties`` also give the sites reached (``targets``) and the territory's population."""
     from mobility.interfaces.web.planner_pages import isochrone_collection, surface_request
 
-    _lang(request.args)  # (the language of the error messages: checked like everywhere)
+    lang = _lang(request.args)  # the language of the labels and of the error messages
     ctx = _ctx()
     target, when, end = surface_request(request.args)
-    key = ("isochrones", target.casefold(), when, end)
+    key = ("isochrones", target.casefold(), when, end, lang)
     cache = answer_cache()
     hit = cache.get(key)
     if hit is None:
-        hit = isochrone_collection(ctx, target, when, end)
+        hit = isochrone_collection(ctx, target, when, end, lang)
         cache.put(key, hit)
     return jsonify(hit)
 

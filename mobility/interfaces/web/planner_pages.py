@@ -57,12 +57,13 @@ def cached_surface(ctx, target: str, when: dt.datetime, end: dt.datetime):
     return hit
 
 
-def isochrone_collection(ctx, target: str, when: dt.datetime, end: dt.datetime) -> dict:
-    """The isochrones GeoJSON of ``isochrones_geojson`` plus the sites reached and the population total."""
+def isochrone_collection(ctx, target: str, when: dt.datetime, end: dt.datetime, lang: str = "fr") -> dict:
+    """The isochrones GeoJSON of ``isochrones_geojson`` plus the sites reached and the population total; its
+    labels in ``lang``."""
     from mobility.analysis.isochrones import feature_collection
 
     surface = cached_surface(ctx, target, when, end)
-    out = feature_collection(surface, stat=STAT)
+    out = feature_collection(surface, stat=STAT, lang=lang)
     out["properties"]["targets"] = [{"site_id": p.site_id, "name": p.name, "lat": p.lat, "lon": p.lon}
                                     for p in surface.target.points]
     out["properties"]["population_total"] = round(float(surface.grid.population.sum()), 1)
@@ -83,7 +84,8 @@ def export(fmt: str):
     if fmt == "geojson":
         import json
 
-        data = json.dumps(isochrone_collection(ctx, target, when, end), ensure_ascii=False).encode("utf-8")
+        data = json.dumps(isochrone_collection(ctx, target, when, end, "en" if g.lang == "en" else "fr"),
+                          ensure_ascii=False).encode("utf-8")
     elif fmt == "csv":
         data = surface.to_frame().to_csv(index=False).encode("utf-8")
     else:
@@ -100,7 +102,7 @@ def export(fmt: str):
             else:
                 from mobility.analysis.isochrones import write_isochrones
 
-                write_isochrones(surface, path, stat=STAT)
+                write_isochrones(surface, path, stat=STAT, lang="en" if g.lang == "en" else "fr")
             data = path.read_bytes()
     slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in target)[:40]
     name = f"isochrones_{slug}_{when:%Y-%m-%d_%H%M}-{end:%H%M}.{fmt}"
