@@ -24,9 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import mobility.planning.services as services  # noqa: E402
-from mobility.errors import InputError  # noqa: E402
-from mobility.planning.context import load_context  # noqa: E402
+from mobility.errors import InputError
+from mobility.planning import services
+from mobility.planning.context import load_context
 
 BOOKED = dt.datetime(2026, 11, 20, 8, 0)
 

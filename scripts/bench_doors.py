@@ -70,7 +70,7 @@ def summary(result) -> list:
 def worker(args) -> int:
     """Answer queries [start, stop) of a data set with the tree on sys.path; write latencies and answers."""
     from mobility.errors import InputError, NoRouteError
-    from mobility.planning.planner import PlanOptions, Planner
+    from mobility.planning.planner import Planner, PlanOptions
 
     if args.link_tolerance_m is not None:  # this tree only: 0 links every door to its nearest edge, as before
         from mobility.network import streets

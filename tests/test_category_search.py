@@ -8,8 +8,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-import mobility.planning.services as services
 from mobility.errors import InputError, NoRouteError
+from mobility.planning import services
 from mobility.planning.planner import PlanOptions
 
 BOOKED = dt.datetime(2026, 11, 20, 8, 0)

@@ -129,8 +129,7 @@ def target_costs(nodes, cost, t_edge, t_frac, t_extra, edge_u, edge_v, edge_reve
         rev = edge_reverse[e]
         if rev >= 0:
             back = _cost_at(nodes, cost, edge_v[e]) + (1.0 - f) * edge_cost[rev]
-            if back < best:
-                best = back
+            best = min(best, back)
         for k in range(len(s_edge)):
             if s_edge[k] != e:
                 continue
@@ -141,8 +140,7 @@ def target_costs(nodes, cost, t_edge, t_frac, t_extra, edge_u, edge_v, edge_reve
                 direct = s_extra[k] + (sf - f) * edge_cost[rev]
             else:
                 direct = _INF
-            if direct < best:
-                best = direct
+            best = min(best, direct)
         out[i] = best + t_extra[i]
     return out
 

@@ -31,7 +31,12 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import DataError
-from mobility.geo import EARTH_RADIUS_M, interpolate, point_segment_distance_m, to_unit_xyz_m
+from mobility.geo import (
+    EARTH_RADIUS_M,
+    interpolate,
+    point_segment_distance_m,
+    to_unit_xyz_m,
+)
 
 #: spacing (metres) of the points sampled along edges for the snapping index; a query
 #: only examines edges with a sample within (best distance + spacing / 2)
@@ -100,7 +105,7 @@ class Snaps:
         return Snap(int(self.edge[i]), int(self.u[i]), int(self.v[i]), float(self.fraction[i]),
                     float(self.dist_m[i]), float(self.lat[i]), float(self.lon[i]))
 
-    def canonical(self, net: "StreetNetwork") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def canonical(self, net: StreetNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(edge, fraction, dist_m)`` with every point on the lower-numbered edge of its twin pair
         (NaN as 0), computed once per network (stop snaps are searched to at every request)."""
         cache = self.__dict__.setdefault("_canonical", {})
@@ -161,7 +166,7 @@ class Reach:
     the canonical source snaps and ``extra`` the cost added at each (its straight link, or 0).
     """
 
-    def __init__(self, net: "StreetNetwork", weight: str, step_free_only: bool, limit: float,
+    def __init__(self, net: StreetNetwork, weight: str, step_free_only: bool, limit: float,
                  sources: tuple, extra: np.ndarray, nodes: np.ndarray, cost: np.ndarray, pred_entry: np.ndarray):
         self.net, self.weight, self.step_free_only, self.limit = net, weight, step_free_only, limit
         self.sources, self.extra = sources, extra
@@ -427,7 +432,9 @@ class StreetNetwork:
             frac = (piece + 0.5) / np.repeat(n_pieces, n_pieces)
             u, v = self.edge_u[sample_edge], self.edge_v[sample_edge]
             lat, lon = interpolate(self.node_lat[u], self.node_lon[u], self.node_lat[v], self.node_lon[v], frac)
-            from scipy.spatial import cKDTree  # imported on first use: `mobility info` does not snap
+            from scipy.spatial import (
+                cKDTree,  # imported on first use: `mobility info` does not snap
+            )
 
             tree = cKDTree(to_unit_xyz_m(lat, lon)) if len(sample_edge) else None
             # half the longest piece: every point of an edge is this close to a sample
@@ -507,7 +514,6 @@ class StreetNetwork:
         if cands is None:
             return np.zeros(0, np.int64), Snaps.from_list([])
         cand_q, cand_e = cands
-        u, v = self.edge_u[cand_e], self.edge_v[cand_e]
         frac = np.empty(len(cand_e))
         dist = np.empty(len(cand_e))
         bounds = np.r_[0, np.nonzero(np.diff(cand_q))[0] + 1, len(cand_q)]
@@ -654,7 +660,7 @@ class StreetNetwork:
         return (nodes, offs, np.full(len(nodes), -1, np.int64)), (), np.zeros(0)
 
     def reach(self, source, limit: float = np.inf, *, weight: str | None = None, step_free_only: bool = False,
-              link_cost: bool = False) -> "Reach":
+              link_cost: bool = False) -> Reach:
         """One bounded search: every node whose cost from ``source`` is at most ``limit``.
 
         ``source`` is a :class:`Snap`, a sequence of them (a door linked to several edges, see

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,9 +22,8 @@ from mobility.planning.virtual_lines import fixed_ride_booking
 from mobility.routing.raptor import Journey
 from mobility.timeaxis import after
 
-
 #: Place of every stop key, per network (built on first use: a TAD leg names its stops by key)
-_STOP_PLACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_STOP_PLACES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class LegBuilder:

@@ -30,15 +30,21 @@ from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.i18n import Msg
 from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
+from mobility.network.flex import DRIVE_SNAP_MAX_M
 from mobility.network.streets import Snap, Snaps
 from mobility.network.timetable import Timetable
 from mobility.planning.itinerary import Itinerary, Place
-from mobility.timeaxis import TimeAxis, after
-from mobility.routing.raptor import INF, Journey, earliest_arrival, latest_departure, pareto_journeys
 from mobility.planning.legs import LegBuilder
-from mobility.network.flex import DRIVE_SNAP_MAX_M
 from mobility.planning.tad import TadQuery, hop_stop_ends, tad_ends
 from mobility.planning.virtual_lines import bookable_timetable, booking_closed
+from mobility.routing.raptor import (
+    INF,
+    Journey,
+    earliest_arrival,
+    latest_departure,
+    pareto_journeys,
+)
+from mobility.timeaxis import TimeAxis, after
 
 #: a door farther than this from any walkable way is outside the network
 DOOR_SNAP_MAX_M = STOP_SNAP_MAX_M
@@ -65,7 +71,7 @@ class PlanOptions:
     #: answers leave at most this long before it (no "leave the evening before" options)
     max_hours: float = 12.0
 
-    def validated(self) -> "PlanOptions":
+    def validated(self) -> PlanOptions:
         """Self, or an InputError naming the first out-of-range option."""
         checks = [  # (option, lowest, highest, unit)
             ("walk_speed_mps", 0.3, 3.0, " m/s"), ("max_walk_m", 0, 20000, " m"), ("min_transfer_s", 0, 3600, " s"),
@@ -151,12 +157,12 @@ class Planner:
         return value
 
     @classmethod
-    def load(cls, gtfs_paths=None, osm_path=None) -> "Planner":
+    def load(cls, gtfs_paths=None, osm_path=None) -> Planner:
         """Planner over the given inputs (default: the embedded data), using the on-disk cache."""
         return cls(load_network(gtfs_paths, osm_path))
 
     # ------------------------------------------------------------------ places
-    def place(self, spec: "str | tuple[float, float] | Place", name: str | None = None) -> Place:
+    def place(self, spec: str | tuple[float, float] | Place, name: str | None = None) -> Place:
         """A Place from 'LAT,LON', 'stop:STOP_ID', a (lat, lon) pair or a Place."""
         if isinstance(spec, Place):
             return spec
@@ -317,7 +323,7 @@ class Planner:
             d = self.place(dest)
             info = self._memoised(("bound-info", d.lat, d.lon, day, opts.walk_speed_mps, opts.max_walk_m,
                                    opts.walk_leg_limit_m, opts.wheelchair, opts.min_transfer_s, use_tad),
-                                  lambda: self._destination_info(d, tt, opts, tq if use_tad else None))
+                                  lambda d=d: self._destination_info(d, tt, opts, tq if use_tad else None))
             sd_snaps, egress, tad = info
             bound = np.inf
             if len(egress[0]):
@@ -386,7 +392,7 @@ class Planner:
             d = self.place(dest)
             info = self._memoised(("bound-info", d.lat, d.lon, day, opts.walk_speed_mps, opts.max_walk_m,
                                    opts.walk_leg_limit_m, opts.wheelchair, opts.min_transfer_s, use_tad),
-                                  lambda: self._destination_info(d, tt, opts, tq))
+                                  lambda d=d: self._destination_info(d, tt, opts, tq))
             sd_snaps, egress, tad = info
             bound = np.inf
             if len(egress[0]):
@@ -460,7 +466,7 @@ class TadEnds:
     snap_d: object
 
     @classmethod
-    def of(cls, tq: TadQuery, tt: Timetable, d: Place, egress) -> "TadEnds | None":
+    def of(cls, tq: TadQuery, tt: Timetable, d: Place, egress) -> TadEnds | None:
         flex = tq.flex
         snap_d = tq.drive.snap(d.lat, d.lon, DRIVE_SNAP_MAX_M)
         walks_d = {tt.stop_ids[i]: (int(ws), float(wm)) for i, ws, wm in zip(*egress)}

@@ -38,10 +38,15 @@ import numpy as np
 
 from mobility.network.flex import DRIVE_SNAP_MAX_M, FlexService
 from mobility.planning import booking as bk
+from mobility.planning.itinerary import Itinerary, Leg, Place
 from mobility.planning.legs import LegBuilder, agency_name
 from mobility.planning.rides import Ride, RideModel
-from mobility.planning.itinerary import Itinerary, Leg, Place
-from mobility.routing.raptor import INF, earliest_arrival, latest_departure, pareto_journeys
+from mobility.routing.raptor import (
+    INF,
+    earliest_arrival,
+    latest_departure,
+    pareto_journeys,
+)
 
 _HUGE_S = 10 ** 12
 
