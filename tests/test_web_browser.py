@@ -592,6 +592,8 @@ AXE_PAGES = [
     f"/operateur/imprimer?from=Delettes&to=france_services&date={DAY}&time=08%3A00&return_after_min=60"
     f"&booked_at={BOOKED}",
     f"/planificateur/?to=france_services&date={DAY}&time=08%3A00&window=60",
+    "/page-inconnue",  # the error page
+    "/observatoire/",  # without its token: the sign-in page (the dashboard: tests/test_observatory_browser.py)
 ]
 
 
