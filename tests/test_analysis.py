@@ -209,6 +209,7 @@ def test_dask_local_cluster_matches_in_process(ctx):
         assert np.array_equal(a.times_s, b.times_s) and np.array_equal(a.planned_s, b.planned_s)
 
 
+@pytest.mark.slow  # ~3 s: CI's second step (test_i18n_edges runs the isochrone labels in the default step)
 def test_cli_isochrone_writes_geojson(tmp_path, capsys):
     from mobility.interfaces.cli import main
 

@@ -127,6 +127,7 @@ def test_default_date_is_the_feeds_first_weekday_with_service(ctx):
     assert default_date(ctx, embedded=False) == d
 
 
+@pytest.mark.slow  # ~8 s (two isochrones and two access tables): CI's second step
 def test_audomarois_figures_unchanged_by_the_new_options(ctx, tmp_path, capsys):
     """Default runs print and write what the revision before issue 17 did; naming the embedded data
     explicitly (--gtfs, --osm, --services, --population) gives the same figures."""

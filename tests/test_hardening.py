@@ -413,6 +413,7 @@ def test_orphan_temporary_files_are_cleaned_at_start(cache_env, tmp_path):
     assert not orphan.exists() and mine.exists() and other.exists()
 
 
+@pytest.mark.slow  # ~4 s (rebuilds the network): CI's second step; tests/test_store.py covers damaged entries
 def test_cache_entries_of_the_wrong_type_are_rebuilt(cache_env, tmp_path):
     """A valid entry of the wrong type in the geocoder cache gave an AttributeError on every run."""
     from mobility.network import store

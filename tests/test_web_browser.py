@@ -241,6 +241,7 @@ def _outline_probes(offset_m: float = 500.0, n: int = 24) -> tuple[list, list]:
     return probes_in, probes_out
 
 
+@pytest.mark.slow  # ~6 s screenshot: CI's second step (the planner legend test stays in the default step)
 def test_planner_map_lambert93_real_outline_screenshot(server, page, tmp_path):
     """The planner page draws the real commune boundaries in Lambert-93 with names, TAD zones, numbered lines,
     legend, scale, north arrow, caption and source line; the screenshot is kept (MOBILITY_SCREENSHOT_DIR)."""
