@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from mobility.i18n import day_text, message, number, one_of
+from mobility.interfaces.cli import cli_lang, date_arg
 
 DEFAULT_DATE = "2026-12-01"  # a school-term Tuesday of the embedded timetable
 
@@ -61,19 +62,6 @@ Example:
 """
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(message("err_cli_date", _cli_lang(), text=text)) from None
-
-
-def _cli_lang() -> str:
-    from mobility.interfaces.cli import _LANG
-
-    return _LANG["value"]
-
-
 def _window(text: str):
     from mobility.analysis.surface import parse_window
     from mobility.errors import InputError
@@ -81,20 +69,20 @@ def _window(text: str):
     try:
         return parse_window(text)
     except InputError as exc:
-        raise argparse.ArgumentTypeError(exc.text(_cli_lang())) from None
+        raise argparse.ArgumentTypeError(exc.text(cli_lang())) from None
 
 
 def _ints(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(message("err_cli_ints", _cli_lang(), text=text)) from None
+        raise argparse.ArgumentTypeError(message("err_cli_ints", cli_lang(), text=text)) from None
 
 
 def _names(text: str) -> tuple[str, ...]:
     out = tuple(x.strip() for x in text.split(",") if x.strip())
     if not out:
-        raise argparse.ArgumentTypeError(message("err_cli_names", _cli_lang()))
+        raise argparse.ArgumentTypeError(message("err_cli_names", cli_lang()))
     return out
 
 
@@ -102,7 +90,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     from mobility.interfaces.cli import _add_data_args
 
     _add_data_args(p)
-    p.add_argument("--date", type=_date, default=None,
+    p.add_argument("--date", type=date_arg, default=None,
                    help=f"service date (default: {DEFAULT_DATE} on the embedded data, else the feeds' first weekday "
                         "with service)")
     p.add_argument("--window", type=_window, default="08:00-10:00", help="departures HH:MM-HH:MM (08:00-10:00)")
@@ -171,7 +159,7 @@ def default_date(ctx, embedded: bool) -> dt.date:
     """The embedded data's school-term Tuesday, else the first weekday with service of the feeds."""
     from mobility.analysis.surface import first_service_weekday
 
-    return _date(DEFAULT_DATE) if embedded else first_service_weekday(ctx.planner.network)
+    return date_arg(DEFAULT_DATE) if embedded else first_service_weekday(ctx.planner.network)
 
 
 def _progress() -> bool:

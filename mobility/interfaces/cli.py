@@ -24,11 +24,24 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--osm", metavar="PATH", help="OSM extract (.osm.pbf, .osm, .osm.gz) (default: the embedded data)")
 
 
+def cli_lang() -> str:
+    """The language of the command line (``--lang``, else the locale's), for argument errors and outputs."""
+    return _LANG["value"]
+
+
 def _datetime_arg(text: str) -> dt.datetime:
     try:
         return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M")
     except ValueError:
-        raise argparse.ArgumentTypeError(message("cli_bad_datetime", _LANG["value"], text=text)) from None
+        raise argparse.ArgumentTypeError(message("cli_bad_datetime", cli_lang(), text=text)) from None
+
+
+def date_arg(text: str) -> dt.date:
+    """argparse type of a YYYY-MM-DD date, its error in the command line's language."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(message("err_cli_date", cli_lang(), text=text)) from None
 
 
 #: modules contributing subcommands: each has ``register(subparsers)`` that adds its parsers with

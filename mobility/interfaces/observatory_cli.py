@@ -6,25 +6,11 @@ The database is ``--db`` or ``MOBILITY_DB_URL`` (default: the SQLite file under 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 
 from mobility.errors import InputError
 from mobility.i18n import message
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(message("err_cli_date", _cli_lang(), text=text)) from None
-
-
-def _cli_lang() -> str:
-    """The language of the command line (``--lang``, else the locale's)."""
-    from mobility.interfaces.cli import _LANG
-
-    return _LANG["value"]
+from mobility.interfaces.cli import cli_lang, date_arg
 
 
 def register(sub) -> None:
@@ -54,8 +40,8 @@ def register(sub) -> None:
 
     def period(q: argparse.ArgumentParser) -> None:
         common(q)
-        q.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD", help="first day (default: 31 days up to --to)")
-        q.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD", help="last day (default: today)")
+        q.add_argument("--from", dest="start", type=date_arg, metavar="YYYY-MM-DD", help="first day (default: 31 days up to --to)")
+        q.add_argument("--to", dest="end", type=date_arg, metavar="YYYY-MM-DD", help="last day (default: today)")
         q.add_argument("--channel", choices=["resident", "operator", "api"])
         q.add_argument("--category", help="a category key ('caf', 'mairie'...)")
         q.add_argument("--out", required=True, metavar="PATH")
@@ -87,7 +73,7 @@ def _filters(args: argparse.Namespace):
 def run_migrate(args: argparse.Namespace) -> int:
     from mobility.observatory.db import current_revision
 
-    print(message("obs_schema_revision", args.lang or _cli_lang(), revision=current_revision(_engine(args))))
+    print(message("obs_schema_revision", args.lang or cli_lang(), revision=current_revision(_engine(args))))
     return 0
 
 
@@ -100,7 +86,7 @@ def run_purge(args: argparse.Namespace) -> int:
         counts = purge(_engine(args), args.months, dry_run=args.dry_run)
     except ValueError as exc:  # a bad MOBILITY_OBSERVATORY_RETENTION_MONTHS
         raise InputError(str(exc)) from None
-    print(message("obs_purge_dry_run" if args.dry_run else "obs_purged", args.lang or _cli_lang(),
+    print(message("obs_purge_dry_run" if args.dry_run else "obs_purged", args.lang or cli_lang(),
                   requests=counts["requests"], answers=counts["survey_responses"], cutoff=counts["cutoff"]))
     return 0
 

@@ -27,6 +27,7 @@ import sys
 import time
 
 from mobility.i18n import message
+from mobility.interfaces.cli import cli_lang
 
 #: request bodies (POST /api/plan JSON) beyond this are refused by waitress before they are read (bytes)
 MAX_BODY_BYTES = 64 * 1024
@@ -61,21 +62,14 @@ def register(sub) -> None:
     p.set_defaults(handler=run_serve)
 
 
-def _cli_lang() -> str:
-    """The language of the command line (``--lang``, else the locale's)."""
-    from mobility.interfaces.cli import _LANG
-
-    return _LANG["value"]
-
-
 def _bounded_int(lo: int, hi: int):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(message("err_cli_not_integer", _cli_lang(), text=text)) from None
+            raise argparse.ArgumentTypeError(message("err_cli_not_integer", cli_lang(), text=text)) from None
         if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(message("err_cli_int_range", _cli_lang(), value=value, lo=lo, hi=hi))
+            raise argparse.ArgumentTypeError(message("err_cli_int_range", cli_lang(), value=value, lo=lo, hi=hi))
         return value
     return parse
 
@@ -124,7 +118,7 @@ def make_server(app, *, host: str, port: int, threads: int, connection_limit: in
 def _announce(host, port) -> None:
     shown = f"[{host}]" if ":" in str(host) else host
     # (the URL stays first and alone in its form: scripts/loadcheck.py and the tests read it)
-    print(f"mobility: {message('serve_announce', _cli_lang(), url=f'http://{shown}:{port}/')}", flush=True)
+    print(f"mobility: {message('serve_announce', cli_lang(), url=f'http://{shown}:{port}/')}", flush=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -178,7 +172,7 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     try:
         ctx = load_context(args.gtfs, args.osm, args.services, args.communes)
     except MobilityError as exc:
-        print(f"mobility: error: {exc.text(_cli_lang())}", file=sys.stderr)
+        print(f"mobility: error: {exc.text(cli_lang())}", file=sys.stderr)
         return 2
     log_problems(getattr(ctx.planner.network, "problems", []))
     prefork.warm_up(ctx)
