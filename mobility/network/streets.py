@@ -11,8 +11,10 @@ given as an edge index and a ``fraction`` along it (0 at ``u``, 1 at ``v``). Rou
 such a point first runs along its edge to ``v`` (``(1 - fraction) * cost``) or, when the
 edge can be travelled backwards (a "twin" edge v->u of the same way exists, as on every
 walking edge), to ``u`` (``fraction * cost``); a target on the same edge can also be
-reached directly along it. Shortest paths use ``scipy.sparse.csgraph.dijkstra`` with a
-virtual source node carrying those offsets.
+reached directly along it. Shortest paths are bounded searches compiled in
+:mod:`mobility.network.street_search`, seeded with those offsets (:meth:`StreetNetwork.reach`; a door
+may be linked to several edges, :meth:`StreetNetwork.link`), and the search that found a cost also
+gives its path.
 
 Costs are lengths in metres (``weight="length"``) or, for networks built from a drive
 graph, free-flow travel times in seconds (``weight="travel_time"``). For walking times,
@@ -692,13 +694,6 @@ class StreetNetwork:
                     self._reaches.popitem(last=False)
         return out
 
-    def _dijkstra(self, source, limit: float, weight: str, step_free_only: bool) -> np.ndarray:
-        """Dense costs (length n_nodes + 1, inf where not reached; the last entry is unused)."""
-        r = self.reach(source, limit, weight=weight, step_free_only=step_free_only)
-        dist = np.full(self.n_nodes + 1, np.inf)
-        dist[r.nodes] = r.cost
-        return dist
-
     def distances_from(self, source, max_dist_m: float = np.inf, *, step_free_only: bool = False,
                        weight: str = "length") -> tuple[np.ndarray, np.ndarray]:
         """Shortest costs from a point to every node within reach.
@@ -716,13 +711,6 @@ class StreetNetwork:
     def travel_times_from(self, source, max_time_s: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`distances_from` with free-flow travel times (seconds; drive networks)."""
         return self.distances_from(source, max_time_s, weight="travel_time")
-
-    def _target_costs(self, dist: np.ndarray, source: Snap | None, targets: Snaps, weight: str) -> np.ndarray:
-        """Cost to each target point given dense node costs ``dist`` (from :meth:`_dijkstra`) from ``source``."""
-        nodes = np.arange(self.n_nodes, dtype=np.int64)
-        canon = () if source is None else (self._canonical(source),)
-        return Reach(self, weight, False, np.inf, canon, np.zeros(len(canon)), nodes,
-                     np.asarray(dist[:self.n_nodes], float), np.zeros(0, np.int64)).costs_to(targets)
 
     def point_to_points_m(self, snap_a: Snap, snaps_b, max_dist_m: float = np.inf, *,
                           step_free_only: bool = False) -> np.ndarray:
