@@ -301,9 +301,7 @@ class Planner:
         stops, times, walks = [access[0]], [t_query + access[1]], [access[2]]
         use_tad = opts.allow_tad and bool(self.network.flex) and self.network.drive is not None
         if use_tad:
-            legs = LegBuilder(self.network, self._stop_row, self._snaps_sf if opts.wheelchair else self._snaps,
-                              self._snap_door, o, o, so, so, self.service_day_origin(day), opts, False)
-            tq = TadQuery(legs, tt, booked, access, access, t_query)  # its origin side serves every destination
+            tq = self._origin_tad(o, so, day, tt, booked, access, t_query, opts)
             seeds = tq.access_seeds()
             stops.append(np.array([x[0] for x in seeds], np.int64))
             times.append(np.array([x[1] for x in seeds], np.int64))
@@ -362,9 +360,7 @@ class Planner:
         use_tad = opts.allow_tad and bool(self.network.flex) and self.network.drive is not None
         tq = None
         if use_tad:
-            legs = LegBuilder(self.network, self._stop_row, self._snaps_sf if opts.wheelchair else self._snaps,
-                              self._snap_door, o, o, so, so, self.service_day_origin(day), opts, False)
-            tq = TadQuery(legs, tt, booked, access, access, t_query)
+            tq = self._origin_tad(o, so, day, tt, booked, access, t_query, opts)
             nodes, costs = [], []
             for h, ends in tq.board.items():
                 for key in tq.access_ends[h]:
@@ -400,16 +396,8 @@ class Planner:
             walk_m = float(walk_reach.costs_to(sd_snaps, link_cost=True).min())
             if np.isfinite(walk_m) and walk_m <= opts.walk_leg_limit_m:
                 bound = min(bound, math.ceil(walk_m / opts.walk_speed_mps))
-            if tad is not None:
-                if len(tad.stop):
-                    bound = min(bound, float((at_stop[tad.stop] + tad.add_s).min()))
-                for h, a_ends in tad.alight.items():
-                    for bp, bws, _ in tq.board.get(h, ()):
-                        for ap, aws, _ in a_ends:
-                            if bp != ap:
-                                dr = _drive_s(tq, bp, ap, tad.snap_d)
-                                if math.isfinite(dr):
-                                    bound = min(bound, bws + tq.rides.duration_s(h, dr) + aws)
+            if tad is not None:  # the arrival bound's formula on durations: the origin leaves at time 0
+                bound = min(bound, _tad_arrival_bound(tq, tad, at_stop, 0))
             out.append(float(bound))
         return out
 
@@ -425,6 +413,14 @@ class Planner:
         tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
                                     min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
         return opts, o, so, day, self.axis.seconds(when, day), tt
+
+    def _origin_tad(self, o: Place, so, day: dt.date, tt: Timetable, booked: dt.datetime, access, t_query: int,
+                    opts: PlanOptions) -> TadQuery:
+        """The on-demand side of a request from ``o`` alone (its destination set to the origin): its rides from
+        the origin serve every destination a bound is computed for."""
+        legs = LegBuilder(self.network, self._stop_row, self._snaps_sf if opts.wheelchair else self._snaps,
+                          self._snap_door, o, o, so, so, self.service_day_origin(day), opts, False)
+        return TadQuery(legs, tt, booked, access, access, t_query)
 
     def _destination_info(self, d: Place, tt: Timetable, opts: PlanOptions, tq: TadQuery | None):
         """What a destination's arrival bound needs that does not depend on the origin (memoised: a category
