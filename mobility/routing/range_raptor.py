@@ -95,8 +95,8 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
     l_list = np.empty(n_stops, np.int64)
     first_pos = np.full(n_pat, -1, np.int64)
     q_pat = np.empty(n_pat, np.int64)
-    rb_t = np.full(cap, INF, np.int64)
-    rb_w = np.zeros(cap, np.float64)
+    rb_t = np.full((1, 1, cap), INF, np.int64)  # the route bag, 1 x 1 x cap as _bag_slot addresses bags
+    rb_w = np.zeros((1, 1, cap), np.float64)
     scans = 0
 
     for ri in range(runs.shape[0]):
@@ -109,7 +109,7 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
             w = src_walk[i]
             if w > max_walk or t > bound:
                 continue
-            slot, nn = _bag_slot(R_t[0, s], R_w[0, s], R_n[0, s], t, w, use_walk, cap)
+            slot, nn = _bag_slot(R_t, R_w, 0, s, R_n[0, s], t, w, use_walk, cap)
             if slot < 0:
                 continue
             R_n[0, s] = nn
@@ -142,15 +142,15 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                         continue
                     if rb_n > 0 and can_alight[p0 + pos] == 1:
                         for b in range(rb_n):
-                            if rb_t[b] >= INF:
+                            if rb_t[0, 0, b] >= INF:
                                 continue
-                            t = _alighting_s(rb_t[b], p, pos, n, tb, freq, trip_arr, alight_wait)
-                            w = rb_w[b]
+                            t = _alighting_s(rb_t[0, 0, b], p, pos, n, tb, freq, trip_arr, alight_wait)
+                            w = rb_w[0, 0, b]
                             if t > bound or w > max_walk:
                                 continue
                             if _dominated_earlier(t, w, L_t, L_w, L_n, k, s, use_walk):
                                 continue
-                            slot, nn = _bag_slot(L_t[k, s], L_w[k, s], L_n[k, s], t, w, use_walk, cap)
+                            slot, nn = _bag_slot(L_t, L_w, k, s, L_n[k, s], t, w, use_walk, cap)
                             if slot < 0:
                                 continue
                             L_n[k, s] = nn
@@ -201,15 +201,15 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                                     continue
                                 tv = lo
                             w = R_w[k - 1, s, r]
-                            slot, nn = _bag_slot(rb_t, rb_w, rb_n, tv, w, use_walk, cap)
+                            slot, nn = _bag_slot(rb_t, rb_w, 0, 0, rb_n, tv, w, use_walk, cap)
                             if slot < 0:
                                 continue
                             rb_n = nn
-                            rb_t[slot] = tv
-                            rb_w[slot] = w
+                            rb_t[0, 0, slot] = tv
+                            rb_w[0, 0, slot] = w
                 first_pos[p] = -1
                 for b in range(rb_n):
-                    rb_t[b] = INF
+                    rb_t[0, 0, b] = INF
             # transfers: new ride labels of round k -> ready labels of round k
             for li in range(l_cnt):
                 q = l_list[li]
@@ -225,7 +225,7 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                             continue
                         if _dominated_earlier(t, w, R_t, R_w, R_n, k, s, use_walk):
                             continue
-                        slot, nn = _bag_slot(R_t[k, s], R_w[k, s], R_n[k, s], t, w, use_walk, cap)
+                        slot, nn = _bag_slot(R_t, R_w, k, s, R_n[k, s], t, w, use_walk, cap)
                         if slot < 0:
                             continue
                         R_n[k, s] = nn

@@ -43,7 +43,9 @@ Compilation: the kernel is ``@njit(cache=True)``; the first call in a fresh envi
 
 from __future__ import annotations
 
+import collections
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,38 +63,48 @@ _TARGET_CAP = 256
 
 # ------------------------------------------------------------------------------------------------ kernel
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _dom(a_t, a_w, b_t, b_w, use_walk):
     return a_t <= b_t and ((not use_walk) or a_w <= b_w)
 
 
-@njit(cache=True)
-def _bag_slot(bt, bw, n, t, w, use_walk, cap):
-    """Insert (t, w) into a bag given by time array ``bt`` (INF = empty slot), walks ``bw`` and
+@njit(cache=True, inline="always")
+def _bag_slot(bt, bw, a, b, n, t, w, use_walk, cap):
+    """Insert (t, w) into the bag ``bt[a, b, :]`` of times (INF = empty slot), walks ``bw[a, b, :]`` and
     high-water mark ``n``.  Returns (slot, new_n); slot -1 when rejected.  Dominated labels are
     tombstoned; on overflow the label closest in time to its predecessor is evicted (never the first
-    nor the last of the time-sorted staircase)."""
+    nor the last of the time-sorted staircase).
+
+    The bag is addressed in its 3-d array, never as a slice: a slice is a new array object whose
+    reference count numba updates atomically at each call, which cost more than the search itself."""
     for i in range(n):
-        if bt[i] < INF and _dom(bt[i], bw[i], t, w, use_walk):
+        if bt[a, b, i] < INF and _dom(bt[a, b, i], bw[a, b, i], t, w, use_walk):
             return -1, n
     free = -1
     for i in range(n):
-        if bt[i] < INF and _dom(t, w, bt[i], bw[i], use_walk):
-            bt[i] = INF
-        if bt[i] >= INF and free < 0:
+        if bt[a, b, i] < INF and _dom(t, w, bt[a, b, i], bw[a, b, i], use_walk):
+            bt[a, b, i] = INF
+        if bt[a, b, i] >= INF and free < 0:
             free = i
     if free >= 0:
         return free, n
     if n < cap:
         return n, n + 1
-    # full: choose a victim among the cap labels + the new one
+    return _bag_evict(bt, bw, a, b, t, w, cap), n
+
+
+@njit(cache=True)
+def _bag_evict(bt, bw, a, b, t, w, cap):
+    """A full bag ``bt[a, b, :]`` (no label dominated by or dominating (t, w)): the slot freed for (t, w), the
+    label closest in time to its predecessor among the cap labels and the new one (never the first nor the
+    last of the time-sorted staircase); -1 when that is the new label itself."""
     m = cap + 1
     ts = np.empty(m, np.int64)
     ws = np.empty(m, np.float64)
     ids = np.empty(m, np.int64)
     for i in range(cap):
-        ts[i] = bt[i]
-        ws[i] = bw[i]
+        ts[i] = bt[a, b, i]
+        ws[i] = bw[a, b, i]
         ids[i] = i
     ts[cap] = t
     ws[cap] = w
@@ -113,30 +125,12 @@ def _bag_slot(bt, bw, n, t, w, use_walk, cap):
             gap = g
             best = i
     victim = ids[best]
-    if victim < 0:
-        return -1, n
-    bt[victim] = INF
-    return victim, n
+    if victim >= 0:
+        bt[a, b, victim] = INF
+    return victim
 
 
-@njit(cache=True)
-def _pruned(t, w, k_stop_bags_t, k_stop_bags_w, k_stop_n, k, stop, tg_t, tg_w, tg_n,
-            eg_min_s, eg_min_w, max_walk, use_walk):
-    """Walk limit, destination pruning and dominance by a label of an earlier round at the stop."""
-    if w > max_walk or w + eg_min_w > max_walk:
-        return True
-    for i in range(tg_n):
-        if tg_t[i] < INF and tg_t[i] <= t + eg_min_s and ((not use_walk) or tg_w[i] <= w + eg_min_w):
-            return True
-    for kk in range(k):
-        for i in range(k_stop_n[kk, stop]):
-            bt = k_stop_bags_t[kk, stop, i]
-            if bt < INF and _dom(bt, k_stop_bags_w[kk, stop, i], t, w, use_walk):
-                return True
-    return False
-
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _patterns_to_scan(r_list, r_cnt, r_marked, stop_pattern_ptr, stop_patterns, stop_pattern_pos, can_board,
                       pattern_stop_ptr, first_pos, q_pat):
     """The patterns through the marked stops, each from its first boardable marked position (``first_pos``);
@@ -159,14 +153,14 @@ def _patterns_to_scan(r_list, r_cnt, r_marked, stop_pattern_ptr, stop_patterns, 
     return q_cnt
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _first_run(freq_start, board_wait, trip_dep, p, tb, pos, t):
     """Start of the run of headway-based pattern ``p`` that a rider ready at ``t`` boards at ``pos`` (the
     expected wait included, see the timetable docstring); ``freq_end[p]`` or later when none is left."""
     return max(freq_start[p], t + board_wait[p] - trip_dep[tb + pos])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _first_trip(trip_dep, tb, n, pos, T, t, wheelchair, trip_wch, tp0):
     """Offset in its pattern of the first trip leaving position ``pos`` at or after ``t`` (step-free trips
     only for a wheelchair request): the boarding rule of RAPTOR, shared by the single and range kernels;
@@ -185,7 +179,7 @@ def _first_trip(trip_dep, tb, n, pos, T, t, wheelchair, trip_wch, tp0):
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _alighting_s(tv, p, pos, n, tb, freq, trip_arr, alight_wait):
     """Arrival at position ``pos`` of the vehicle boarded as ``tv`` (a trip's offset in its pattern, or the
     start of a run of a headway-based pattern)."""
@@ -194,7 +188,7 @@ def _alighting_s(tv, p, pos, n, tb, freq, trip_arr, alight_wait):
     return trip_arr[tb + tv * n + pos]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack):
     """Change ``f`` after alighting at stop ``q`` at ``t0`` having walked ``w0``: ``f = fp_ptr[q] - 1`` is
     staying at ``q``, else footpath ``f``. Returns (stop, ready time, walk, footpath or -1)."""
@@ -209,27 +203,23 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                    stop_pattern_ptr, stop_patterns, stop_pattern_pos,
                    fp_ptr, fp_to, fp_dur, fp_walk, trip_wch, stop_wch,
                    src_stop, src_time, src_walk, eg_stop, eg_s, eg_walk,
-                   max_rounds, slack, wheelchair, max_walk, use_walk, cap):
+                   max_rounds, slack, wheelchair, max_walk, use_walk, cap, labels, touched, n_touched):
     n_stops = stop_pattern_ptr.shape[0] - 1
     n_pat = pattern_stop_ptr.shape[0] - 1
     K1 = max_rounds + 1
-    # ride labels
-    L_n = np.zeros((K1, n_stops), np.int32)
-    L_t = np.full((K1, n_stops, cap), INF, np.int64)
-    L_w = np.zeros((K1, n_stops, cap), np.float64)
-    L_pat = np.full((K1, n_stops, cap), -1, np.int32)
-    L_trip = np.full((K1, n_stops, cap), -1, np.int32)
-    L_run = np.zeros((K1, n_stops, cap), np.int64)
-    L_bpos = np.zeros((K1, n_stops, cap), np.int32)
-    L_apos = np.zeros((K1, n_stops, cap), np.int32)
-    L_par = np.full((K1, n_stops, cap), -1, np.int32)
-    # ready labels
-    R_n = np.zeros((K1, n_stops), np.int32)
-    R_t = np.full((K1, n_stops, cap), INF, np.int64)
-    R_w = np.zeros((K1, n_stops, cap), np.float64)
-    R_from = np.full((K1, n_stops, cap), -1, np.int32)
-    R_fp = np.full((K1, n_stops, cap), -1, np.int32)
-    R_par = np.full((K1, n_stops, cap), -1, np.int32)
+    # ride labels L_*, ready labels R_* ([stop, k, slot], see _Labels); the stops of the previous search that
+    # used these arrays are emptied first, so a search only touches what it reaches
+    (L_n, L_t, L_w, L_pat, L_trip, L_run, L_bpos, L_apos, L_par, R_n, R_t, R_w, R_from, R_fp, R_par, mark) = labels
+    for j in range(n_touched[0]):
+        s = touched[j]
+        mark[s] = 0
+        for k in range(K1):
+            L_n[s, k] = 0
+            R_n[s, k] = 0
+            for i in range(cap):
+                L_t[s, k, i] = INF
+                R_t[s, k, i] = INF
+    n_touched[0] = 0
 
     # egress candidates per stop (for destination pruning)
     n_eg = eg_stop.shape[0]
@@ -255,6 +245,67 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     tg_w = np.zeros(_TARGET_CAP, np.float64)
     tg_n = 0
 
+    # The two steps below run for every label (hundreds of thousands per search on a city feed). They are
+    # closures reading the label arrays as free variables: numba inlines them without the atomic reference
+    # counting it does for each array passed to a function, which cost more than the search itself.
+    def pruned(t, w, s, k, ride, tg_n):
+        """Walk limit, destination pruning and dominance by a label of an earlier round at stop ``s`` (its
+        ride labels when ``ride``, else its ready labels)."""
+        if w > max_walk or w + eg_min_w > max_walk:
+            return True
+        for i in range(tg_n):
+            if tg_t[i] < INF and tg_t[i] <= t + eg_min_s and ((not use_walk) or tg_w[i] <= w + eg_min_w):
+                return True
+        for kk in range(k):
+            for i in range(L_n[s, kk] if ride else R_n[s, kk]):
+                bt = L_t[s, kk, i] if ride else R_t[s, kk, i]
+                if bt < INF and _dom(bt, L_w[s, kk, i] if ride else R_w[s, kk, i], t, w, use_walk):
+                    return True
+        return False
+
+    def touch(s):
+        """Remember that stop ``s`` holds labels (emptied by the next search on these arrays)."""
+        if mark[s] == 0:
+            mark[s] = 1
+            touched[n_touched[0]] = s
+            n_touched[0] += 1
+
+    def insert(t, w, s, k, ride):
+        """As :func:`_bag_slot` on the bag of stop ``s``, round ``k`` (ride labels when ``ride``, else ready
+        labels): the slot for (t, w), the bag's count updated; -1 when rejected."""
+        n = L_n[s, k] if ride else R_n[s, k]
+        for i in range(n):
+            bt = L_t[s, k, i] if ride else R_t[s, k, i]
+            if bt < INF and _dom(bt, L_w[s, k, i] if ride else R_w[s, k, i], t, w, use_walk):
+                return -1
+        free = -1
+        for i in range(n):
+            bt = L_t[s, k, i] if ride else R_t[s, k, i]
+            if bt < INF and _dom(t, w, bt, L_w[s, k, i] if ride else R_w[s, k, i], use_walk):
+                bt = INF
+                if ride:
+                    L_t[s, k, i] = INF
+                else:
+                    R_t[s, k, i] = INF
+            if bt >= INF and free < 0:
+                free = i
+        if free >= 0:
+            return free
+        if n < cap:
+            if ride:
+                L_n[s, k] = n + 1
+            else:
+                R_n[s, k] = n + 1
+            touch(s)
+            return n
+        return _bag_evict(L_t, L_w, s, k, t, w, cap) if ride else _bag_evict(R_t, R_w, s, k, t, w, cap)
+
+    def change(f, q, t0, w0):
+        """As :func:`_change`: (stop, ready time, walk, footpath or -1) of change ``f`` at stop ``q``."""
+        if f < fp_ptr[q]:
+            return q, t0 + slack, w0, -1
+        return fp_to[f], t0 + fp_dur[f] + slack, w0 + fp_walk[f], f
+
     r_marked = np.zeros(n_stops, np.uint8)
     r_list = np.empty(n_stops, np.int64)
     r_cnt = 0
@@ -268,15 +319,14 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
         w = src_walk[i]
         if w > max_walk:
             continue
-        slot, nn = _bag_slot(R_t[0, s], R_w[0, s], R_n[0, s], t, w, use_walk, cap)
+        slot = insert(t, w, s, 0, False)
         if slot < 0:
             continue
-        R_n[0, s] = nn
-        R_t[0, s, slot] = t
-        R_w[0, s, slot] = w
-        R_from[0, s, slot] = i
-        R_fp[0, s, slot] = -1
-        R_par[0, s, slot] = -1
+        R_t[s, 0, slot] = t
+        R_w[s, 0, slot] = w
+        R_from[s, 0, slot] = i
+        R_fp[s, 0, slot] = -1
+        R_par[s, 0, slot] = -1
         if r_marked[s] == 0:
             r_marked[s] = 1
             r_list[r_cnt] = s
@@ -284,8 +334,9 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
 
     first_pos = np.full(n_pat, -1, np.int64)
     q_pat = np.empty(n_pat, np.int64)
-    rb_t = np.full(cap, INF, np.int64)
-    rb_w = np.zeros(cap, np.float64)
+    # the bag of the vehicles being ridden along a pattern (1 x 1 x cap, as _bag_slot addresses bags)
+    rb_t = np.full((1, 1, cap), INF, np.int64)
+    rb_w = np.zeros((1, 1, cap), np.float64)
     rb_bpos = np.zeros(cap, np.int32)
     rb_par = np.zeros(cap, np.int32)
     rounds_done = 0
@@ -317,25 +368,23 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                 # alight
                 if rb_n > 0 and can_alight[p0 + pos] == 1:
                     for b in range(rb_n):
-                        if rb_t[b] >= INF:
+                        if rb_t[0, 0, b] >= INF:
                             continue
-                        t = _alighting_s(rb_t[b], p, pos, n, tb, freq, trip_arr, alight_wait)
-                        w = rb_w[b]
-                        if _pruned(t, w, L_t, L_w, L_n, k, s, tg_t, tg_w, tg_n, eg_min_s, eg_min_w,
-                                   max_walk, use_walk):
+                        t = _alighting_s(rb_t[0, 0, b], p, pos, n, tb, freq, trip_arr, alight_wait)
+                        w = rb_w[0, 0, b]
+                        if pruned(t, w, s, k, True, tg_n):
                             continue
-                        slot, nn = _bag_slot(L_t[k, s], L_w[k, s], L_n[k, s], t, w, use_walk, cap)
+                        slot = insert(t, w, s, k, True)
                         if slot < 0:
                             continue
-                        L_n[k, s] = nn
-                        L_t[k, s, slot] = t
-                        L_w[k, s, slot] = w
-                        L_pat[k, s, slot] = p
-                        L_trip[k, s, slot] = tp0 + (0 if freq else rb_t[b])
-                        L_run[k, s, slot] = rb_t[b] if freq else -1
-                        L_bpos[k, s, slot] = rb_bpos[b]
-                        L_apos[k, s, slot] = pos
-                        L_par[k, s, slot] = rb_par[b]
+                        L_t[s, k, slot] = t
+                        L_w[s, k, slot] = w
+                        L_pat[s, k, slot] = p
+                        L_trip[s, k, slot] = tp0 + (0 if freq else rb_t[0, 0, b])
+                        L_run[s, k, slot] = rb_t[0, 0, b] if freq else -1
+                        L_bpos[s, k, slot] = rb_bpos[b]
+                        L_apos[s, k, slot] = pos
+                        L_par[s, k, slot] = rb_par[b]
                         if l_marked[s] == 0:
                             l_marked[s] = 1
                             l_list[l_cnt] = s
@@ -367,11 +416,11 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                                 tg_t[free] = dt
                                 tg_w[free] = dw
                 # board
-                if can_board[p0 + pos] == 1 and R_n[k - 1, s] > 0:
+                if can_board[p0 + pos] == 1 and R_n[s, k - 1] > 0:
                     if freq and wheelchair and trip_wch[tp0] != 1:
                         continue
-                    for r in range(R_n[k - 1, s]):
-                        t = R_t[k - 1, s, r]
+                    for r in range(R_n[s, k - 1]):
+                        t = R_t[s, k - 1, r]
                         if t >= INF:
                             continue
                         if freq:
@@ -384,47 +433,44 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                             if lo >= T:
                                 continue
                             tv = lo
-                        w = R_w[k - 1, s, r]
-                        slot, nn = _bag_slot(rb_t, rb_w, rb_n, tv, w, use_walk, cap)
+                        w = R_w[s, k - 1, r]
+                        slot, nn = _bag_slot(rb_t, rb_w, 0, 0, rb_n, tv, w, use_walk, cap)
                         if slot < 0:
                             continue
                         rb_n = nn
-                        rb_t[slot] = tv
-                        rb_w[slot] = w
+                        rb_t[0, 0, slot] = tv
+                        rb_w[0, 0, slot] = w
                         rb_bpos[slot] = pos
                         rb_par[slot] = r
             first_pos[p] = -1
             for b in range(rb_n):
-                rb_t[b] = INF
+                rb_t[0, 0, b] = INF
         # transfers: ride labels of round k -> ready labels of round k
         for li in range(l_cnt):
             q = l_list[li]
             l_marked[q] = 0
-            for b in range(L_n[k, q]):
-                t0 = L_t[k, q, b]
+            for b in range(L_n[q, k]):
+                t0 = L_t[q, k, b]
                 if t0 >= INF:
                     continue
-                w0 = L_w[k, q, b]
+                w0 = L_w[q, k, b]
                 for f in range(fp_ptr[q] - 1, fp_ptr[q + 1]):
-                    s, t, w, ff = _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack)
-                    if _pruned(t, w, R_t, R_w, R_n, k, s, tg_t, tg_w, tg_n, eg_min_s, eg_min_w,
-                               max_walk, use_walk):
+                    s, t, w, ff = change(f, q, t0, w0)
+                    if pruned(t, w, s, k, False, tg_n):
                         continue
-                    slot, nn = _bag_slot(R_t[k, s], R_w[k, s], R_n[k, s], t, w, use_walk, cap)
+                    slot = insert(t, w, s, k, False)
                     if slot < 0:
                         continue
-                    R_n[k, s] = nn
-                    R_t[k, s, slot] = t
-                    R_w[k, s, slot] = w
-                    R_from[k, s, slot] = q
-                    R_fp[k, s, slot] = ff
-                    R_par[k, s, slot] = b
+                    R_t[s, k, slot] = t
+                    R_w[s, k, slot] = w
+                    R_from[s, k, slot] = q
+                    R_fp[s, k, slot] = ff
+                    R_par[s, k, slot] = b
                     if r_marked[s] == 0:
                         r_marked[s] = 1
                         r_list[r_cnt] = s
                         r_cnt += 1
-    return (L_n, L_t, L_w, L_pat, L_trip, L_run, L_bpos, L_apos, L_par,
-            R_n, R_t, R_w, R_from, R_fp, R_par, rounds_done)
+    return rounds_done
 
 
 # ------------------------------------------------------------------------------------------- Python API
@@ -506,7 +552,64 @@ def _as_candidates(tt: Timetable, cands, name: str, min_cols: int = 2):
     return stops, times, walk, dur
 
 
+class _Labels:
+    """The label arrays of one search, in the kernel's layout ``[stop, k, slot]`` (a stop's rounds side by side:
+    what one relaxation reads lies in a few adjacent cache lines), and the stops that search wrote.
+
+    Allocating and filling them for every search cost a third of a city search (page faults on some
+    20 MB), so they are recycled (:func:`_take_labels`): the next search empties only the stops listed in
+    ``touched``. Order: L_n, L_t, L_w, L_pat, L_trip, L_run, L_bpos, L_apos, L_par, R_n, R_t, R_w, R_from,
+    R_fp, R_par, then the per-stop mark of ``touched``.
+    """
+
+    def __init__(self, n_stops: int, n_rounds: int, cap: int) -> None:
+        shape = (n_stops, n_rounds, cap)
+
+        def i32():
+            return np.empty(shape, np.int32)
+
+        def n_t_w():  # counts, times (INF: no label), walks
+            return np.zeros((n_stops, n_rounds), np.int32), np.full(shape, INF, np.int64), np.empty(shape, np.float64)
+
+        rides = (*n_t_w(), i32(), i32(), np.empty(shape, np.int64), i32(), i32(), i32())  # pat trip run bpos apos par
+        ready = (*n_t_w(), i32(), i32(), i32())  # from fp par
+        self.key = shape
+        self.arrays = rides + ready + (np.zeros(n_stops, np.uint8),)
+        del rides, ready  # the arrays' reference counts below are then those of arrays nothing else refers to
+        self.touched = np.empty(n_stops, np.int64)
+        self.n_touched = np.zeros(1, np.int64)
+        self.refs = _refcounts(self)
+
+    def views(self) -> tuple:
+        """The 15 label arrays as ``[k, stop, slot]`` (``[k, stop]`` for the counts) views."""
+        return tuple(a.T if a.ndim == 2 else a.transpose(1, 0, 2) for a in self.arrays[:-1])
+
+
+def _refcounts(labels: _Labels) -> list[int]:
+    return [sys.getrefcount(a) for a in labels.arrays]
+
+
+#: label arrays free for the next search, per shape; a few per shape (one per thread at work is enough)
+_FREE_LABELS: dict[tuple, collections.deque] = {}
+_FREE_PER_SHAPE = 2
+
+
+def _take_labels(n_stops: int, n_rounds: int, cap: int) -> _Labels:
+    free = _FREE_LABELS.get((n_stops, n_rounds, cap))
+    try:
+        return free.pop() if free is not None else _Labels(n_stops, n_rounds, cap)
+    except IndexError:  # deque operations are atomic: no lock, which __del__ could not take safely
+        return _Labels(n_stops, n_rounds, cap)
+
+
+def _give_back(labels: _Labels) -> None:
+    """Recycle ``labels`` unless something still refers to one of its arrays (a view kept from a result)."""
+    if _refcounts(labels) == labels.refs:
+        _FREE_LABELS.setdefault(labels.key, collections.deque(maxlen=_FREE_PER_SHAPE)).append(labels)
+
+
 def _run(tt: Timetable, stops, times, walk, eg, max_rounds, slack, wheelchair, max_walk_m, pareto, cap):
+    """(label arrays, rounds done) of one kernel search."""
     if max_rounds < 1:
         raise InputError("max_rounds must be >= 1")
     if pareto and cap < 2:
@@ -514,8 +617,11 @@ def _run(tt: Timetable, stops, times, walk, eg, max_rounds, slack, wheelchair, m
     cap = cap if pareto else 1
     eg_stop, eg_s, eg_w = eg
     max_walk = float(max_walk_m) if max_walk_m is not None else math.inf
-    return _raptor_kernel(*tt.kernel_arrays(), stops, times, walk, eg_stop, eg_s, eg_w,
-                          int(max_rounds), int(slack), bool(wheelchair), max_walk, bool(pareto), int(cap))
+    labels = _take_labels(tt.n_stops, int(max_rounds) + 1, int(cap))
+    rounds = _raptor_kernel(*tt.kernel_arrays(), stops, times, walk, eg_stop, eg_s, eg_w,
+                            int(max_rounds), int(slack), bool(wheelchair), max_walk, bool(pareto), int(cap),
+                            labels.arrays, labels.touched, labels.n_touched)
+    return labels, rounds
 
 
 _NO_EG = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
@@ -559,6 +665,10 @@ def latest_departure(tt: Timetable, targets, max_rounds: int = 8, *, min_transfe
                         stops, -times, walk, dur, raw)
 
 
+_LABEL_NAMES = ("L_n", "L_t", "L_w", "L_pat", "L_trip", "L_run", "L_bpos", "L_apos", "L_par", "R_n", "R_t", "R_w",
+                "R_from", "R_fp", "R_par")
+
+
 class RaptorResult:
     """Labels of one search.  ``times_s[k, stop]`` (k = 0..max_rounds, at most k vehicles):
 
@@ -568,6 +678,9 @@ class RaptorResult:
       still reach a target with at most k vehicles (k = 0: the target times), ``-INF`` if none.
 
     ``journeys_to(stop)`` (Pareto labels at one stop) and ``journeys_to(candidates)`` = ``pareto_journeys``.
+
+    Label arrays ``L_*[k, stop, slot]`` / ``R_*[k, stop, slot]``: a slot holds a label where ``L_t`` / ``R_t`` is
+    below ``INF``; the other arrays are left unwritten (arbitrary values) everywhere else.
     """
 
     def __init__(self, tt, direction, max_rounds, slack, pareto, max_walk_m, stops, times, walk, dur, raw):
@@ -579,9 +692,17 @@ class RaptorResult:
         self.pareto = pareto
         self.max_walk_m = max_walk_m
         self._src = (stops, times, walk, dur)
+        self._labels, rounds = raw
         (self.L_n, self.L_t, self.L_w, self.L_pat, self.L_trip, self.L_run, self.L_bpos, self.L_apos,
-         self.L_par, self.R_n, self.R_t, self.R_w, self.R_from, self.R_fp, self.R_par, rounds) = raw
+         self.L_par, self.R_n, self.R_t, self.R_w, self.R_from, self.R_fp, self.R_par) = self._labels.views()
         self.rounds_done = int(rounds)
+
+    def __del__(self) -> None:
+        labels = self.__dict__.pop("_labels", None)
+        if labels is not None:
+            for name in _LABEL_NAMES:
+                self.__dict__.pop(name, None)
+            _give_back(labels)
 
     # -- per-stop times
     @property
@@ -610,9 +731,11 @@ class RaptorResult:
         Forward: earliest arrival (INF none); arrive-by: latest departure from the door (-INF none).
         ``candidates = (stop, egress_s / access_s, walk_m)``; ``max_walk_m`` applies to the total."""
         stops, secs, walk, _ = _as_candidates(self.tt, candidates, "candidates")
-        t = self.L_t[:, stops, :] + secs[None, :, None]
-        w = self.L_w[:, stops, :] + walk[None, :, None]
-        t = np.where((self.L_t[:, stops, :] < INF) & (w <= self.max_walk_m), t, INF)
+        lt = self.L_t[:, stops, :]
+        ok = lt < INF  # the other label arrays are only written where a label is
+        t = lt + secs[None, :, None]
+        w = np.where(ok, self.L_w[:, stops, :], 0.0) + walk[None, :, None]
+        t = np.where(ok & (w <= self.max_walk_m), t, INF)
         best = t.reshape(t.shape[0], -1).min(axis=1) if t.size else np.full(self.max_rounds + 1, INF)
         best[0] = INF
         best = np.minimum.accumulate(best)
@@ -743,29 +866,38 @@ def pareto_journeys(result: RaptorResult, candidates, *, _with_end_leg: bool = T
     the door.  Walk is a criterion only for ``pareto=True`` results (else a tie-break).  Sorted by
     vehicles (fewest first).  ``max_walk_m`` of the search applies to the total."""
     stops, secs, walk, dur = _as_candidates(result.tt, candidates, "candidates")
-    cand = []
+    parts = []  # per round: (total time, round, total walk, candidate, slot), in the order a scan would meet them
     K = result.L_t.shape[0] - 1
     for k in range(1, K + 1):
         lt = result.L_t[k][stops]            # (E, cap)
-        lw = result.L_w[k][stops]
         ok = lt < INF
         if not ok.any():
             continue
+        lw = np.where(ok, result.L_w[k][stops], 0.0)
         tot_t = lt + secs[:, None]
         tot_w = lw + walk[:, None]
         ok &= tot_w <= result.max_walk_m
-        for e, b in zip(*np.nonzero(ok)):
-            cand.append((int(tot_t[e, b]), k, float(tot_w[e, b]), int(e), int(b)))
-    cand.sort(key=lambda c: (c[0], c[1], c[2]))
-    kept: list[tuple] = []
-    for c in cand:
-        dominated = False
-        for d in kept:
-            if d[0] <= c[0] and d[1] <= c[1] and ((not result.pareto) or d[2] <= c[2]):
-                dominated = True
-                break
-        if not dominated:
-            kept.append(c)
+        e, b = np.nonzero(ok)
+        parts.append((tot_t[e, b], np.full(len(e), k), tot_w[e, b], e, b))
+    if not parts:
+        return []
+    t, k, w, e, b = (np.concatenate(x) for x in zip(*parts))
+    order = np.lexsort((w, k, t))  # by (time, vehicles, walk); stable, so ties keep the scan order
+    t, k, w, e, b = t[order], k[order], w[order], e[order], b[order]
+    # the first candidate left is never dominated (only an earlier one could): keep it and drop every later
+    # one it dominates; the journeys kept are few, so this is a handful of vectorised passes
+    alive = np.ones(len(t), bool)
+    kept = []
+    i = 0
+    while i < len(t):
+        kept.append((int(t[i]), int(k[i]), float(w[i]), int(e[i]), int(b[i])))
+        later = slice(i + 1, None)
+        dominated = (t[later] >= t[i]) & (k[later] >= k[i])
+        if result.pareto:
+            dominated &= w[later] >= w[i]
+        alive[later] &= ~dominated
+        nxt = np.flatnonzero(alive[later])
+        i = i + 1 + int(nxt[0]) if len(nxt) else len(t)
     out = []
     for t, k, w, e, b in kept:
         end = (stops[e], secs[e], walk[e], None) if _with_end_leg else None
