@@ -252,3 +252,83 @@ def test_input_errors():
     with pytest.raises(InputError):
         earliest_arrival(tt, _q(tt, "A", 0), 0)
     assert tt.reversed().reversed() is tt and tt.reversed().is_reversed
+
+
+# ------------------------------------------------------------------------------------------ label arrays
+
+def _chain_feed():
+    trips = [_trip(f"t{i}", f"R{i % 3}", [("A", 100 * i, 100 * i), ("B", 100 * i + 500, 100 * i + 500),
+                                          ("C", 100 * i + 900, 100 * i + 900)]) for i in range(6)]
+    trips.append(_trip("d", "RD", [("D", 0, 0), ("E", 400, 400), ("F", 800, 800)]))
+    fp = pd.DataFrame(dict(from_stop_id=["B", "E"], to_stop_id=["E", "B"], duration_s=[60, 60], walk_m=[80.0, 80.0]))
+    return build_timetable(_feed(trips), D, footpaths=fp)
+
+
+def _labels(res) -> dict:
+    """Every label of a result (the slots that hold one), as plain values."""
+    out = {}
+    for side in ("L", "R"):
+        t = getattr(res, f"{side}_t")
+        for k, s, slot in zip(*np.nonzero(t < INF)):
+            fields = [n for n in ("t", "w", "pat", "trip", "run", "bpos", "apos", "par", "from", "fp")
+                      if hasattr(res, f"{side}_{n}")]
+            out[(side, int(k), int(s), int(slot))] = tuple(getattr(res, f"{side}_{n}")[k, s, slot].item() for n in fields)
+    return out
+
+
+def test_recycled_label_arrays_answer_as_fresh_ones():
+    """Label arrays are reused by the next search of the same shape, which empties the stops the previous
+    one wrote: a search after another (reaching other stops) has exactly the labels of a first search."""
+    tt = _chain_feed()
+    first = earliest_arrival(tt, _q(tt, "A", 0), 3)
+    alone = _labels(first)
+    del first  # its arrays go back for the next search
+    other = earliest_arrival(tt, _q(tt, "D", 0), 3)
+    assert _labels(other) and _labels(other) != alone
+    del other
+    again = earliest_arrival(tt, _q(tt, "A", 0), 3)
+    assert _labels(again) == alone
+    assert int(again.arrival_s[-1, tt.stop_index["C"]]) == 900
+
+
+def test_label_arrays_still_referred_to_are_not_recycled():
+    tt = _chain_feed()
+    res = earliest_arrival(tt, _q(tt, "A", 0), 3)
+    kept = res.L_t[1]  # a view that outlives its result
+    before = kept.copy()
+    del res
+    for start in ("D", "E", "B"):
+        earliest_arrival(tt, _q(tt, start, 50), 3)
+    assert np.array_equal(kept, before)
+
+
+def _sequential_pareto(res, eg) -> list[tuple]:
+    """The destination filter as a plain scan (reference): candidates by (time, vehicles, walk), each kept
+    unless an earlier kept one dominates it."""
+    stops, secs, walk = eg
+    cand = []
+    for k in range(1, res.L_t.shape[0]):
+        for e, s in enumerate(stops):
+            for b in range(res.L_t.shape[2]):
+                if res.L_t[k, s, b] < INF and res.L_w[k, s, b] + walk[e] <= res.max_walk_m:
+                    cand.append((int(res.L_t[k, s, b] + secs[e]), k, float(res.L_w[k, s, b] + walk[e])))
+    cand.sort()
+    kept = []
+    for c in cand:
+        if not any(d[0] <= c[0] and d[1] <= c[1] and (not res.pareto or d[2] <= c[2]) for d in kept):
+            kept.append(c)
+    return sorted(kept)
+
+
+@pytest.mark.parametrize("pareto", [True, False])
+def test_destination_filter_matches_a_sequential_scan(pareto):
+    tt = _chain_feed()
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        src = (rng.integers(0, tt.n_stops, 3), rng.integers(0, 600, 3), rng.uniform(0, 300, 3))
+        eg = (rng.integers(0, tt.n_stops, 4), rng.integers(0, 300, 4), rng.uniform(0, 300, 4))
+        res = earliest_arrival(tt, src, 3, pareto=pareto, max_walk_m=700.0)
+        got = sorted((j.arrival_s, j.n_rides, j.walk_m - 0.0) for j in pareto_journeys(res, eg))
+        want = _sequential_pareto(res, eg)
+        assert [g[:2] for g in got] == [w[:2] for w in want]
+        assert np.allclose([g[2] for g in got], [w[2] for w in want])
