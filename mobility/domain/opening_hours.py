@@ -293,6 +293,15 @@ class OpeningHours:
             day += timedelta(days=15)
         return None
 
+    def open_on_some_day(self, first: date, last: date) -> bool:
+        """True if the site opens at all (some open span) on one of the days ``first``..``last``."""
+        day = first
+        while day <= last:
+            if self._clipped(day):
+                return True
+            day += timedelta(days=1)
+        return False
+
     def earliest_visit(self, after: datetime, starts_before: datetime, margin_min: float = 0) -> datetime | None:
         """The earliest ``max(start, after)`` over the open intervals ``(start, end)`` with ``start <
         starts_before`` and ``end - max(start, after) >= margin_min`` minutes (and ``end > after``): the first

@@ -522,10 +522,20 @@ def _by_served_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.dat
     The opening is looked up lazily: a site's served bound is never before its arrival bound, so the sites
     are taken in order of arrival bound and a served bound is computed only when the site could come next.
     """
-    arrivals = ctx.planner.arrival_lower_bounds(trip.origin.place, [_site_place(s) for s in sites], when,
-                                                options=opts, booked_at=plan_extra.get("booked_at"))
     horizon_end = when + dt.timedelta(hours=opts.max_hours)  # the same sum as plan()'s filter
-    arr_s = [math.inf if a.year == dt.MAXYEAR else a.timestamp() for a in arrivals]
+    # a site closed every day from the request's to the horizon's serves no arrival (served_lower_bound needs
+    # an interval starting before the midnight after the horizon and ending after the arrival: one of its
+    # spans ends after the arrival on a day from the arrival's to the horizon's, the one ending at that
+    # midnight if it runs into the next day): the planner's bounds are asked for the others only, if any
+    shut = [s.opening_hours is not None and not s.opening_hours.open_on_some_day(when.date(), horizon_end.date())
+            for s in sites]
+    asked = [i for i in range(len(sites)) if not shut[i]]
+    found = ctx.planner.arrival_lower_bounds(trip.origin.place, [_site_place(sites[i]) for i in asked], when,
+                                             options=opts, booked_at=plan_extra.get("booked_at")) if asked else []
+    arrivals: list[dt.datetime | None] = [None] * len(sites)
+    for i, a in zip(asked, found):
+        arrivals[i] = a
+    arr_s = [math.inf if a is None or a.year == dt.MAXYEAR else a.timestamp() for a in arrivals]
     by_arrival = sorted(range(len(sites)), key=lambda i: (arr_s[i], i))
     ready: list[tuple[float, int]] = []
     nxt = 0
