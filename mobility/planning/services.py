@@ -536,6 +536,15 @@ def _by_served_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.dat
     for i, a in zip(asked, found):
         arrivals[i] = a
     arr_s = [math.inf if a is None or a.year == dt.MAXYEAR else a.timestamp() for a in arrivals]
+    midnight = dt.datetime.combine(when.date() + dt.timedelta(days=1), dt.time(0), tzinfo=when.tzinfo)
+    late_test = None
+
+    def arrives_after_midnight(i: int) -> bool:
+        nonlocal late_test
+        if late_test is None:  # asked once, for the sites that need it
+            late_test = ctx.planner.arrivals_between(when, midnight, horizon_end, options=opts)
+        return late_test(_site_place(sites[i]))
+
     by_arrival = sorted(range(len(sites)), key=lambda i: (arr_s[i], i))
     ready: list[tuple[float, int]] = []
     nxt = 0
@@ -546,6 +555,10 @@ def _by_served_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.dat
             bound = arr_s[i]
             if math.isfinite(bound):
                 served = served_lower_bound(sites[i], arrivals[i], horizon_end, trip.margin_min)
+                if served is not None and served >= midnight and not arrives_after_midnight(i):
+                    # every option arrives before midnight, and would be served that day, before `served`:
+                    # none is served
+                    served = None
                 bound = math.inf if served is None else served.timestamp()
             heapq.heappush(ready, (bound, i))
         bound, i = heapq.heappop(ready)
