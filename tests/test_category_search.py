@@ -186,14 +186,42 @@ def test_served_lower_bound_waits_for_the_opening_after_the_horizon():
     assert services.served_lower_bound(SimpleNamespace(opening_hours=None), saturday, saturday, 10) == saturday
 
 
-@pytest.mark.parametrize("when, most", [(dt.datetime(2026, 12, 5, 10, 0), 14), (dt.datetime(2026, 12, 1, 18, 30), 60)],
-                         ids=["saturday", "weekday_evening"])
-def test_closed_town_halls_are_not_all_planned(embedded_context, monkeypatch, when, most):
-    """Every town hall closed (Saturday: all day, and Sunday; a weekday evening: for the rest of the day): the
-    sites whose hours serve no arrival within the horizon are not planned, on the requested day, for the
-    reason of the day change and on the next days; the answer is the one planning every site (3 x 89 plans)."""
-    origin = _origins(embedded_context, 2, seed=5)[1][0]
+@pytest.mark.parametrize("k, when, most, all_min", [
+    (1, dt.datetime(2026, 12, 5, 10, 0), 14, 3 * 89),  # Saturday: every town hall closed, and on Sunday
+    (1, dt.datetime(2026, 12, 1, 18, 30), 30, 3 * 89),  # a weekday evening: closed for the rest of the day
+    (0, dt.datetime(2026, 12, 2, 14, 30), 10, 89),  # Wednesday afternoon: most are closed, two are reached
+], ids=["saturday", "weekday_evening", "wednesday_afternoon"])
+def test_closed_town_halls_are_not_all_planned(embedded_context, monkeypatch, k, when, most, all_min):
+    """Town halls closed for the rest of the day (or all day): the sites whose hours serve no arrival within the
+    horizon (nothing arriving after midnight near them) are not planned, on the requested day, for the reason of
+    a day change and on the next days; the answer is the one planning every site."""
+    origin = _origins(embedded_context, 2, seed=5)[k][0]
     a, b, n_bounded, n_all = _both(embedded_context, monkeypatch, origin, "mairie", when)
-    assert isinstance(a, dict) and a["day_changed"] is not None
+    assert isinstance(a, dict) and (a["day_changed"] is not None) == (all_min > 89)
     assert a == b
-    assert n_all >= 3 * 89 and n_bounded <= most, (n_bounded, n_all)
+    assert n_all >= all_min and n_bounded <= most, (n_bounded, n_all)
+
+
+def test_nothing_arrives_when_arrivals_between_says_so(embedded_context):
+    """Planner.arrivals_between is never wrong when it says no itinerary arrives in a span, and it says so for
+    many sites (fixed lines only, a span of 50 minutes: no bus arrives near many town halls then)."""
+    ctx = embedded_context
+    planner = ctx.planner
+    places = [services._site_place(s) for s in _sites(ctx, "mairie")]
+    opts = PlanOptions(allow_tad=False)
+    when = planner.localize(dt.datetime(2026, 12, 1, 10, 0))
+    start, end = when + dt.timedelta(minutes=40), when + dt.timedelta(minutes=90)  # after walking all the way
+    may_arrive = planner.arrivals_between(when, start, end, options=opts)
+    said_no = arrived = 0
+    for origin, _ in _origins(ctx, 3, seed=8):
+        for place in places:
+            try:
+                res = planner.plan(origin, place, when, options=opts, booked_at=BOOKED)
+            except (NoRouteError, InputError):
+                continue
+            late = [it.arrival for it in res.itineraries if start <= it.arrival <= end]
+            if not may_arrive(place):
+                assert not late, (origin, place.name, late)
+                said_no += 1
+            arrived += bool(late)
+    assert arrived > 5 and said_no > 20, (arrived, said_no)

@@ -424,9 +424,9 @@ class Planner:
         tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
                                     min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
         walk_s = math.ceil(opts.walk_leg_limit_m / opts.walk_speed_mps)
-        t0 = self.axis.seconds(start, day) - walk_s - 1  # a second either side: the axis rounds
-        t1 = self.axis.seconds(end, day) + 1
-        if self.axis.seconds(when, day) + walk_s >= t0 or tt.pattern_is_freq.any():
+        t_start = self.axis.seconds(start, day) - 1  # a second either side: the axis rounds
+        t0, t1 = t_start - walk_s, self.axis.seconds(end, day) + 1
+        if self.axis.seconds(when, day) + walk_s >= t_start or tt.pattern_is_freq.any():
             return lambda dest: True
         if opts.allow_tad and self.network.flex and self.network.drive is not None:
             rides = RideModel(self.network.flex, self.network.feeds, day, self.tz, booked_at=None, next_day=True)
