@@ -409,14 +409,14 @@ class Planner:
         """A test of destinations: False when no itinerary of ``plan(origin, destination, when)`` (depart-at,
         any origin, same options, any booking time) arrives between ``start`` and ``end``, True when one may.
 
-        Each itinerary :meth:`plan` gives ends with (a) a ride of the day's timetable, then at most a walk to
-        the door from the ride's last stop, from one of the door's stop walks or a stop joined to one by a
-        footpath (``ceil(m / speed)`` seconds, m within the per-leg limit); (b) an on-demand ride, dropping off
-        within a window of the service days :class:`RideModel` looks at, then at most such a walk; or (c) is a
-        walk all the way from ``when``, within the per-leg limit. So none arrives in [start, end] when walking
-        the limit from ``when`` ends before ``start``, no drop-off window meets [start - walk, end], and no
-        vehicle arrives in [start - walk - longest footpath, end] at a stop near the door. Headway-based trips
-        (their times are offsets) and every check in doubt answer True."""
+        Each itinerary :meth:`plan` gives ends with (a) a ride of the day's timetable alighting at one of the
+        door's stop walks, then that walk (RAPTOR's egress follows a ride label, footpaths only join two rides;
+        ``ceil(m / speed)`` seconds, m within the per-leg limit); (b) an on-demand ride, dropping off within a
+        window of the service days :class:`RideModel` looks at, then at most such a walk; or (c) is a walk all
+        the way from ``when``, within the per-leg limit. So none arrives in [start, end] when walking the limit
+        from ``when`` ends before ``start``, no drop-off window meets [start - walk, end], and no vehicle arrives
+        at a stop of the door's walks in [start - walk, end]. Headway-based trips (their times are offsets)
+        answer True."""
         opts = (options or PlanOptions()).validated()
         when = self.localize(when)
         day = when.date()
@@ -433,14 +433,10 @@ class Planner:
             if any(ds <= t1 and de >= t0 for h in range(len(self.network.flex.hops))
                    for *_, ds, de in rides.windows(h)):
                 return lambda dest: True
-        longest = int(tt.footpath_dur.max()) if len(tt.footpath_dur) else 0
         stop_of_arrival = self._memoised(("arrival-stops", day, opts.walk_speed_mps, opts.walk_leg_limit_m,
                                           opts.min_transfer_s, opts.wheelchair), lambda: _arrival_stops(tt))
-        late = np.zeros(tt.n_stops, bool)
-        late[stop_of_arrival[(tt.trip_arr >= t0 - longest) & (tt.trip_arr <= t1)]] = True
-        # a stop a footpath leads to from a late stop counts as late too
-        owners = np.repeat(np.arange(tt.n_stops), np.diff(tt.footpath_ptr))
-        late[tt.footpath_to[late[owners]]] = True
+        late = np.zeros(tt.n_stops, bool)  # the stops a vehicle arrives at in [start - walk, end]
+        late[stop_of_arrival[(tt.trip_arr >= t0) & (tt.trip_arr <= t1)]] = True
 
         def may_arrive(dest) -> bool:
             sd = self._snap_door(self.place(dest), opts.wheelchair, "destination")
