@@ -423,10 +423,15 @@ class Planner:
         self._check_date(day)
         tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
                                     min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
-        walk_s = math.ceil(opts.walk_leg_limit_m / opts.walk_speed_mps)
-        t_start = self.axis.seconds(start, day) - 1  # a second either side: the axis rounds
-        t0, t1 = t_start - walk_s, self.axis.seconds(end, day) + 1
-        if self.axis.seconds(when, day) + walk_s >= t_start or tt.pattern_is_freq.any():
+        start, end = self.localize(start), self.localize(end)
+        walk = dt.timedelta(seconds=math.ceil(opts.walk_leg_limit_m / opts.walk_speed_mps))
+        # plan() adds walks and compares arrivals on the wall clock: a ride or a drop-off at axis second t
+        # arrives in the span only if its wall clock reads from start - walk to end; t0 / t1 are the earliest /
+        # latest instants reading so (both folds: a daylight-saving change repeats or skips an hour), a second
+        # wider as the axis rounds
+        t0 = min(self.axis.seconds((start - walk).replace(fold=f), day) for f in (0, 1)) - 1
+        t1 = max(self.axis.seconds(end.replace(fold=f), day) for f in (0, 1)) + 1
+        if when + walk >= start or tt.pattern_is_freq.any():
             return lambda dest: True
         if opts.allow_tad and self.network.flex and self.network.drive is not None:
             rides = RideModel(self.network.flex, self.network.feeds, day, self.tz, booked_at=None, next_day=True)
