@@ -2,10 +2,11 @@
 """Category request benchmark: ``plan_trip(origin, "mairie", ...)`` with the bounded site search against planning
 every site in turn (the baseline, same process, same requests), answers compared.
 
-Requests: seeded random street points near stops of the embedded data, departures 06:00-19:00 on weekdays of
-the first week of December 2026, TAD booked well ahead. Each request is answered once by each method after a
-warm-up (numba, the day's timetable, the sites' walks); reported: p50/p95/mean of each, the ratio bounded /
-every site, how many sites each planned, and whether every answer is identical.
+Requests: seeded random street points near stops of the embedded data, departures 06:00-19:00 from Tuesday 1
+to Saturday 5 December 2026 (the town halls are closed on Saturday), TAD booked well ahead. Each request is
+answered once by each method after a warm-up (numba, the day's timetable, the sites' walks); reported:
+p50/p95/mean of each, the ratio bounded / every site, how many sites each planned, and whether every answer is
+identical.
 
 Usage: ``python scripts/bench_category.py [--requests 100] [--category mairie]``.
 """

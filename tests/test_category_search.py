@@ -131,3 +131,97 @@ def test_category_answers_on_random_requests(embedded_context, monkeypatch, cate
     for origin, when in _origins(ctx, 20, seed=len(category) + arrive_by):
         a, b, _, _ = _both(ctx, monkeypatch, origin, category, when, arrive_by=arrive_by)
         assert a == b, (category, origin, when, arrive_by)
+
+
+_HOURS = ["Mo-Fr 08:30-12:00,13:30-17:00", "Mo,Tu,Th,Fr 09:00-12:00,14:00-17:30; We 09:00-12:00",
+          "Mo-Fr 08:00-12:00,12:00-12:05,14:00-14:08", "Fr 22:00-02:00; Sa 09:00-09:05", "Mo-Sa 23:50-24:00",
+          "Sa 10:00-12:00", "24/7", "Mo-Fr 08:00-18:00; PH off"]
+
+
+@pytest.mark.parametrize("text", _HOURS)
+def test_served_lower_bound_bounds_every_served_arrival(text):
+    """served_lower_bound is no later than the desk time of any arrival between its two times (minute by minute,
+    also off the minute), and None exactly when none of them is served: touching and overnight intervals,
+    short ones (the margin), arrivals served after the span's end on their own date."""
+    from types import SimpleNamespace
+
+    from mobility.domain.opening_hours import OpeningHours
+
+    site = SimpleNamespace(opening_hours=OpeningHours.parse(text))
+    rng = np.random.default_rng(len(text))
+    tight = nones = 0
+    draws = 4
+    for _ in range(draws):
+        lo = dt.datetime(2026, 12, 3) + dt.timedelta(minutes=int(rng.integers(0, 4 * 24 * 60)),
+                                                     seconds=int(rng.integers(0, 60)))
+        hi = lo + dt.timedelta(minutes=int(rng.integers(0, 12 * 60)))
+        # hours and margins are whole minutes: whether an arrival is served changes only on whole minutes
+        arrivals = [lo] + [lo.replace(second=0) + dt.timedelta(minutes=k + 1)
+                           for k in range(int((hi - lo).total_seconds() // 60))]
+        for margin in (0, 10):
+            bound = services.served_lower_bound(site, lo, hi, margin)
+            served = [t for t in (services.desk_time(site, a, margin) for a in arrivals) if t is not None]
+            if not served:
+                assert bound is None, (text, lo, hi, margin, bound)
+                nones += 1
+                continue
+            assert bound is not None and bound <= min(served), (text, lo, hi, margin, bound, min(served))
+            tight += bound == min(served)
+    assert tight > 0 or nones == 2 * draws  # the bound is the first service itself in some cases
+
+
+def test_served_lower_bound_waits_for_the_opening_after_the_horizon():
+    """An arrival before the horizon's end is served at a later opening the same day: not "never"."""
+    from types import SimpleNamespace
+
+    from mobility.domain.opening_hours import OpeningHours
+
+    site = SimpleNamespace(opening_hours=OpeningHours.parse("Mo-Fr 08:30-12:00"))
+    evening = dt.datetime(2026, 12, 1, 18, 0)  # a Tuesday
+    assert services.served_lower_bound(site, evening, evening + dt.timedelta(hours=12), 10) == \
+        dt.datetime(2026, 12, 2, 8, 30)
+    assert services.served_lower_bound(site, evening, evening + dt.timedelta(hours=5), 10) is None
+    saturday = dt.datetime(2026, 12, 5, 9, 0)
+    assert services.served_lower_bound(site, saturday, saturday + dt.timedelta(hours=12), 10) is None
+    assert services.served_lower_bound(SimpleNamespace(opening_hours=None), saturday, saturday, 10) == saturday
+
+
+@pytest.mark.parametrize("k, when, most, all_min", [
+    (1, dt.datetime(2026, 12, 5, 10, 0), 14, 3 * 89),  # Saturday: every town hall closed, and on Sunday
+    (1, dt.datetime(2026, 12, 1, 18, 30), 30, 3 * 89),  # a weekday evening: closed for the rest of the day
+    (0, dt.datetime(2026, 12, 2, 14, 30), 10, 89),  # Wednesday afternoon: most are closed, two are reached
+], ids=["saturday", "weekday_evening", "wednesday_afternoon"])
+def test_closed_town_halls_are_not_all_planned(embedded_context, monkeypatch, k, when, most, all_min):
+    """Town halls closed for the rest of the day (or all day): the sites whose hours serve no arrival within the
+    horizon (nothing arriving after midnight near them) are not planned, on the requested day, for the reason of
+    a day change and on the next days; the answer is the one planning every site."""
+    origin = _origins(embedded_context, 2, seed=5)[k][0]
+    a, b, n_bounded, n_all = _both(embedded_context, monkeypatch, origin, "mairie", when)
+    assert isinstance(a, dict) and (a["day_changed"] is not None) == (all_min > 89)
+    assert a == b
+    assert n_all >= all_min and n_bounded <= most, (n_bounded, n_all)
+
+
+def test_nothing_arrives_when_arrivals_between_says_so(embedded_context):
+    """Planner.arrivals_between is never wrong when it says no itinerary arrives in a span, and it says so for
+    many sites (fixed lines only, a span of 50 minutes: no bus arrives near many town halls then)."""
+    ctx = embedded_context
+    planner = ctx.planner
+    places = [services._site_place(s) for s in _sites(ctx, "mairie")]
+    opts = PlanOptions(allow_tad=False)
+    when = planner.localize(dt.datetime(2026, 12, 1, 10, 0))
+    start, end = when + dt.timedelta(minutes=40), when + dt.timedelta(minutes=90)  # after walking all the way
+    may_arrive = planner.arrivals_between(when, start, end, options=opts)
+    said_no = arrived = 0
+    for origin, _ in _origins(ctx, 3, seed=8):
+        for place in places:
+            try:
+                res = planner.plan(origin, place, when, options=opts, booked_at=BOOKED)
+            except (NoRouteError, InputError):
+                continue
+            late = [it.arrival for it in res.itineraries if start <= it.arrival <= end]
+            if not may_arrive(place):
+                assert not late, (origin, place.name, late)
+                said_no += 1
+            arrived += bool(late)
+    assert arrived > 5 and said_no > 20, (arrived, said_no)

@@ -293,6 +293,33 @@ class OpeningHours:
             day += timedelta(days=15)
         return None
 
+    def open_on_some_day(self, first: date, last: date) -> bool:
+        """True if the site opens at all (some open span) on one of the days ``first``..``last``."""
+        day = first
+        while day <= last:
+            if self._clipped(day):
+                return True
+            day += timedelta(days=1)
+        return False
+
+    def earliest_visit(self, after: datetime, starts_before: datetime, margin_min: float = 0) -> datetime | None:
+        """The earliest ``max(start, after)`` over the open intervals ``(start, end)`` with ``start <
+        starts_before`` and ``end - max(start, after) >= margin_min`` minutes (and ``end > after``): the first
+        moment from ``after`` on at which a visit of ``margin_min`` minutes fits in an interval opening before
+        ``starts_before``; None if there is none.
+
+        The intervals are the merged ones of the days ``after.date() - 1`` .. ``starts_before.date()``: every
+        interval :meth:`is_open_during` or :meth:`next_open_interval` finds for an instant in
+        [``after``, ``starts_before``), restricted to those days, lies within one of them (merging over more days
+        only lengthens intervals)."""
+        margin = timedelta(minutes=margin_min)
+        for start, end in self._intervals_between(after.date() - timedelta(days=1), starts_before.date(), after.tzinfo):
+            if start >= starts_before:
+                break
+            if end > after and end - max(start, after) >= margin:
+                return max(start, after)
+        return None
+
     def is_open_during(self, start: datetime, end: datetime | None = None, margin_min: float = 0) -> bool:
         """True if open without a break from ``start`` until ``end + margin_min`` minutes.
 

@@ -22,7 +22,9 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +37,7 @@ from mobility.network.streets import Snap, Snaps
 from mobility.network.timetable import Timetable
 from mobility.planning.itinerary import Itinerary, Place
 from mobility.planning.legs import LegBuilder
+from mobility.planning.rides import RideModel
 from mobility.planning.tad import TadQuery, hop_stop_ends, tad_ends
 from mobility.planning.virtual_lines import bookable_timetable, booking_closed
 from mobility.routing.raptor import (
@@ -401,6 +404,51 @@ class Planner:
             out.append(float(bound))
         return out
 
+    def arrivals_between(self, when: dt.datetime, start: dt.datetime, end: dt.datetime, *,
+                         options: PlanOptions | None = None) -> Callable[[Any], bool]:
+        """A test of destinations: False when no itinerary of ``plan(origin, destination, when)`` (depart-at,
+        any origin, same options, any booking time) arrives between ``start`` and ``end``, True when one may.
+
+        Each itinerary :meth:`plan` gives ends with (a) a ride of the day's timetable alighting at one of the
+        door's stop walks, then that walk (RAPTOR's egress follows a ride label, footpaths only join two rides;
+        ``ceil(m / speed)`` seconds, m within the per-leg limit); (b) an on-demand ride, dropping off within a
+        window of the service days :class:`RideModel` looks at, then at most such a walk; or (c) is a walk all
+        the way from ``when``, within the per-leg limit. So none arrives in [start, end] when walking the limit
+        from ``when`` ends before ``start``, no drop-off window meets [start - walk, end], and no vehicle arrives
+        at a stop of the door's walks in [start - walk, end]. Headway-based trips (their times are offsets)
+        answer True."""
+        opts = (options or PlanOptions()).validated()
+        when = self.localize(when)
+        day = when.date()
+        self._check_date(day)
+        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
+                                    min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+        start, end = self.localize(start), self.localize(end)
+        walk = dt.timedelta(seconds=math.ceil(opts.walk_leg_limit_m / opts.walk_speed_mps))
+        # plan() adds walks and compares arrivals on the wall clock: a ride or a drop-off at axis second t
+        # arrives in the span only if its wall clock reads from start - walk to end; t0 / t1 are the earliest /
+        # latest instants reading so (both folds: a daylight-saving change repeats or skips an hour), a second
+        # wider as the axis rounds
+        t0 = min(self.axis.seconds((start - walk).replace(fold=f), day) for f in (0, 1)) - 1
+        t1 = max(self.axis.seconds(end.replace(fold=f), day) for f in (0, 1)) + 1
+        if when + walk >= start or tt.pattern_is_freq.any():
+            return lambda dest: True
+        if opts.allow_tad and self.network.flex and self.network.drive is not None:
+            rides = RideModel(self.network.flex, self.network.feeds, day, self.tz, booked_at=None, next_day=True)
+            if any(ds <= t1 and de >= t0 for h in range(len(self.network.flex.hops))
+                   for *_, ds, de in rides.windows(h)):
+                return lambda dest: True
+        stop_of_arrival = self._memoised(("arrival-stops", day, opts.walk_speed_mps, opts.walk_leg_limit_m,
+                                          opts.min_transfer_s, opts.wheelchair), lambda: _arrival_stops(tt))
+        late = np.zeros(tt.n_stops, bool)  # the stops a vehicle arrives at in [start - walk, end]
+        late[stop_of_arrival[(tt.trip_arr >= t0) & (tt.trip_arr <= t1)]] = True
+
+        def may_arrive(dest) -> bool:
+            sd = self._snap_door(self.place(dest), opts.wheelchair, "destination")
+            return bool(late[self._stop_walks(sd, tt, opts)[0]].any())
+
+        return may_arrive
+
     def _bound_request(self, origin, when: dt.datetime, options: PlanOptions | None):
         """What both bounds start from, as :meth:`plan` does: options, origin place and links, day, query
         time on the day's axis, and the day's timetable."""
@@ -447,6 +495,13 @@ class Planner:
         walk_m = np.array([r[1] for r in rows], np.float64)
         walk_s = np.ceil(walk_m / opts.walk_speed_mps).astype(np.int64)
         return stops, walk_s, walk_m
+
+
+def _arrival_stops(tt: Timetable) -> np.ndarray:
+    """The stop of each entry of ``tt.trip_arr`` (each pattern: its trips one after the other, stop by stop)."""
+    sp, tp = tt.pattern_stop_ptr, tt.pattern_trip_ptr
+    parts = [np.tile(tt.pattern_stops[sp[p]:sp[p + 1]], int(tp[p + 1] - tp[p])) for p in range(tt.n_patterns)]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
 @dataclass

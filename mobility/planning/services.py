@@ -324,6 +324,29 @@ def desk_time(site: ServiceSite, arrival: dt.datetime, margin_min: int) -> dt.da
     return max(start, arrival)
 
 
+def served_lower_bound(site: ServiceSite, earliest: dt.datetime, latest: dt.datetime,
+                       margin_min: int) -> dt.datetime | None:
+    """A time before which no arrival in [``earliest``, ``latest``] is served (:func:`desk_time`); None when no
+    such arrival is served at all. Unknown hours: ``earliest`` (they serve at once).
+
+    Why it holds: an arrival ``a`` is served either (A) at ``a``, inside an open interval (s, e) with s <= a and
+    e - a >= margin (``is_open_during``), or (B) at max(S, a), where (S, E) is ``next_open_interval(a)``, S on
+    a's date and E - max(S, a) >= margin. Each interval lies within a merged interval (s', e') of the days
+    earliest.date() - 1 .. latest.date() + 1: (A)'s within a.date() - 1 .. a.date() + 1 as the margin is
+    under a day; (B)'s may run past the last day, but then e' is more than a day after S, longer than any
+    margin. (s', e') starts before the midnight ending latest's date (s' <= a in (A), s' <= S in (B)), and a
+    visit fits from max(s', earliest) <= the served time: :meth:`OpeningHours.earliest_visit` finds it or an
+    earlier one. An arrival served after ``latest`` on its own date counts: waiting on site is allowed.
+    """
+    hours = site.opening_hours
+    if hours is None:
+        return earliest
+    if earliest > latest:
+        return None
+    last_midnight = dt.datetime.combine(latest.date() + dt.timedelta(days=1), dt.time(0), tzinfo=latest.tzinfo)
+    return hours.earliest_visit(earliest, last_midnight, margin_min)
+
+
 def _candidates(ctx, origin: Place, dest: Endpoint) -> list[ServiceSite]:
     sites = dest.sites or []
     if len(sites) <= MAX_CANDIDATE_SITES:
@@ -419,9 +442,11 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
         site = sites[i]
         check_deadline()  # a category plans every site: stop when nobody waits for the answer any more
         if bounded and len(ranked) >= KEEP_RANKED:
-            third = sorted(r[:2] for r in ranked)[KEEP_RANKED - 1][0]
-            # its rank key is no better than its bound: past the third best, it and the sites after it cannot be shown
-            if bound > third:
+            third_at = sorted(r[:2] for r in ranked)[KEEP_RANKED - 1]  # (rank key, index) of the third best
+            third = third_at[0]
+            # its rank key is no better than its bound, and the sites come in order of (bound, index), the order
+            # ties are ranked in: past the third best, it and the sites after it cannot be shown
+            if (bound, i) > third_at:
                 break
             if trip.arrive_by and (unreachable is None or (planned_since >= 8 and -third > unreachable[0])):
                 unreachable = (-third, _unreached_leaving_at(ctx, trip, sites, -third, when, opts, plan_extra))
@@ -430,6 +455,10 @@ def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime
                 continue  # everything leaving when the third best does arrives too late: it leaves earlier
         planned_since += 1
         hours = site.opening_hours
+        if bounded and not trip.arrive_by and bound == math.inf and hours is not None:
+            # _by_served_bound proved that no option serves the resident: what planning it would conclude
+            failed[site.id] = "unreached"
+            continue
         if trip.arrive_by and hours is not None and not any(
                 start <= when for start, _ in hours.intervals_on(when.date(), when.tzinfo)):
             failed[site.id] = "closed"  # no opening by the requested time that day: nothing to plan
@@ -485,15 +514,37 @@ def _by_departure_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.
 def _by_served_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime, opts: PlanOptions,
                      plan_extra: dict):
     """The sites as ``(index, bound)`` in increasing order of a time (POSIX seconds) before which each
-    cannot serve the resident (depart-at): the planner's arrival bound (:meth:`Planner.arrival_lower_bounds`),
-    or the opening later that day when the site is closed then (inf: nothing reaches it that day).
+    cannot serve the resident (depart-at): :func:`served_lower_bound` of the arrivals from the planner's arrival
+    bound (:meth:`Planner.arrival_lower_bounds`) to the end of the search horizon (``plan`` drops the options
+    arriving later). inf: no itinerary ``plan`` can give serves the resident (nothing reaches the site, or its
+    hours serve no arrival in that span), so planning it would mark it "unreached".
 
     The opening is looked up lazily: a site's served bound is never before its arrival bound, so the sites
     are taken in order of arrival bound and a served bound is computed only when the site could come next.
     """
-    arrivals = ctx.planner.arrival_lower_bounds(trip.origin.place, [_site_place(s) for s in sites], when,
-                                                options=opts, booked_at=plan_extra.get("booked_at"))
-    arr_s = [math.inf if a.year == dt.MAXYEAR else a.timestamp() for a in arrivals]
+    horizon_end = when + dt.timedelta(hours=opts.max_hours)  # the same sum as plan()'s filter
+    # a site closed every day from the request's to the horizon's serves no arrival (served_lower_bound needs
+    # an interval starting before the midnight after the horizon and ending after the arrival: one of its
+    # spans ends after the arrival on a day from the arrival's to the horizon's, the one ending at that
+    # midnight if it runs into the next day): the planner's bounds are asked for the others only, if any
+    shut = [s.opening_hours is not None and not s.opening_hours.open_on_some_day(when.date(), horizon_end.date())
+            for s in sites]
+    asked = [i for i in range(len(sites)) if not shut[i]]
+    found = ctx.planner.arrival_lower_bounds(trip.origin.place, [_site_place(sites[i]) for i in asked], when,
+                                             options=opts, booked_at=plan_extra.get("booked_at")) if asked else []
+    arrivals: list[dt.datetime | None] = [None] * len(sites)
+    for i, a in zip(asked, found):
+        arrivals[i] = a
+    arr_s = [math.inf if a is None or a.year == dt.MAXYEAR else a.timestamp() for a in arrivals]
+    midnight = dt.datetime.combine(when.date() + dt.timedelta(days=1), dt.time(0), tzinfo=when.tzinfo)
+    late_test = None
+
+    def arrives_after_midnight(i: int) -> bool:
+        nonlocal late_test
+        if late_test is None:  # asked once, for the sites that need it
+            late_test = ctx.planner.arrivals_between(when, midnight, horizon_end, options=opts)
+        return late_test(_site_place(sites[i]))
+
     by_arrival = sorted(range(len(sites)), key=lambda i: (arr_s[i], i))
     ready: list[tuple[float, int]] = []
     nxt = 0
@@ -503,10 +554,12 @@ def _by_served_bound(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.dat
             nxt += 1
             bound = arr_s[i]
             if math.isfinite(bound):
-                # desk_time never decreases with the arrival (the same day): the desk time of the bound bounds it
-                desk = desk_time(sites[i], arrivals[i], trip.margin_min)
-                if desk is not None and desk.date() == arrivals[i].date():
-                    bound = desk.timestamp()
+                served = served_lower_bound(sites[i], arrivals[i], horizon_end, trip.margin_min)
+                if served is not None and served >= midnight and not arrives_after_midnight(i):
+                    # every option arrives before midnight, and would be served that day, before `served`:
+                    # none is served
+                    served = None
+                bound = math.inf if served is None else served.timestamp()
             heapq.heappush(ready, (bound, i))
         bound, i = heapq.heappop(ready)
         yield i, bound
