@@ -140,3 +140,24 @@ def test_warm_up_loads_the_kernels(embedded_planner):
     embedded_planner.warm_up()
     kernels = [f for f in vars(raptor).values() if hasattr(f, "signatures") and hasattr(f, "py_func")]
     assert kernels and any(f.signatures for f in kernels)  # loaded from numba's cache (or compiled) already
+
+
+def test_head_revision_is_the_newest_migration():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from mobility.observatory import db
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == db.HEAD_REVISION
+
+
+def test_an_up_to_date_journal_database_opens_without_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'journal.sqlite'}"
+    code = ("import sys\n"
+            "from mobility.observatory import db\n"
+            f"db.engine_for({url!r})\n"
+            "print('ALEMBIC', 'alembic' in sys.modules)\n")
+    assert "ALEMBIC True" in _python(code).stdout  # a new database: created by the migrations
+    assert "ALEMBIC False" in _python(code).stdout  # the next start: already at the head revision
