@@ -25,7 +25,8 @@ LATE = ("sqlalchemy", "alembic", "matplotlib")
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
     environ = {**os.environ, **env}
     environ["PYTHONPATH"] = str(ROOT) + (os.pathsep + environ["PYTHONPATH"] if environ.get("PYTHONPATH") else "")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=300)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=300,
+                         check=False)
     assert out.returncode == 0, out.stderr
     return out
 

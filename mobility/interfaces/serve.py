@@ -31,7 +31,7 @@ import os
 import sys
 import threading
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from mobility.i18n import message
 from mobility.interfaces.cli import cli_lang
@@ -207,7 +207,7 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     host, port = reserved.getsockname()[:2]
     _announce(host, port)  # before the heavy imports below
     t0 = time.time()
-    import waitress.channel  # noqa: F401 - (make_server's imports, done once here rather than in each worker)
+    import waitress.channel  # (make_server's imports, done once here rather than in each worker)
     import waitress.server  # noqa: F401
 
     from mobility.errors import MobilityError
