@@ -3,9 +3,9 @@
 :func:`entry_from_answer` keeps only categorical facts (commune INSEE code of the resolved origin, destination
 site and category, requested day and hour, outcome, reason, modes, minutes); :class:`Journal` queues rows and
 a writer thread inserts them in batches, so a plan never waits for the database and a database failure only
-logs a warning. SQLAlchemy (and the schema upgrade) is loaded by the writer when it writes its first rows, not
-when this module is imported: ``mobility serve`` answers its first plan without it, and what was recorded
-before the database was open waits in the queue.
+logs a warning. SQLAlchemy (and the schema upgrade) is loaded by the writer when it writes its first rows (a
+second after the first entry, or at the first flush), not when this module is imported: ``mobility serve``
+answers its first plans without it, and what was recorded before the database was open waits in the queue.
 """
 
 from __future__ import annotations
@@ -230,10 +230,14 @@ class Journal:
     """
 
     batch = 200
+    #: seconds the writer waits before opening the database, unless a flush asks for the rows sooner: the
+    #: requests that start a server are answered before SQLAlchemy loads (0.3 s of CPU, competing with them)
+    open_delay_s = 1.0
 
     def __init__(self, url: str | None = None, engine: Engine | None = None) -> None:
         self._url = url
         self._engine = engine
+        self._wake = threading.Event()
         self._queue: queue.Queue[Entry | None] = queue.Queue(maxsize=100_000)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -262,6 +266,7 @@ class Journal:
             return True
         done = threading.Event()
         self._queue.put(_Marker(done))  # type: ignore[arg-type]
+        self._wake.set()
         return done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
@@ -279,6 +284,8 @@ class Journal:
                     self._thread.start()
 
     def _run(self) -> None:
+        if self._engine is None:
+            self._wake.wait(self.open_delay_s)
         stop = False
         while not stop:
             items = [self._queue.get()]
