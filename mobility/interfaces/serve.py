@@ -32,9 +32,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from mobility.i18n import message
 from mobility.interfaces.cli import cli_lang
+
+if TYPE_CHECKING:
+    from mobility.interfaces.web.state import ContextHolder
 
 #: request bodies (POST /api/plan JSON) beyond this are refused by waitress before they are read (bytes)
 MAX_BODY_BYTES = 64 * 1024
@@ -161,7 +165,7 @@ def _resume_gc() -> None:
     gc.enable()
 
 
-def _resume_gc_when_loaded(holder) -> None:
+def _resume_gc_when_loaded(holder: ContextHolder) -> None:
     """:func:`_resume_gc` once ``holder``'s data is loaded (or failed to load), from a daemon thread."""
     def wait() -> None:
         holder.wait()
