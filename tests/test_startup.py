@@ -162,3 +162,20 @@ def test_an_up_to_date_journal_database_opens_without_alembic(tmp_path):
             "print('ALEMBIC', 'alembic' in sys.modules)\n")
     assert "ALEMBIC True" in _python(code).stdout  # a new database: created by the migrations
     assert "ALEMBIC False" in _python(code).stdout  # the next start: already at the head revision
+
+
+def test_serve_writes_the_queued_journal_entries_when_it_stops(tmp_path):
+    from mobility.interfaces import serve
+    from mobility.interfaces.web import create_app
+    from mobility.observatory import db
+
+    app = create_app({"MOBILITY_DB_URL": f"sqlite:///{tmp_path / 'journal.sqlite'}", "MOBILITY_JOURNAL": True},
+                     context=object())
+    journal = app.extensions["observatory"].journal
+    journal.record(jn.Entry(ref=jn.new_ref(), created_at=dt.datetime(2026, 12, 1, 9), channel="api", outcome="served"))
+    try:
+        serve._flush_journal(app)  # (well within the writer's first-open delay)
+        assert journal.written == 1
+    finally:
+        journal.close()
+        db.dispose_all()

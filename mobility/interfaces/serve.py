@@ -174,6 +174,14 @@ def _resume_gc_when_loaded(holder: ContextHolder) -> None:
     threading.Thread(target=wait, name="mobility-gc-resume", daemon=True).start()
 
 
+def _flush_journal(app) -> None:
+    """Write what the observatory journal still holds in memory before the process stops (a graceful stop:
+    Ctrl-C, or SIGTERM to a worker)."""
+    st = app.extensions.get("observatory") if app is not None else None
+    if st is not None and not st.journal.flush(5.0):
+        log.warning("observatory journal: entries still queued at shutdown were not written")
+
+
 def run_serve(args: argparse.Namespace) -> int:
     _pause_gc()
     _one_blas_thread()
@@ -200,6 +208,7 @@ def run_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.close()
+        _flush_journal(late.app)
     return 0
 
 
@@ -235,6 +244,7 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
             server.run()
         finally:
             server.close()
+            _flush_journal(app)
 
     _resume_gc()  # (frozen before the fork: the workers' collections leave the shared pages alone)
     try:
