@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-import holidays
 from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
 
 #: school-holiday zone of the Audomarois (académie de Lille)
@@ -22,6 +21,8 @@ def easter_sunday(year: int) -> date:
 @lru_cache(maxsize=256)
 def public_holidays(year: int) -> dict[date, str]:
     """The national public holidays of ``year`` -> French name, in date order."""
+    import holidays  # (0.04 s to import: loaded when first asked, not with the opening hours at start-up)
+
     return dict(sorted(holidays.country_holidays("FR", years=year, language="fr").items()))
 
 

@@ -4,7 +4,8 @@ The parent reserves the port first (:func:`reserve`; the URL is printed at once)
 on-disk cache, :mod:`mobility.network.store`, whose arrays are memory-mapped: their pages are shared by every
 worker, and by any other process that opens the same entry, through the page cache; the rest is shared
 copy-on-write by ``fork``), plans one trip so that the compiled
-kernels and the first timetable are loaded before the fork, creates the Flask app and then forks the workers.
+kernels and the first timetable are loaded before the fork (:meth:`~mobility.planning.planner.Planner.warm_up`),
+creates the Flask app and then forks the workers.
 Each worker is a waitress server (:func:`mobility.interfaces.serve.make_server`: the same bounds on slow
 clients, bodies and connections, the same per-request compute deadline) listening on its own socket bound to
 that port with ``SO_REUSEPORT`` (:func:`listener`): the kernel spreads new connections evenly over the
@@ -72,28 +73,6 @@ def listener(reserved: socket.socket) -> socket.socket:
     sock.listen(BACKLOG)
     sock.setblocking(False)
     return sock
-
-
-def warm_up(ctx) -> None:
-    """One plan between two stops (today, or the first weekday of the service), so that the kernels are loaded
-    and that day's timetable built before the fork (errors ignored)."""
-    try:
-        import datetime as dt
-
-        net = ctx.planner.network
-        rng = net.service_range()
-        if rng is None or len(net.stops) < 2:
-            return
-        day = dt.date.today()  # today's timetable, built before the fork, is then shared by the workers
-        if not rng[0] <= day <= rng[1]:
-            day = rng[0]
-            while day.weekday() >= 5 and day < rng[1]:
-                day += dt.timedelta(days=1)
-        a, b = net.stops.iloc[0], net.stops.iloc[len(net.stops) // 2]
-        ctx.planner.plan((float(a["lat"]), float(a["lon"])), (float(b["lat"]), float(b["lon"])),
-                         dt.datetime.combine(day, dt.time(9, 0)))
-    except Exception as exc:  # noqa: BLE001 - no route, odd data: the warm-up is an optimisation only
-        log.debug("warm-up plan failed: %s", exc)
 
 
 def _die_with_parent(parent: int) -> None:

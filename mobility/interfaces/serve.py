@@ -3,11 +3,15 @@
     mobility serve [--host 127.0.0.1] [--port 8000] [--threads 8] [--workers 1] [--gtfs FEED ... --osm EXTRACT]
                    [--connection-limit 1000] [--channel-timeout 30] [--request-deadline 20] [--compute-deadline 15]
 
-One process (``--workers 1``, the default): the data loads in a background thread (the API answers 503 until it
-is ready); the URL is printed at once, and the validation warnings of the data are logged once it is loaded.
+One process (``--workers 1``, the default): the port is bound and the URL printed before anything heavy is
+imported; the app is then created and the data loads in a background thread (connections wait in the listen
+backlog until the app exists, then the API answers 503 until the data is loaded and warmed up); the
+validation warnings of the data are logged once it is loaded.
 ``--workers N``: N processes on one socket (:mod:`mobility.interfaces.prefork`): the data is loaded once, before
 they are forked (memory-mapped from the cache, shared between them); the URL is printed at once and the port
 answers once the workers listen. Each worker has ``--threads`` threads and the bounds below.
+Nothing a plan does not need is loaded before the first plan is answered: the observatory journal's database
+(SQLAlchemy, its schema upgrade) opens in the background at its first write (:mod:`mobility.observatory.journal`).
 
 Slow or hostile clients are bounded: a connection idle for ``--channel-timeout`` seconds is closed, a request
 whose headers and body have not all arrived ``--request-deadline`` seconds after its first byte is dropped,
@@ -21,13 +25,20 @@ answers 503, so abandoned work does not pile up behind the clients that gave up.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from mobility.i18n import message
 from mobility.interfaces.cli import cli_lang
+
+if TYPE_CHECKING:
+    from mobility.interfaces.web.state import ContextHolder
 
 #: request bodies (POST /api/plan JSON) beyond this are refused by waitress before they are read (bytes)
 MAX_BODY_BYTES = 64 * 1024
@@ -121,9 +132,59 @@ def _announce(host, port) -> None:
     print(f"mobility: {message('serve_announce', cli_lang(), url=f'http://{shown}:{port}/')}", flush=True)
 
 
-def run_serve(args: argparse.Namespace) -> int:
-    from mobility.interfaces.web import create_app
+class _LateApp:
+    """The WSGI application of a server bound before the Flask app exists: it calls :attr:`app`, which is set
+    before the server runs (until then connections wait in the listen backlog)."""
 
+    app: Callable[[dict, Callable], Iterable[bytes]] | None = None
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self.app(environ, start_response)
+
+
+def _one_blas_thread() -> None:
+    """One OpenBLAS thread per process unless the environment asks otherwise: a plan does no large linear
+    algebra, the server's parallelism is its threads and workers, and OpenBLAS starting a thread pool in
+    numpy and again in scipy costs about 0.2 s of the start (it has no effect once numpy is imported)."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def _pause_gc() -> None:
+    """No cyclic garbage collection while the server starts: the imports and the data make some 200,000
+    long-lived objects, and the collections that their allocation triggers, each walking a heap that keeps
+    growing, cost about 0.3 s of the start. :func:`_resume_gc` ends the pause."""
+    gc.disable()
+
+
+def _resume_gc() -> None:
+    """After the start: the objects made so far (modules, the loaded context) move to the permanent
+    generation, which later collections skip (a full one over them takes 0.2 s, a pause in whichever request
+    triggers it; after a fork, no collection writes to the pages the workers share), then collections resume."""
+    gc.freeze()
+    gc.enable()
+
+
+def _resume_gc_when_loaded(holder: ContextHolder) -> None:
+    """:func:`_resume_gc` once ``holder``'s data is loaded (or failed to load), from a daemon thread."""
+    def wait() -> None:
+        holder.wait()
+        _resume_gc()
+
+    threading.Thread(target=wait, name="mobility-gc-resume", daemon=True).start()
+
+
+def _flush_journal(app) -> None:
+    """Write what the observatory journal still holds in memory before the process stops (a graceful stop:
+    Ctrl-C, or SIGTERM to a worker)."""
+    st = app.extensions.get("observatory") if app is not None else None
+    if st is not None and not st.journal.flush(5.0):
+        log.warning("observatory journal: entries still queued at shutdown were not written")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    _pause_gc()
+    _one_blas_thread()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     config = {"MOBILITY_GTFS": args.gtfs, "MOBILITY_OSM": args.osm, "MOBILITY_SERVICES": args.services,
@@ -133,51 +194,48 @@ def run_serve(args: argparse.Namespace) -> int:
               "channel_timeout_s": args.channel_timeout, "request_deadline_s": args.request_deadline}
     if args.workers > 1:
         return _run_prefork(args, config, bounds)
-    app = create_app(config)
-    server = make_server(app, host=args.host, port=args.port, **bounds)
+    # the port and the URL first; then the app, whose imports (Flask, the planner) and data load follow
+    late = _LateApp()
+    server = make_server(late, host=args.host, port=args.port, **bounds)
     _announce(server.effective_host, server.effective_port)
     try:
+        from mobility.interfaces.web import create_app, holder_of
+
+        late.app = create_app(config)
+        _resume_gc_when_loaded(holder_of(late.app))
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        _flush_journal(late.app)
     return 0
-
-
-def _prepare_journal(app) -> None:
-    """Open the observatory journal's database once before the fork (its schema upgraded here, not raced by the
-    workers), then close its connections: each worker opens its own."""
-    st = app.extensions.get("observatory")
-    if st is None or not st.enabled:
-        return
-    try:
-        st.journal.engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - the journal never stops the service; the workers retry
-        log.warning("observatory journal not opened before the fork: %s", exc)
 
 
 def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
     """``--workers N``: load in this process, then fork the servers (:mod:`mobility.interfaces.prefork`)."""
-    from mobility.errors import MobilityError
     from mobility.interfaces import prefork
+
+    reserved = prefork.reserve(args.host, args.port)
+    host, port = reserved.getsockname()[:2]
+    _announce(host, port)  # before the heavy imports below
+    t0 = time.time()
+    import waitress.channel  # (make_server's imports, done once here rather than in each worker)
+    import waitress.server  # noqa: F401
+
+    from mobility.errors import MobilityError
     from mobility.interfaces.web import create_app
     from mobility.interfaces.web.state import log_problems
     from mobility.planning.context import load_context
 
-    reserved = prefork.reserve(args.host, args.port)
-    host, port = reserved.getsockname()[:2]
-    _announce(host, port)
-    t0 = time.time()
     try:
         ctx = load_context(args.gtfs, args.osm, args.services, args.communes)
     except MobilityError as exc:
         print(f"mobility: error: {exc.text(cli_lang())}", file=sys.stderr)
         return 2
     log_problems(getattr(ctx.planner.network, "problems", []))
-    prefork.warm_up(ctx)
-    app = create_app(config, context=ctx)
-    _prepare_journal(app)
+    ctx.planner.warm_up()  # the kernels and today's timetable, loaded once and inherited by the workers
+    app = create_app(config, context=ctx)  # (its journal opens in each worker, at its first write)
     log.info("context loaded in %.1f s; starting %d workers", time.time() - t0, args.workers)
 
     def serve_forever() -> None:
@@ -186,7 +244,9 @@ def _run_prefork(args: argparse.Namespace, config: dict, bounds: dict) -> int:
             server.run()
         finally:
             server.close()
+            _flush_journal(app)
 
+    _resume_gc()  # (frozen before the fork: the workers' collections leave the shared pages alone)
     try:
         return prefork.run(serve_forever, args.workers)
     finally:

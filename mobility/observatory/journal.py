@@ -3,7 +3,9 @@
 :func:`entry_from_answer` keeps only categorical facts (commune INSEE code of the resolved origin, destination
 site and category, requested day and hour, outcome, reason, modes, minutes); :class:`Journal` queues rows and
 a writer thread inserts them in batches, so a plan never waits for the database and a database failure only
-logs a warning.
+logs a warning. SQLAlchemy (and the schema upgrade) is loaded by the writer when it writes its first rows (a
+second after the first entry, or at the first flush), not when this module is imported: ``mobility serve``
+answers its first plans without it, and what was recorded before the database was open waits in the queue.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ import threading
 import time
 import weakref
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import shapely
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
-from mobility.observatory.db import engine_for, requests, survey_answers, survey_responses
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,8 @@ def _utc_naive(at: dt.datetime | None) -> dt.datetime:
 def write_entries(engine: Engine, entries: list[Entry]) -> None:
     """Insert rows in one transaction (synchronous: the seed script and the tests use it directly)."""
     if entries:
+        from mobility.observatory.db import requests
+
         with engine.begin() as conn:
             conn.execute(requests.insert(), [asdict(e) for e in entries])
 
@@ -227,10 +230,14 @@ class Journal:
     """
 
     batch = 200
+    #: seconds the writer waits before opening the database, unless a flush asks for the rows sooner: the
+    #: requests that start a server are answered before SQLAlchemy loads (0.3 s of CPU, competing with them)
+    open_delay_s = 1.0
 
     def __init__(self, url: str | None = None, engine: Engine | None = None) -> None:
         self._url = url
         self._engine = engine
+        self._wake = threading.Event()
         self._queue: queue.Queue[Entry | None] = queue.Queue(maxsize=100_000)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -240,6 +247,8 @@ class Journal:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from mobility.observatory.db import engine_for
+
             self._engine = engine_for(self._url)
         return self._engine
 
@@ -257,6 +266,7 @@ class Journal:
             return True
         done = threading.Event()
         self._queue.put(_Marker(done))  # type: ignore[arg-type]
+        self._wake.set()
         return done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
@@ -274,6 +284,8 @@ class Journal:
                     self._thread.start()
 
     def _run(self) -> None:
+        if self._engine is None:
+            self._wake.wait(self.open_delay_s)
         stop = False
         while not stop:
             items = [self._queue.get()]
@@ -336,6 +348,10 @@ def retention_cutoff(months: int, now: dt.datetime | None = None) -> dt.datetime
 def purge(engine: Engine, months: int | None = None, now: dt.datetime | None = None,
           dry_run: bool = False) -> dict[str, int]:
     """Delete the journal rows older than the retention period, with their survey answers; the counts."""
+    import sqlalchemy as sa
+
+    from mobility.observatory.db import requests, survey_answers, survey_responses
+
     cutoff = retention_cutoff(retention_months() if months is None else months, now)
     old_refs = sa.select(requests.c.ref).where(requests.c.created_at < cutoff)
     old_responses = sa.select(survey_responses.c.id).where(survey_responses.c.request_ref.in_(old_refs))

@@ -118,10 +118,12 @@ def _centre_on_addresses(communes: pd.DataFrame, addresses: pd.DataFrame) -> pd.
         return communes
     med = addresses.groupby("city")[["lat", "lon"]].median()
     out = communes.copy()
-    for i, name in enumerate(out["name"]):
-        if name in med.index:
-            out.iloc[i, out.columns.get_loc("lat")] = float(med.loc[name, "lat"])
-            out.iloc[i, out.columns.get_loc("lon")] = float(med.loc[name, "lon"])
+    names = out["name"]
+    known = names.isin(med.index).to_numpy()
+    for col in ("lat", "lon"):  # whole columns at once: a cell at a time took 0.1 s of every start
+        values = out[col].to_numpy(dtype=float, copy=True)
+        values[known] = med[col].reindex(names[known]).to_numpy(dtype=float)
+        out[col] = values
     return out
 
 

@@ -18,6 +18,7 @@ earliest possible; arrive-by the latest departure that still arrives in time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 import threading
@@ -48,6 +49,8 @@ from mobility.routing.raptor import (
     pareto_journeys,
 )
 from mobility.timeaxis import TimeAxis, after
+
+log = logging.getLogger(__name__)
 
 #: a door farther than this from any walkable way is outside the network
 DOOR_SNAP_MAX_M = STOP_SNAP_MAX_M
@@ -211,6 +214,26 @@ class Planner:
             raise InputError("err_date_outside", day=day.isoformat(), first=rng[0].isoformat(), last=rng[1].isoformat())
 
     # ------------------------------------------------------------------ planning
+    def warm_up(self) -> None:
+        """Plan one trip between two stops (today, else the first weekday of the service), so that the compiled
+        kernels are loaded (numba's first call: about half a second) and that day's timetable is built before
+        the first request, not during it. Errors are logged and ignored: it is an optimisation only."""
+        try:
+            rng = self.network.service_range()
+            stops = self.network.stops
+            if rng is None or len(stops) < 2:
+                return
+            day = dt.date.today()  # the day most requests ask about
+            if not rng[0] <= day <= rng[1]:
+                day = rng[0]
+                while day.weekday() >= 5 and day < rng[1]:
+                    day += dt.timedelta(days=1)
+            a, b = stops.iloc[0], stops.iloc[len(stops) // 2]
+            self.plan((float(a["lat"]), float(a["lon"])), (float(b["lat"]), float(b["lon"])),
+                      dt.datetime.combine(day, dt.time(9, 0)))
+        except Exception as exc:  # noqa: BLE001 - no route, odd data: the next plan pays the loading instead
+            log.debug("warm-up plan failed: %s", exc)
+
     def plan(self, origin, destination, when: dt.datetime, *, arrive_by: bool = False,
              options: PlanOptions | None = None, booked_at: dt.datetime | None = None) -> PlanResult:
         """Itineraries from ``origin`` to ``destination`` leaving at / arriving by ``when`` (local time).

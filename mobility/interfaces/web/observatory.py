@@ -7,6 +7,10 @@
 * ``/observatoire/`` (dashboard, CSV and GeoPackage exports) and ``/api/observatory/summary`` need the token
   of ``MOBILITY_OBSERVATORY_TOKEN`` (``Authorization: Bearer`` or the dashboard's login form); without a
   configured token they answer 403 "disabled": the journal is not public.
+
+SQLAlchemy, the report (pandas, matplotlib) and the survey storage are imported by the first request that
+needs them (the journal's writer, a survey answer, the dashboard), not with the app: a plan does not wait
+for them at start-up.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 
@@ -27,8 +31,10 @@ from mobility.interfaces.web.i18n import translator
 from mobility.interfaces.web.params import json_object
 from mobility.interfaces.web.state import error_response, holder_of
 from mobility.observatory import journal as jn
-from mobility.observatory import report
-from mobility.observatory.surveys import Survey, load_survey, record_answers
+
+if TYPE_CHECKING:
+    from mobility.observatory import report
+    from mobility.observatory.surveys import Survey
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,8 @@ class _State:
 
     def survey(self) -> Survey:
         if self._survey is None:
+            from mobility.observatory.surveys import load_survey
+
             with self._lock:
                 self._survey = self._survey or load_survey(current_app.config.get("MOBILITY_SURVEY"))
         return self._survey
@@ -142,6 +150,8 @@ def survey_form() -> dict | None:
 # ------------------------------------------------------------------------------------------- surveys
 
 def _store_survey(values: Mapping[str, Any], answers: Mapping[str, Any]) -> int:
+    from mobility.observatory.surveys import record_answers
+
     st = state()
     ref = values.get("ref")
     if isinstance(ref, str) and not _entry_known(st, ref):
@@ -241,6 +251,8 @@ def _unauthorized_json() -> Response:
 
 
 def _filters() -> report.Filters:
+    from mobility.observatory import report
+
     a = request.args
     for name in ("from", "to", "channel", "category"):
         if len(a.get(name, "")) > 40:
@@ -261,6 +273,8 @@ def api_summary():
     """Figures of a period: requests, by_outcome, by_commune, by_category, surveys (token needed)."""
     if not _authorized():
         return _unauthorized_json()
+    from mobility.observatory import report
+
     st = state()
     st.journal.flush(2.0)
     return jsonify(report.summary(st.engine, _filters(), _communes()))
@@ -271,6 +285,7 @@ def dashboard():
     if not _authorized():
         return _login_page(status=401)
     from mobility.domain.categories import category_label
+    from mobility.observatory import report
 
     st = state()
     st.journal.flush(2.0)
@@ -312,6 +327,8 @@ def _login_page(status: int, error: bool = False):
 def export_csv():
     if not _authorized():
         return _login_page(status=401)
+    from mobility.observatory import report
+
     st = state()
     filters = _filters()
     s = report.summary(st.engine, filters, _communes())
@@ -324,6 +341,8 @@ def export_csv():
 def export_gpkg():
     if not _authorized():
         return _login_page(status=401)
+    from mobility.observatory import report
+
     st = state()
     filters = _filters()
     s = report.summary(st.engine, filters, _communes())

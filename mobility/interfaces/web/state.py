@@ -23,7 +23,8 @@ class LoadingError(MobilityError):
 
 
 class ContextHolder:
-    """The process-wide :class:`~mobility.planning.context.Context`, loaded once, lazily in a thread."""
+    """The process-wide :class:`~mobility.planning.context.Context`, loaded once, lazily in a thread, and warmed
+    up (:meth:`~mobility.planning.planner.Planner.warm_up`) before it is handed out."""
 
     def __init__(self, context=None, loader_kwargs: Mapping[str, Any] | None = None) -> None:
         self._ctx = context
@@ -48,10 +49,13 @@ class ContextHolder:
 
         t0 = time.time()
         try:
-            self._ctx = load_context(**self._kwargs)
+            ctx = load_context(**self._kwargs)
+            t1 = time.time()
+            ctx.planner.warm_up()  # before the API answers: the first request does not load the kernels
+            self._ctx = ctx
             self.load_seconds = time.time() - t0
-            log.info("context loaded in %.1f s", self.load_seconds)
-            log_problems(getattr(self._ctx.planner.network, "problems", []))
+            log.info("context loaded in %.1f s (and warmed up in %.1f s)", t1 - t0, time.time() - t1)
+            log_problems(getattr(ctx.planner.network, "problems", []))
         except MobilityError as exc:  # bad data: its one-line message says what and where, no traceback
             log.error("data could not be loaded: %s", exc)
             self._error = exc
