@@ -245,9 +245,9 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     tg_w = np.zeros(_TARGET_CAP, np.float64)
     tg_n = 0
 
-    # The two steps below run for every label (hundreds of thousands per search on a city feed). They are
-    # closures reading the label arrays as free variables: numba inlines them without the atomic reference
-    # counting it does for each array passed to a function, which cost more than the search itself.
+    # The steps below run for every label (hundreds of thousands per search on a city feed). They are closures
+    # reading the label arrays as free variables: numba inlines them without the atomic reference counting it
+    # does for each array passed to a function, which cost more than the search itself.
     def pruned(t, w, s, k, ride, tg_n):
         """Walk limit, destination pruning and dominance by a label of an earlier round at stop ``s`` (its
         ride labels when ``ride``, else its ready labels)."""
