@@ -344,6 +344,7 @@ def test_adding_a_tad_zone_never_worsens_and_improves_near_it(ctx):
     assert list(r.table["threshold_min"]) == [15, 30, 45, 60]
 
 
+@pytest.mark.slow  # multi-second; CI's second step runs it
 def test_cli_scenario_reports_population_gaining(tmp_path, capsys):
     from mobility.interfaces.cli import main
 

@@ -214,6 +214,7 @@ def _run(argv, capsys) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+@pytest.mark.slow  # multi-second; CI's second step runs it
 def test_scenario_output_in_the_asked_language(tmp_path, capsys):
     site = tmp_path / "site.csv"
     site.write_text("action,kind,id,name,categories,lat,lon\nadd,site,new-sp,Nouvelle antenne,sous_prefecture,"

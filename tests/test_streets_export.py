@@ -11,6 +11,7 @@ from mobility.interfaces.cli import main
 from mobility.loaders.osm import drive_graph, load_osm
 
 
+@pytest.mark.slow  # multi-second; CI's second step runs it
 def test_drive_network_geopackage(tmp_path, capsys):
     out = tmp_path / "streets.gpkg"
     assert main(["streets", "--mode", "drive", "--out", str(out)]) == 0

@@ -46,6 +46,7 @@ def test_the_feed_has_stop_level_safe_durations(ctx):
         assert flex.trips[h.trip].hop_ride_s(h, 1000.0) == pytest.approx(FACTOR * 1000 + OFFSET_MIN * 60)
 
 
+@pytest.mark.slow  # multi-second; CI's second step runs it
 def test_surface_and_planner_agree_on_200_tad_pairs(ctx):
     from mobility.analysis.surface import UNREACHED, compute_surface
     from mobility.errors import NoRouteError

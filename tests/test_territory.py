@@ -93,6 +93,7 @@ def _texts(fig) -> dict[str, object]:
     return {t.get_gid(): t for t in fig.axes[0].texts + fig.texts if t.get_gid()}
 
 
+@pytest.mark.slow  # multi-second; CI's second step runs it
 def test_png_map_is_lambert93_with_names_tad_zones_and_source(ctx, surface, tmp_path):
     import geopandas as gpd
     import matplotlib.pyplot as plt
