@@ -253,9 +253,7 @@ class Planner:
         step_free = opts.wheelchair
         so, sd = self._snap_door(o, step_free, "origin"), self._snap_door(d, step_free, "destination")
         t_query = self.axis.seconds(when, day)
-        # footpaths between stops are single legs: the per-leg limit bounds them, the kernel the total
-        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
-                                    min_transfer_s=opts.min_transfer_s, step_free=step_free)
+        tt = self._timetable(day, opts)
         booked = self.localize(booked_at) if booked_at is not None else dt.datetime.now(self.tz)
         tt = bookable_timetable(self.network, self.axis, tt, booked)  # lignes virtuelles: closed bookings removed
         access = self._stop_walks(so, tt, opts)
@@ -444,8 +442,7 @@ class Planner:
         when = self.localize(when)
         day = when.date()
         self._check_date(day)
-        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
-                                    min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+        tt = self._timetable(day, opts)
         start, end = self.localize(start), self.localize(end)
         walk = dt.timedelta(seconds=math.ceil(opts.walk_leg_limit_m / opts.walk_speed_mps))
         # plan() adds walks and compares arrivals on the wall clock: a ride or a drop-off at axis second t
@@ -472,6 +469,12 @@ class Planner:
 
         return may_arrive
 
+    def _timetable(self, day: dt.date, opts: PlanOptions) -> Timetable:
+        """The day's timetable as :meth:`plan` searches it (before closed bookings are removed). Footpaths
+        between stops are single legs: the per-leg limit bounds them, the kernel the total."""
+        return self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
+                                      min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+
     def _bound_request(self, origin, when: dt.datetime, options: PlanOptions | None):
         """What both bounds start from, as :meth:`plan` does: options, origin place and links, day, query
         time on the day's axis, and the day's timetable."""
@@ -481,8 +484,7 @@ class Planner:
         day = when.date()
         self._check_date(day)
         so = self._snap_door(o, opts.wheelchair, "origin")
-        tt = self.network.timetable(day, walk_speed_mps=opts.walk_speed_mps, max_walk_m=opts.walk_leg_limit_m,
-                                    min_transfer_s=opts.min_transfer_s, step_free=opts.wheelchair)
+        tt = self._timetable(day, opts)
         return opts, o, so, day, self.axis.seconds(when, day), tt
 
     def _origin_tad(self, o: Place, so, day: dt.date, tt: Timetable, booked: dt.datetime, access, t_query: int,

@@ -595,10 +595,9 @@ _FREE_PER_SHAPE = 2
 
 
 def _take_labels(n_stops: int, n_rounds: int, cap: int) -> _Labels:
-    free = _FREE_LABELS.get((n_stops, n_rounds, cap))
-    try:
-        return free.pop() if free is not None else _Labels(n_stops, n_rounds, cap)
-    except IndexError:  # deque operations are atomic: no lock, which __del__ could not take safely
+    try:  # deque operations are atomic: no lock, which __del__ could not take safely
+        return _FREE_LABELS[(n_stops, n_rounds, cap)].pop()
+    except (KeyError, IndexError):
         return _Labels(n_stops, n_rounds, cap)
 
 
