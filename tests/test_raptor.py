@@ -332,3 +332,53 @@ def test_destination_filter_matches_a_sequential_scan(pareto):
         want = _sequential_pareto(res, eg)
         assert [g[:2] for g in got] == [w[:2] for w in want]
         assert np.allclose([g[2] for g in got], [w[2] for w in want])
+
+
+def _footpath_feed():
+    """Three lines and footpaths between every pair of stops (storage order: by target stop, not duration)."""
+    trips = [_trip(f"a{i}", "RA", [("A", 600 * i, 600 * i), ("B", 600 * i + 300, 600 * i + 300)]) for i in range(4)]
+    trips += [_trip(f"c{i}", "RC", [("C", 600 * i + 100, 600 * i + 100), ("D", 600 * i + 700, 600 * i + 700)])
+              for i in range(4)]
+    trips += [_trip(f"e{i}", "RE", [("E", 450 * i, 450 * i), ("F", 450 * i + 200, 450 * i + 200)]) for i in range(5)]
+    stops = "ABCDEF"
+    pairs = [(a, b) for a in stops for b in stops if a != b]
+    rng = np.random.default_rng(3)
+    dur = rng.integers(30, 600, len(pairs))
+    fp = pd.DataFrame(dict(from_stop_id=[a for a, _ in pairs], to_stop_id=[b for _, b in pairs], duration_s=dur,
+                           walk_m=dur * 1.2 + rng.uniform(0, 30, len(pairs))))
+    return build_timetable(_feed(trips), D, footpaths=fp)
+
+
+def test_scan_arrays_order_each_stops_footpaths_by_duration():
+    from dataclasses import replace
+
+    from mobility.routing.raptor import _scan_arrays
+
+    tt = _footpath_feed()
+    order, low_walk_m, rises = _scan_arrays(tt)
+    for s in range(tt.n_stops):
+        a, b = tt.footpath_ptr[s], tt.footpath_ptr[s + 1]
+        mine = order[a:b]
+        assert sorted(mine.tolist()) == list(range(a, b))  # a permutation of the stop's own footpaths
+        assert (np.diff(tt.footpath_dur[mine]) >= 0).all()
+        walks = tt.footpath_walk[mine].astype(float)
+        assert np.allclose(low_walk_m[a:b], [walks[i:].min() for i in range(b - a)])
+    assert rises.tolist() == [1] * tt.n_patterns
+    backwards = replace(tt, trip_arr=tt.trip_arr[::-1].copy())  # arrivals that go back along each pattern
+    assert _scan_arrays(backwards)[2].tolist() == [0] * tt.n_patterns
+
+
+def test_destination_pruning_keeps_the_same_journeys_on_the_embedded_network(embedded_planner):
+    """With egress candidates the kernel prunes -- and stops a stop's footpath loop early, skips the vehicles
+    already pruned: the journeys to the destination are those of the search without pruning, legs included
+    (on the Audomarois timetable of a weekday)."""
+    from mobility.planning.planner import PlanOptions
+
+    tt = embedded_planner._timetable(dt.date(2026, 12, 1), PlanOptions().validated())
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        src = (rng.integers(0, tt.n_stops, 3), rng.integers(6 * H, 18 * H, 3), rng.uniform(0, 500, 3))
+        eg = (rng.integers(0, tt.n_stops, 3), rng.integers(0, 600, 3), rng.uniform(0, 500, 3))
+        plain = pareto_journeys(earliest_arrival(tt, src, 4, max_walk_m=2000.0), eg)
+        pruned = pareto_journeys(earliest_arrival(tt, src, 4, max_walk_m=2000.0, egress=eg), eg)
+        assert pruned == plain

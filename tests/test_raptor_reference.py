@@ -194,9 +194,13 @@ def test_engine_matches_reference(case):
         _check_journey(tt, j, slack, False)
         last = j.legs[-1]
         assert any(tt.stop_index[s] == last.from_stop and last.start_s <= t for s, t, _ in tgt)
+    pruned_b = latest_departure(tt, _idx(tt, tgt), K_MAX, min_transfer_s=slack, wheelchair=wheelchair,
+                                access=_idx(tt, acc), bag_capacity=32)
+    assert sorted((j.departure_s, j.n_rides, j.walk_m) for j in pareto_journeys(pruned_b, _idx(tt, acc))) == got_b
     for K in range(1, K_MAX + 1):
         ref_k = max((d for d, k, _ in want_b if k <= K), default=-INF)
         assert rb.destination_times(_idx(tt, acc))[K] == ref_k
+        assert pruned_b.destination_times(_idx(tt, acc))[K] == ref_k
     unres_b = latest_departure(tt, _idx(tt, tgt), UNRESTRICTED, min_transfer_s=slack, wheelchair=wheelchair,
                                pareto=False)
     want_ub = ref_pareto_arrive_by(feed, DATE, tgt, acc, **kw)

@@ -46,6 +46,7 @@ from __future__ import annotations
 import collections
 import math
 import sys
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,7 +204,8 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                    stop_pattern_ptr, stop_patterns, stop_pattern_pos,
                    fp_ptr, fp_to, fp_dur, fp_walk, trip_wch, stop_wch,
                    src_stop, src_time, src_walk, eg_stop, eg_s, eg_walk,
-                   max_rounds, slack, wheelchair, max_walk, use_walk, cap, labels, touched, n_touched):
+                   max_rounds, slack, wheelchair, max_walk, use_walk, cap, labels, touched, n_touched,
+                   fp_order, fp_low_walk, arr_rises):
     n_stops = stop_pattern_ptr.shape[0] - 1
     n_pat = pattern_stop_ptr.shape[0] - 1
     K1 = max_rounds + 1
@@ -248,20 +250,29 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     # The steps below run for every label (hundreds of thousands per search on a city feed). They are closures
     # reading the label arrays as free variables: numba inlines them without the atomic reference counting it
     # does for each array passed to a function, which cost more than the search itself.
-    def pruned(t, w, s, k, ride, tg_n):
-        """Walk limit, destination pruning and dominance by a label of an earlier round at stop ``s`` (its
-        ride labels when ``ride``, else its ready labels)."""
+    def beyond(t, w, tg_n):
+        """Whether every label of time >= ``t`` and walk >= ``w``, at any stop, is pruned: over the walk limit,
+        or dominated at the destination (monotone in both: the footpath loop stops at the first such)."""
         if w > max_walk or w + eg_min_w > max_walk:
             return True
         for i in range(tg_n):
             if tg_t[i] < INF and tg_t[i] <= t + eg_min_s and ((not use_walk) or tg_w[i] <= w + eg_min_w):
                 return True
+        return False
+
+    def dominated_before(t, w, s, k, ride):
+        """Dominance by a label of an earlier round at stop ``s``."""
         for kk in range(k):
             for i in range(L_n[s, kk] if ride else R_n[s, kk]):
                 bt = L_t[s, kk, i] if ride else R_t[s, kk, i]
                 if bt < INF and _dom(bt, L_w[s, kk, i] if ride else R_w[s, kk, i], t, w, use_walk):
                     return True
         return False
+
+    def pruned(t, w, s, k, ride, tg_n):
+        """Walk limit, destination pruning and dominance by a label of an earlier round at stop ``s`` (its
+        ride labels when ``ride``, else its ready labels)."""
+        return beyond(t, w, tg_n) or dominated_before(t, w, s, k, ride)
 
     def touch(s):
         """Remember that stop ``s`` holds labels (emptied by the next search on these arrays)."""
@@ -311,6 +322,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     r_cnt = 0
     l_marked = np.zeros(n_stops, np.uint8)
     l_list = np.empty(n_stops, np.int64)
+    first_fp = np.empty(n_stops, np.int64)  # the change that first put a stop in r_list (-1: staying)
 
     # round 0: access
     for i in range(src_stop.shape[0]):
@@ -339,6 +351,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     rb_w = np.zeros((1, 1, cap), np.float64)
     rb_bpos = np.zeros(cap, np.int32)
     rb_par = np.zeros(cap, np.int32)
+    rb_beyond = np.zeros(cap, np.uint8)  # already pruned at every later stop (see arr_rises)
     rounds_done = 0
 
     for k in range(1, K1):
@@ -359,6 +372,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
             tp0 = pattern_trip_ptr[p]
             tb = trip_times_ptr[p]
             freq = is_freq[p] == 1
+            rises = arr_rises[p] == 1
             rb_n = 0
             for pos in range(first_pos[p], n):
                 s = pattern_stops[p0 + pos]
@@ -368,11 +382,16 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                 # alight
                 if rb_n > 0 and can_alight[p0 + pos] == 1:
                     for b in range(rb_n):
-                        if rb_t[0, 0, b] >= INF:
+                        if rb_t[0, 0, b] >= INF or rb_beyond[b] == 1:
                             continue
                         t = _alighting_s(rb_t[0, 0, b], p, pos, n, tb, freq, trip_arr, alight_wait)
                         w = rb_w[0, 0, b]
-                        if pruned(t, w, s, k, True, tg_n):
+                        if beyond(t, w, tg_n):
+                            # arrivals only rise along the pattern and the destination bag only improves: this
+                            # vehicle's alightings at the later stops are pruned too
+                            rb_beyond[b] = 1 if rises else 0
+                            continue
+                        if dominated_before(t, w, s, k, True):
                             continue
                         slot = insert(t, w, s, k, True)
                         if slot < 0:
@@ -442,6 +461,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                         rb_w[0, 0, slot] = w
                         rb_bpos[slot] = pos
                         rb_par[slot] = r
+                        rb_beyond[slot] = 0
             first_pos[p] = -1
             for b in range(rb_n):
                 rb_t[0, 0, b] = INF
@@ -454,8 +474,13 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                 if t0 >= INF:
                     continue
                 w0 = L_w[q, k, b]
-                for f in range(fp_ptr[q] - 1, fp_ptr[q + 1]):
+                seg = r_cnt
+                # staying, then the footpaths by duration (fp_order) until all the rest can only be pruned
+                for j in range(fp_ptr[q] - 1, fp_ptr[q + 1]):
+                    f = j if j < fp_ptr[q] else fp_order[j]
                     s, t, w, ff = change(f, q, t0, w0)
+                    if ff >= 0 and beyond(t, w0 + fp_low_walk[j], tg_n):
+                        break
                     if pruned(t, w, s, k, False, tg_n):
                         continue
                     slot = insert(t, w, s, k, False)
@@ -469,7 +494,17 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                     if r_marked[s] == 0:
                         r_marked[s] = 1
                         r_list[r_cnt] = s
+                        first_fp[s] = ff
                         r_cnt += 1
+                # the stops this label reached first, in storage order (as a scan in that order lists them):
+                # the next round scans patterns in r_list order, which decides ties
+                for i in range(seg + 1, r_cnt):
+                    x = r_list[i]
+                    m = i
+                    while m > seg and first_fp[r_list[m - 1]] > first_fp[x]:
+                        r_list[m] = r_list[m - 1]
+                        m -= 1
+                    r_list[m] = x
     return rounds_done
 
 
@@ -607,6 +642,38 @@ def _give_back(labels: _Labels) -> None:
         _FREE_LABELS.setdefault(labels.key, collections.deque(maxlen=_FREE_PER_SHAPE)).append(labels)
 
 
+_SCAN_ARRAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _scan_arrays(tt: Timetable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What lets the kernel skip work that can only be pruned, cached per timetable:
+
+    * ``fp_order``, ``fp_low_walk_m``: each stop's footpaths by (duration, walk, storage index), and the least
+      walk of each footpath and those after it in that order. The kernel relaxes a stop's footpaths in this
+      order and stops at the first whose time and least walk are already pruned;
+    * ``arr_rises`` (uint8 per pattern): 1 when every trip's arrivals never decrease along the pattern, so that a
+      vehicle pruned at one stop is pruned at every later one (0 on data where times go back)."""
+    cached = _SCAN_ARRAYS.get(tt)
+    if cached is None:
+        ptr = tt.footpath_ptr.astype(np.int64)
+        walk_m = tt.footpath_walk.astype(np.float64)
+        fr = np.repeat(np.arange(tt.n_stops, dtype=np.int64), np.diff(ptr))
+        fp_order = np.lexsort((np.arange(len(fr)), walk_m, tt.footpath_dur, fr)).astype(np.int64)
+        low_walk_m = walk_m[fp_order]
+        for a, b in zip(ptr[:-1], ptr[1:]):
+            if b - a > 1:
+                low_walk_m[a:b] = np.minimum.accumulate(low_walk_m[a:b][::-1])[::-1]
+        sp, tp, tm = tt.pattern_stop_ptr, tt.pattern_trip_ptr, tt.trip_times_ptr
+        arr_rises = np.ones(tt.n_patterns, np.uint8)
+        for p in range(tt.n_patterns):
+            n, n_trips = int(sp[p + 1] - sp[p]), int(tp[p + 1] - tp[p])
+            if n > 1 and n_trips:
+                arr = tt.trip_arr[tm[p]:tm[p] + n * n_trips].reshape(n_trips, n)
+                arr_rises[p] = bool((np.diff(arr, axis=1) >= 0).all())
+        cached = _SCAN_ARRAYS[tt] = (fp_order, low_walk_m, arr_rises)
+    return cached
+
+
 def _run(tt: Timetable, stops, times, walk, eg, max_rounds, slack, wheelchair, max_walk_m, pareto, cap):
     """(label arrays, rounds done) of one kernel search."""
     if max_rounds < 1:
@@ -619,7 +686,7 @@ def _run(tt: Timetable, stops, times, walk, eg, max_rounds, slack, wheelchair, m
     labels = _take_labels(tt.n_stops, int(max_rounds) + 1, int(cap))
     rounds = _raptor_kernel(*tt.kernel_arrays(), stops, times, walk, eg_stop, eg_s, eg_w,
                             int(max_rounds), int(slack), bool(wheelchair), max_walk, bool(pareto), int(cap),
-                            labels.arrays, labels.touched, labels.n_touched)
+                            labels.arrays, labels.touched, labels.n_touched, *_scan_arrays(tt))
     return labels, rounds
 
 
