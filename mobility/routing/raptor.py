@@ -924,6 +924,61 @@ class RaptorResult:
         return Journey(tuple(all_legs), all_legs[0].start_s, all_legs[-1].end_s, len(rides), walk_total)
 
 
+@njit(cache=True, nogil=True)
+def _destination_front(L_t, L_w, stops, secs, walk, max_walk_m, use_walk):
+    """(round, candidate, slot) of the destination labels no other dominates over (time, vehicles, walk):
+    every label at a candidate stop plus that candidate's time and walk (within ``max_walk_m``), met round by
+    round, candidate by candidate, slot by slot; sorted by (time, vehicles, walk), stably, so that ties keep
+    that order; then each label left is kept and drops the later ones it dominates. ``L_t``, ``L_w``: the
+    kernel's ``[stop, k, slot]`` arrays."""
+    n_rounds = L_t.shape[1]
+    cap = L_t.shape[2]
+    n = 0
+    for k in range(1, n_rounds):
+        for e in range(stops.shape[0]):
+            for b in range(cap):
+                if L_t[stops[e], k, b] < INF:
+                    n += 1
+    tt = np.empty(n, np.int64)
+    kk = np.empty(n, np.int64)
+    ww = np.empty(n, np.float64)
+    ee = np.empty(n, np.int64)
+    bb = np.empty(n, np.int64)
+    m = 0
+    for k in range(1, n_rounds):
+        for e in range(stops.shape[0]):
+            for b in range(cap):
+                lt = L_t[stops[e], k, b]
+                if lt < INF:
+                    w = L_w[stops[e], k, b] + walk[e]
+                    if w <= max_walk_m:
+                        tt[m] = lt + secs[e]
+                        kk[m] = k
+                        ww[m] = w
+                        ee[m] = e
+                        bb[m] = b
+                        m += 1
+    # stable sorts, least significant key first: by (time, vehicles, walk)
+    order = np.argsort(ww[:m], kind="mergesort")
+    order = order[np.argsort(kk[:m][order], kind="mergesort")]
+    order = order[np.argsort(tt[:m][order], kind="mergesort")]
+    alive = np.ones(m, np.bool_)
+    keep = np.empty(m, np.int64)
+    n_keep = 0
+    for x in range(m):
+        i = order[x]
+        if not alive[x]:
+            continue
+        keep[n_keep] = i
+        n_keep += 1
+        for y in range(x + 1, m):
+            j = order[y]
+            if alive[y] and tt[j] >= tt[i] and kk[j] >= kk[i] and ((not use_walk) or ww[j] >= ww[i]):
+                alive[y] = False
+    keep = keep[:n_keep]
+    return kk[keep], ee[keep], bb[keep]
+
+
 def pareto_journeys(result: RaptorResult, candidates, *, _with_end_leg: bool = True) -> list[Journey]:
     """Pareto-optimal journeys at the destination over (time, vehicles, walk_m).
 
@@ -931,41 +986,13 @@ def pareto_journeys(result: RaptorResult, candidates, *, _with_end_leg: bool = T
     Arrive-by: ``candidates`` = access ``(stop_index, access_s, walk_m)``; maximises the departure from
     the door.  Walk is a criterion only for ``pareto=True`` results (else a tie-break).  Sorted by
     vehicles (fewest first).  ``max_walk_m`` of the search applies to the total."""
-    stops, secs, walk, dur = _as_candidates(result.tt, candidates, "candidates")
-    parts = []  # per round: (total time, round, total walk, candidate, slot), in the order a scan would meet them
-    K = result.L_t.shape[0] - 1
-    for k in range(1, K + 1):
-        lt = result.L_t[k][stops]            # (E, cap)
-        ok = lt < INF
-        if not ok.any():
-            continue
-        lw = np.where(ok, result.L_w[k][stops], 0.0)
-        tot_t = lt + secs[:, None]
-        tot_w = lw + walk[:, None]
-        ok &= tot_w <= result.max_walk_m
-        e, b = np.nonzero(ok)
-        parts.append((tot_t[e, b], np.full(len(e), k), tot_w[e, b], e, b))
-    if not parts:
-        return []
-    t, k, w, e, b = (np.concatenate(x) for x in zip(*parts))
-    order = np.lexsort((w, k, t))  # by (time, vehicles, walk); stable, so ties keep the scan order
-    t, k, w, e, b = t[order], k[order], w[order], e[order], b[order]
-    # the first candidate left is never dominated (only an earlier one could): keep it and drop every later
-    # one it dominates; the journeys kept are few, so this is a handful of vectorised passes
-    alive = np.ones(len(t), bool)
-    kept = []
-    i = 0
-    while i < len(t):
-        kept.append((int(t[i]), int(k[i]), float(w[i]), int(e[i]), int(b[i])))
-        later = slice(i + 1, None)
-        dominated = (t[later] >= t[i]) & (k[later] >= k[i])
-        if result.pareto:
-            dominated &= w[later] >= w[i]
-        alive[later] &= ~dominated
-        nxt = np.flatnonzero(alive[later])
-        i = i + 1 + int(nxt[0]) if len(nxt) else len(t)
+    stops, secs, walk, _ = _as_candidates(result.tt, candidates, "candidates")
+    labels = result._labels.arrays
+    kept_k, kept_e, kept_b = _destination_front(labels[1], labels[2], stops, secs, walk, float(result.max_walk_m),
+                                                bool(result.pareto))
+    kept = zip(kept_k.tolist(), kept_e.tolist(), kept_b.tolist())
     out = []
-    for t, k, w, e, b in kept:
+    for k, e, b in kept:
         end = (stops[e], secs[e], walk[e], None) if _with_end_leg else None
         out.append(result._journey(k, int(stops[e]), b, end))
     out.sort(key=lambda j: (j.n_rides, j.arrival_s if result.direction == "depart_after" else -j.departure_s))
