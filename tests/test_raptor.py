@@ -382,3 +382,21 @@ def test_destination_pruning_keeps_the_same_journeys_on_the_embedded_network(emb
         plain = pareto_journeys(earliest_arrival(tt, src, 4, max_walk_m=2000.0), eg)
         pruned = pareto_journeys(earliest_arrival(tt, src, 4, max_walk_m=2000.0, egress=eg), eg)
         assert pruned == plain
+
+
+def test_journey_legs_are_plain_leg_dataclasses():
+    """Journeys build their legs without the dataclass constructor (speed): they are the same Leg objects."""
+    import dataclasses
+
+    from mobility.routing.raptor import Leg
+
+    tt = _chain_feed()
+    res = earliest_arrival(tt, _q(tt, "A", 0), 3)
+    journeys = pareto_journeys(res, ([tt.stop_index["F"], tt.stop_index["C"]], [60, 0], [50.0, 0.0]))
+    assert journeys
+    for j in journeys:
+        for leg in j.legs:
+            again = Leg(**{f.name: getattr(leg, f.name) for f in dataclasses.fields(Leg)})
+            assert type(leg) is Leg and leg == again and hash(leg) == hash(again) and repr(leg) == repr(again)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                leg.start_s = 0
