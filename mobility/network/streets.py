@@ -188,9 +188,9 @@ class Reach:
         t = targets if isinstance(targets, Snaps) else Snaps.from_list(list(targets))
         e, f, link = t.canonical(net)
         extra = link if link_cost else np.zeros(len(e))
-        out = _kernels().target_costs(self.nodes, self.cost, e, f, extra, net.edge_u, net.edge_v, net.edge_reverse,
-                           net.cost(self.weight), *self._source_arrays())
-        return out
+        work = net._pool(self.weight, self.step_free_only).get().dist
+        return _kernels().target_costs(self.nodes, self.cost, e, f, extra, net.edge_u, net.edge_v, net.edge_reverse,
+                                       net.cost(self.weight), *self._source_arrays(), work)
 
     def path_to(self, target, *, link_cost: bool = False) -> StreetPath | None:
         """The cheapest path to a target :class:`Snap` (or the cheapest to any of several: a linked

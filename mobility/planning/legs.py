@@ -138,30 +138,37 @@ class LegBuilder:
     def ride_leg(self, leg, tt: Timetable) -> Leg:
         """A ride on a scheduled trip (with its booking terms when it is a ligne virtuelle)."""
         route = int(leg.route)
-        stops = tt.pattern_stop_list(leg.pattern)[leg.board_pos:leg.alight_pos + 1]
-        geometry = [(float(tt.stop_lat[s]), float(tt.stop_lon[s])) for s in stops]
+        coords, hops_m = pattern_shape(tt, leg.pattern)
+        geometry = coords[leg.board_pos:leg.alight_pos + 1]
         feed = self.network.feeds[int(tt.route_feed[route])]
         booking = fixed_ride_booking(self.network, self.tz, tt, leg, self.at)
         return Leg(
             mode_of_route_type(int(tt.route_types[route])),
             self.stop_place(tt, leg.from_stop), self.stop_place(tt, leg.to_stop),
             self.at(leg.start_s), self.at(leg.end_s),
-            distance_m=polyline_m(geometry),
+            distance_m=float(np.sum(hops_m[leg.board_pos:leg.alight_pos])) if len(geometry) > 1 else 0.0,
             route={"id": tt.route_orig_ids[route], "short_name": tt.route_short_names[route],
                    "long_name": tt.route_long_names[route], "type": int(tt.route_types[route])},
             trip_id=tt.trip_orig_ids[leg.trip], headsign=tt.trip_headsigns[leg.trip] or None,
             agency=agency_name(feed, tt.route_orig_ids[route]),
-            intermediate_stops=max(0, len(stops) - 2), geometry=geometry, headway_based=leg.headway_based,
+            intermediate_stops=max(0, len(geometry) - 2), geometry=geometry, headway_based=leg.headway_based,
             booking=booking[0] if booking else None, deadline=booking[1] if booking else None,
         )
 
 
-def polyline_m(coords: list[tuple[float, float]]) -> float:
-    """Length of a (lat, lon) polyline in metres."""
-    if len(coords) < 2:
-        return 0.0
-    a = np.asarray(coords)
-    return float(np.sum(haversine_m(a[:-1, 0], a[:-1, 1], a[1:, 0], a[1:, 1])))
+def pattern_shape(tt: Timetable, p: int) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """The (lat, lon) degrees of pattern ``p``'s stops, in order, and the length (metres) of each hop between
+    two of them (great circle), memoised on the timetable: a ride from position ``b`` to ``a`` is drawn by
+    ``coords[b:a + 1]`` and is ``sum(hops[b:a])`` metres long."""
+    shapes = tt.__dict__.setdefault("_pattern_shapes", {})
+    shape = shapes.get(p)
+    if shape is None:
+        stops = tt.pattern_stop_list(p)
+        coords = list(zip(tt.stop_lat[stops].tolist(), tt.stop_lon[stops].tolist()))
+        a = np.asarray(coords).reshape(-1, 2)
+        hops = haversine_m(a[:-1, 0], a[:-1, 1], a[1:, 0], a[1:, 1])
+        shape = shapes[p] = (coords, hops)
+    return shape
 
 
 def agency_name(feed, route_id: str) -> str | None:

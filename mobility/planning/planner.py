@@ -502,6 +502,16 @@ class Planner:
         egress = self._stop_walks(sd, tt, opts)
         return Snaps.from_list(list(sd)), egress, (None if tq is None else TadEnds.of(tq, tt, d, egress))
 
+    def _tt_stop_of_row(self, tt: Timetable) -> np.ndarray:
+        """The index in ``tt`` of each row of ``network.stops`` (-1 for a stop ``tt`` lacks), memoised on the
+        timetable."""
+        cached = tt.__dict__.get("_stop_of_network_row")
+        if cached is None or cached[0] is not self._stop_keys:
+            index = tt.stop_index
+            cached = (self._stop_keys, np.array([index.get(k, -1) for k in self._stop_keys.tolist()], np.int64))
+            tt.__dict__["_stop_of_network_row"] = cached
+        return cached[1]
+
     def _stop_walks(self, links: tuple[Snap, ...], tt: Timetable, opts: PlanOptions):
         """(stop index in tt, walk seconds, walk metres) for the stops reachable on foot from a door."""
         snaps = self._snaps_sf if opts.wheelchair else self._snaps
@@ -513,11 +523,10 @@ class Planner:
 
         dist = self._memoised(("walks", links, opts.max_walk_m, opts.wheelchair), compute)
         ok = np.nonzero(np.isfinite(dist) & (dist <= limit_m))[0]
-        keys = self._stop_keys[ok]
-        index = tt.stop_index
-        rows = [(index[k], m) for k, m in zip(keys, dist[ok]) if k in index]
-        stops = np.array([r[0] for r in rows], np.int64)
-        walk_m = np.array([r[1] for r in rows], np.float64)
+        stops = self._tt_stop_of_row(tt)[ok]
+        timed = stops >= 0
+        stops = stops[timed]
+        walk_m = dist[ok][timed].astype(np.float64)
         walk_s = np.ceil(walk_m / opts.walk_speed_mps).astype(np.int64)
         return stops, walk_s, walk_m
 
