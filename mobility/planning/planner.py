@@ -283,13 +283,14 @@ class Planner:
                 journeys = pareto_journeys(res, egress) if len(egress[0]) else []
                 if tad:
                     itineraries += tad.attach_from_labels(res)
-        journeys = _prefilter_journeys(journeys, arrive_by)  # before paying for street geometry
-        itineraries += [legs.itinerary(j, tt) for j in journeys]
+        journeys = _prefilter_journeys(journeys, arrive_by)  # before paying for the legs
+        # the walks' geometry is drawn for the options returned only (the filters below do not look at it)
+        itineraries += [legs.itinerary(j, tt, draw=False) for j in journeys]
         if tad:
             check_deadline()
             itineraries += tad.seeded_search(rounds, kw)
             itineraries += tad.direct()
-        walk_only = legs.walk_only(when)
+        walk_only = legs.walk_only(when, draw=False)
         if walk_only is not None:
             itineraries.append(walk_only)
         # the horizon filter is exact: an option beyond it can only dominate options beyond it too
@@ -301,7 +302,7 @@ class Planner:
         itineraries = _pareto_filter(itineraries, arrive_by)
         if not itineraries:
             raise NoRouteError("err_no_itinerary_hours", hours=f"{opts.max_hours:g}")  # (pinned by the golden plans)
-        return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
+        return PlanResult(o, d, when, arrive_by, opts, legs.draw(itineraries[:opts.max_itineraries]))
 
     def arrival_lower_bounds(self, origin, destinations: list, when: dt.datetime, *,
                              options: PlanOptions | None = None,
