@@ -46,14 +46,28 @@ class LegBuilder:
         #: id(leg) -> (leg, its ends' snaps, its length) of the walks built undrawn (the leg is held, so no
         #: other object gets its id while it waits here)
         self._undrawn: dict[int, tuple[Leg, object, object, float]] = {}
+        self._times: dict[int, dt.datetime] = {}  # at(): the journeys of one search share their stops' times
+        self._snap_of_key: dict[str, Snap] = {}
 
     def at(self, secs: float) -> dt.datetime:
         """The datetime of ``secs`` on the request's time axis."""
-        return after(self.origin_day, int(secs))
+        secs = int(secs)
+        when = self._times.get(secs)
+        if when is None:
+            when = self._times[secs] = after(self.origin_day, secs)
+        return when
 
     # ------------------------------------------------------------------ places
     def stop_place(self, tt: Timetable, stop: int) -> Place:
-        return Place(tt.stop_names[stop], float(tt.stop_lat[stop]), float(tt.stop_lon[stop]), tt.stop_ids[stop])
+        """The Place of stop ``stop`` (index in ``tt``), memoised on the timetable."""
+        places = tt.__dict__.get("_stop_places")
+        if places is None:
+            places = tt.__dict__["_stop_places"] = [None] * tt.n_stops
+        place = places[stop]
+        if place is None:
+            place = places[stop] = Place(tt.stop_names[stop], float(tt.stop_lat[stop]), float(tt.stop_lon[stop]),
+                                         tt.stop_ids[stop])
+        return place
 
     def stop_place_of_key(self, key: str) -> Place:
         places = _STOP_PLACES.get(self.network)
@@ -65,7 +79,11 @@ class LegBuilder:
         return places[key]
 
     def _stop_snap(self, tt: Timetable, stop: int) -> Snap:
-        return self.stop_snaps[self.stop_row[tt.stop_ids[stop]]]
+        key = tt.stop_ids[stop]
+        snap = self._snap_of_key.get(key)
+        if snap is None:
+            snap = self._snap_of_key[key] = self.stop_snaps[self.stop_row[key]]
+        return snap
 
     # ------------------------------------------------------------------ walks
     def walk_leg(self, a: Place, b: Place, sa, sb, start: dt.datetime | None, end: dt.datetime | None,
@@ -176,7 +194,7 @@ class LegBuilder:
             mode_of_route_type(int(tt.route_types[route])),
             self.stop_place(tt, leg.from_stop), self.stop_place(tt, leg.to_stop),
             self.at(leg.start_s), self.at(leg.end_s),
-            distance_m=float(np.sum(hops_m[leg.board_pos:leg.alight_pos])) if len(geometry) > 1 else 0.0,
+            distance_m=float(hops_m[leg.board_pos:leg.alight_pos].sum()) if len(geometry) > 1 else 0.0,
             route={"id": tt.route_orig_ids[route], "short_name": tt.route_short_names[route],
                    "long_name": tt.route_long_names[route], "type": int(tt.route_types[route])},
             trip_id=tt.trip_orig_ids[leg.trip], headsign=tt.trip_headsigns[leg.trip] or None,
