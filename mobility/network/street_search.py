@@ -102,37 +102,35 @@ def bounded_dijkstra(indptr, indices, data, seed_node, seed_cost, seed_tag, limi
 
 
 @njit(cache=True, nogil=True)
-def _cost_at(nodes, cost, node):
-    i = np.searchsorted(nodes, node)
-    if i < len(nodes) and nodes[i] == node:
-        return cost[i]
-    return _INF
-
-
-@njit(cache=True, nogil=True)
-def target_costs(nodes, cost, t_edge, t_frac, t_extra, edge_u, edge_v, edge_reverse, edge_cost,
-                 s_edge, s_frac, s_extra):
+def target_costs(nodes, cost, t_edge, t_frac, t_extra, t_u, t_v, t_off_u, t_off_v, edge_reverse, edge_cost,
+                 s_edge, s_frac, s_extra, work):
     """Cost from a search's sources to target points on edges (canonical edges, see StreetNetwork).
 
     A target at ``(t_edge, t_frac)`` is entered from ``u`` running along its edge, or from ``v``
     along the twin edge when there is one; on a source's own edge it can be reached directly.
+    ``t_u``/``t_v`` are those nodes (``t_v`` -1 without a twin) and ``t_off_u``/``t_off_v`` the costs from
+    them (:meth:`mobility.network.streets.Snaps.ends`).
     ``t_extra`` is added to each target (its straight link from the edge), ``s_extra`` to each
-    direct source->target run; targets with ``t_edge < 0`` cost inf.
+    direct source->target run; targets with ``t_edge < 0`` cost inf. ``work`` is a node-sized buffer
+    of inf (a thread's :attr:`SearchBuffers.dist`): the settled costs are spread on it for the time of
+    the call (one read per target end instead of a binary search), then it is left as found.
     """
+    for i in range(len(nodes)):
+        work[nodes[i]] = cost[i]
     out = np.full(len(t_edge), _INF)
     for i in range(len(t_edge)):
         e = t_edge[i]
         if e < 0:
             continue
-        f = t_frac[i]
-        best = _cost_at(nodes, cost, edge_u[e]) + f * edge_cost[e]
-        rev = edge_reverse[e]
-        if rev >= 0:
-            back = _cost_at(nodes, cost, edge_v[e]) + (1.0 - f) * edge_cost[rev]
+        best = work[t_u[i]] + t_off_u[i]
+        if t_v[i] >= 0:
+            back = work[t_v[i]] + t_off_v[i]
             best = min(best, back)
         for k in range(len(s_edge)):
             if s_edge[k] != e:
                 continue
+            f = t_frac[i]
+            rev = edge_reverse[e]
             sf = s_frac[k]
             if f >= sf:
                 direct = s_extra[k] + (f - sf) * edge_cost[e]
@@ -142,6 +140,8 @@ def target_costs(nodes, cost, t_edge, t_frac, t_extra, edge_u, edge_v, edge_reve
                 direct = _INF
             best = min(best, direct)
         out[i] = best + t_extra[i]
+    for i in range(len(nodes)):
+        work[nodes[i]] = _INF
     return out
 
 

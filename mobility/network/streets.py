@@ -122,6 +122,24 @@ class Snaps:
             cache[key] = (np.where(swap, rev, e), np.where(swap, 1.0 - f, f), np.nan_to_num(self.dist_m, nan=0.0))
         return cache[key]
 
+    def ends(self, net: StreetNetwork, weight: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(u, v, cost_u, cost_v)`` of each point on its :meth:`canonical` edge: the node it is entered
+        from running along the edge and the cost from there (``fraction * cost``), and the same from the
+        twin edge (``v`` -1 without one), in ``weight`` units; computed once per network and weight."""
+        cache = self.__dict__.setdefault("_ends", {})
+        key = (id(net), weight)
+        if key not in cache:
+            e, f, _ = self.canonical(net)
+            cost = net.cost(weight)
+            ok = e >= 0
+            edge = np.maximum(e, 0)
+            rev = np.where(ok, net.edge_reverse[edge], -1)
+            twin = rev >= 0
+            cache.clear()
+            cache[key] = (net.edge_u[edge], np.where(twin, net.edge_v[edge], -1), f * cost[edge],
+                          np.where(twin, (1.0 - f) * cost[np.maximum(rev, 0)], np.inf))
+        return cache[key]
+
     @classmethod
     def from_list(cls, snaps: list[Snap | None]) -> Snaps:
         """Pack a list of :class:`Snap` (None allowed) into arrays."""
@@ -188,9 +206,9 @@ class Reach:
         t = targets if isinstance(targets, Snaps) else Snaps.from_list(list(targets))
         e, f, link = t.canonical(net)
         extra = link if link_cost else np.zeros(len(e))
-        out = _kernels().target_costs(self.nodes, self.cost, e, f, extra, net.edge_u, net.edge_v, net.edge_reverse,
-                           net.cost(self.weight), *self._source_arrays())
-        return out
+        work = net._pool(self.weight, self.step_free_only).get().dist
+        return _kernels().target_costs(self.nodes, self.cost, e, f, extra, *t.ends(net, self.weight),
+                                       net.edge_reverse, net.cost(self.weight), *self._source_arrays(), work)
 
     def path_to(self, target, *, link_cost: bool = False) -> StreetPath | None:
         """The cheapest path to a target :class:`Snap` (or the cheapest to any of several: a linked

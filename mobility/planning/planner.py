@@ -283,13 +283,14 @@ class Planner:
                 journeys = pareto_journeys(res, egress) if len(egress[0]) else []
                 if tad:
                     itineraries += tad.attach_from_labels(res)
-        journeys = _prefilter_journeys(journeys, arrive_by)  # before paying for street geometry
-        itineraries += [legs.itinerary(j, tt) for j in journeys]
+        journeys = _prefilter_journeys(journeys, arrive_by)  # before paying for the legs
+        # the walks' geometry is drawn for the options returned only (the filters below do not look at it)
+        itineraries += [legs.itinerary(j, tt, draw=False) for j in journeys]
         if tad:
             check_deadline()
             itineraries += tad.seeded_search(rounds, kw)
             itineraries += tad.direct()
-        walk_only = legs.walk_only(when)
+        walk_only = legs.walk_only(when, draw=False)
         if walk_only is not None:
             itineraries.append(walk_only)
         # the horizon filter is exact: an option beyond it can only dominate options beyond it too
@@ -301,7 +302,7 @@ class Planner:
         itineraries = _pareto_filter(itineraries, arrive_by)
         if not itineraries:
             raise NoRouteError("err_no_itinerary_hours", hours=f"{opts.max_hours:g}")  # (pinned by the golden plans)
-        return PlanResult(o, d, when, arrive_by, opts, itineraries[:opts.max_itineraries])
+        return PlanResult(o, d, when, arrive_by, opts, legs.draw(itineraries[:opts.max_itineraries]))
 
     def arrival_lower_bounds(self, origin, destinations: list, when: dt.datetime, *,
                              options: PlanOptions | None = None,
@@ -502,6 +503,16 @@ class Planner:
         egress = self._stop_walks(sd, tt, opts)
         return Snaps.from_list(list(sd)), egress, (None if tq is None else TadEnds.of(tq, tt, d, egress))
 
+    def _tt_stop_of_row(self, tt: Timetable) -> np.ndarray:
+        """The index in ``tt`` of each row of ``network.stops`` (-1 for a stop ``tt`` lacks), memoised on the
+        timetable."""
+        cached = tt.__dict__.get("_stop_of_network_row")
+        if cached is None or cached[0] is not self._stop_keys:
+            index = tt.stop_index
+            cached = (self._stop_keys, np.array([index.get(k, -1) for k in self._stop_keys.tolist()], np.int64))
+            tt.__dict__["_stop_of_network_row"] = cached
+        return cached[1]
+
     def _stop_walks(self, links: tuple[Snap, ...], tt: Timetable, opts: PlanOptions):
         """(stop index in tt, walk seconds, walk metres) for the stops reachable on foot from a door."""
         snaps = self._snaps_sf if opts.wheelchair else self._snaps
@@ -513,11 +524,10 @@ class Planner:
 
         dist = self._memoised(("walks", links, opts.max_walk_m, opts.wheelchair), compute)
         ok = np.nonzero(np.isfinite(dist) & (dist <= limit_m))[0]
-        keys = self._stop_keys[ok]
-        index = tt.stop_index
-        rows = [(index[k], m) for k, m in zip(keys, dist[ok]) if k in index]
-        stops = np.array([r[0] for r in rows], np.int64)
-        walk_m = np.array([r[1] for r in rows], np.float64)
+        stops = self._tt_stop_of_row(tt)[ok]
+        timed = stops >= 0
+        stops = stops[timed]
+        walk_m = dist[ok][timed].astype(np.float64)
         walk_s = np.ceil(walk_m / opts.walk_speed_mps).astype(np.int64)
         return stops, walk_s, walk_m
 
