@@ -18,8 +18,9 @@ from mobility.observatory import journal as jn
 ROOT = Path(__file__).resolve().parents[1]
 #: loaded by a plan: never before the URL is printed
 HEAVY = ("numpy", "pandas", "scipy", "numba", "shapely", "flask", "sqlalchemy", "alembic", "matplotlib")
-#: not needed to answer a plan: loaded by the journal's first write or the dashboard
-LATE = ("sqlalchemy", "alembic", "matplotlib")
+#: not needed to answer a plan: loaded by the journal's first write or the dashboard, or (scipy.spatial, whose
+#: import costs a quarter of a second) by reverse geocoding and the analyses; snapping searches a grid of its own
+LATE = ("sqlalchemy", "alembic", "matplotlib", "scipy.spatial")
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -45,13 +46,14 @@ def test_the_url_is_printed_before_the_heavy_imports_with_the_gc_paused(workers)
     assert "AT_URL True False []" in _python(code).stdout
 
 
-def test_the_web_app_answers_a_plan_before_sqlalchemy_is_loaded(tmp_path):
-    """Creating the app and planning load none of :data:`LATE`; the plan's journal row is written by the
-    journal's writer, which loads SQLAlchemy then."""
+def test_the_web_app_answers_a_plan_before_sqlalchemy_is_loaded(tmp_path, embedded_context):
+    """Creating the app (its data read from the cache, which ``embedded_context`` filled) and planning load
+    none of :data:`LATE`; the plan's journal row is written by the journal's writer, which loads SQLAlchemy
+    then."""
     url = f"sqlite:///{tmp_path / 'journal.sqlite'}"
     code = ("import sys\n"
             "def late():\n"
-            f"    return sorted(m for m in sys.modules if m.split('.')[0] in {LATE!r})\n"
+            f"    return sorted(m for m in sys.modules if any(m == x or m.startswith(x + '.') for x in {LATE!r}))\n"
             "import mobility.interfaces.web as web\n"
             "print('IMPORT', late(), 'numba' in sys.modules)\n"
             "from mobility.planning.context import load_context\n"
