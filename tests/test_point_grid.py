@@ -32,6 +32,11 @@ def test_the_grid_finds_what_a_kd_tree_finds(cell_m):
     assert np.all(np.diff(q) >= 0) and np.all(d <= radius[q])
     hits = tree.query_ball_point(queries, radius)
     assert sorted(zip(q.tolist(), i.tolist())) == sorted((k, j) for k, h in enumerate(hits) for j in h)
+    for k in range(0, len(queries), 7):  # one query at a time (a door): the same points, the same distances
+        one_q, one_i, one_d = grid.within(queries[k:k + 1], radius[k])
+        assert not one_q.any() and sorted(zip(one_i.tolist(), one_d.tolist())) == sorted(
+            zip(i[q == k].tolist(), d[q == k].tolist()))
+        assert grid.nearest_distance(queries[k:k + 1], bound)[0] == near[k]
 
 
 def test_an_empty_grid_and_far_queries_find_nothing():
