@@ -1,5 +1,6 @@
 """A uniform-grid index of 3-D points (metres): every point within a radius of a query, and each query's
-nearest point within a bound, vectorised with numpy.
+nearest point within a bound; the searches are compiled (:mod:`mobility.network.grid_search`), a door's link
+taking a few microseconds as the KD-tree's did.
 
 It is what snapping to a street network searches (:meth:`mobility.network.streets.StreetNetwork.link` and
 ``snap_many``), in place of scipy's ``cKDTree``: importing ``scipy.spatial`` costs a quarter of a second
@@ -12,12 +13,10 @@ only the distance is returned). Distances are Euclidean (chord distances for
 
 Layout: the points are sorted by cell key ``(ix * ny + iy) * nz + iz``, so the cells of one ``(ix, iy)``
 column of a search box hold consecutive points, found with two binary searches; a box of ``k`` cells a side
-costs ``k * k`` ranges whatever the extent in ``z``.
+costs ``k * k`` ranges whatever its extent in ``z``.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -45,87 +44,36 @@ class PointGrid:
         self._order = np.argsort(keys, kind="stable")
         self._sorted_keys = keys[self._order]
         self._points = points[self._order]
-        self._origin_list, self._shape_list = self._origin.tolist(), self._shape.tolist()  # (one query's box)
 
     def _keys(self, ix: np.ndarray, iy: np.ndarray, iz: np.ndarray) -> np.ndarray:
         return (ix * self._shape[1] + iy) * self._shape[2] + iz
 
+    def _layout(self) -> tuple:
+        return self._sorted_keys, self._points, self._origin, self._shape, self.cell_m, _BOX_PAD_M
+
     def within(self, queries: np.ndarray, radius) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (query, point) pair at most ``radius`` apart (a scalar or one radius per query):
         ``(query index, point index, distance)``, grouped by query in increasing order."""
-        queries = np.asarray(queries, dtype=np.float64).reshape(-1, 3)
-        radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(queries),))
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        queries = np.ascontiguousarray(queries, dtype=np.float64).reshape(-1, 3)
+        radius = np.ascontiguousarray(np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(queries),)))
         if self.n == 0 or len(queries) == 0:
-            return empty
-        if len(queries) == 1:
-            return self._within_one(queries[0], float(radius[0]))
-        pad = (radius + _BOX_PAD_M)[:, None]
-        lo = np.maximum(np.floor((queries - pad) / self.cell_m).astype(np.int64) - self._origin, 0)
-        hi = np.minimum(np.floor((queries + pad) / self.cell_m).astype(np.int64) - self._origin, self._shape - 1)
-        span = hi - lo + 1
-        n_ranges = np.where((span > 0).all(axis=1), span[:, 0] * span[:, 1], 0)
-        total = int(n_ranges.sum())
-        if total == 0:
-            return empty
-        # one range of consecutive sorted points per (query, ix, iy) column of its box
-        rq = np.repeat(np.arange(len(queries)), n_ranges)
-        j = np.arange(total) - np.repeat(np.cumsum(n_ranges) - n_ranges, n_ranges)
-        ny = span[rq, 1]
-        column = self._keys(lo[rq, 0] + j // ny, lo[rq, 1] + j % ny, 0)
-        start = np.searchsorted(self._sorted_keys, column + lo[rq, 2], side="left")
-        count = np.searchsorted(self._sorted_keys, column + hi[rq, 2], side="right") - start
-        pq = np.repeat(rq, count)
-        pos = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
-        diff = self._points[pos] - queries[pq]
-        dist = np.sqrt((diff * diff).sum(axis=1))
-        keep = dist <= radius[pq]
-        return pq[keep], self._order[pos[keep]], dist[keep]
-
-    def _within_one(self, query: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`within` for one query (a door being linked), its box worked out in plain Python: the
-        vectorised path costs some 30 numpy calls whatever the number of queries, a tenth of a millisecond."""
-        c, pad = self.cell_m, radius + _BOX_PAD_M
-        box = [(max(math.floor((x - pad) / c) - o, 0), min(math.floor((x + pad) / c) - o, s - 1))
-               for x, o, s in zip(query.tolist(), self._origin_list, self._shape_list)]
-        (x0, x1), (y0, y1), (z0, z1) = box
-        if x1 < x0 or y1 < y0 or z1 < z0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        ny, nz = self._shape_list[1], self._shape_list[2]
-        column = np.array([(ix * ny + iy) * nz for ix in range(x0, x1 + 1) for iy in range(y0, y1 + 1)], np.int64)
-        start = np.searchsorted(self._sorted_keys, column + z0, side="left")
-        end = np.searchsorted(self._sorted_keys, column + z1, side="right")
-        pos = np.concatenate([np.arange(a, b) for a, b in zip(start.tolist(), end.tolist())])
-        diff = self._points[pos] - query
-        dist = np.sqrt((diff * diff).sum(axis=1))
-        keep = dist <= radius
-        return np.zeros(int(keep.sum()), np.int64), self._order[pos[keep]], dist[keep]
+        q, pos, dist = _kernels().within(*self._layout(), queries, radius)
+        return q, self._order[pos], dist
 
     def nearest_distance(self, queries: np.ndarray, bound: float) -> np.ndarray:
         """Each query's distance to its nearest point, ``inf`` when no point is closer than ``bound``
         (as ``cKDTree.query(k=1, distance_upper_bound=bound)``). The search widens round by round, so a
         query near a point looks at a few cells only."""
-        queries = np.asarray(queries, dtype=np.float64).reshape(-1, 3)
-        reach = min(float(bound), _FIRST_REACH_CELLS * self.cell_m)
-        if len(queries) == 1 and self.n:  # (a door: the same rounds, without the bookkeeping of many queries)
-            while True:
-                dist = self._within_one(queries[0], reach)[2]
-                best = float(dist.min()) if len(dist) else math.inf
-                if best < bound or reach >= bound:
-                    return np.array([best if best < bound else math.inf])
-                reach = min(float(bound), reach * _REACH_GROWTH)
-        out = np.full(len(queries), np.inf)
-        todo = np.arange(len(queries))
-        while len(todo):
-            pq, _, dist = self.within(queries[todo], reach)
-            best = np.full(len(todo), np.inf)
-            if len(pq):
-                starts = np.r_[0, np.nonzero(np.diff(pq))[0] + 1]
-                best[pq[starts]] = np.minimum.reduceat(dist, starts)
-            found = best < bound  # every point within ``reach`` was measured: ``best`` is the nearest
-            out[todo[found]] = best[found]
-            if reach >= bound:
-                break
-            todo = todo[~found]
-            reach = min(float(bound), reach * _REACH_GROWTH)
-        return out
+        queries = np.ascontiguousarray(queries, dtype=np.float64).reshape(-1, 3)
+        if self.n == 0:
+            return np.full(len(queries), np.inf)
+        return _kernels().nearest_distance(*self._layout(), queries, float(bound),
+                                           _FIRST_REACH_CELLS * self.cell_m, _REACH_GROWTH)
+
+
+def _kernels():
+    """The compiled searches, imported on first use (numba costs a few tenths of a second to import)."""
+    from mobility.network import grid_search
+
+    return grid_search
