@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -18,8 +19,9 @@ from mobility.observatory import journal as jn
 ROOT = Path(__file__).resolve().parents[1]
 #: loaded by a plan: never before the URL is printed
 HEAVY = ("numpy", "pandas", "scipy", "numba", "shapely", "flask", "sqlalchemy", "alembic", "matplotlib")
-#: not needed to answer a plan: loaded by the journal's first write or the dashboard
-LATE = ("sqlalchemy", "alembic", "matplotlib")
+#: not needed to answer a plan: loaded by the journal's first write or the dashboard, or (scipy.spatial, whose
+#: import costs a quarter of a second) by reverse geocoding and the analyses; snapping searches a grid of its own
+LATE = ("sqlalchemy", "alembic", "matplotlib", "scipy.spatial")
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -45,13 +47,14 @@ def test_the_url_is_printed_before_the_heavy_imports_with_the_gc_paused(workers)
     assert "AT_URL True False []" in _python(code).stdout
 
 
-def test_the_web_app_answers_a_plan_before_sqlalchemy_is_loaded(tmp_path):
-    """Creating the app and planning load none of :data:`LATE`; the plan's journal row is written by the
-    journal's writer, which loads SQLAlchemy then."""
+def test_the_web_app_answers_a_plan_before_sqlalchemy_is_loaded(tmp_path, embedded_context):
+    """Creating the app (its data read from the cache, which ``embedded_context`` filled) and planning load
+    none of :data:`LATE`; the plan's journal row is written by the journal's writer, which loads SQLAlchemy
+    then."""
     url = f"sqlite:///{tmp_path / 'journal.sqlite'}"
     code = ("import sys\n"
             "def late():\n"
-            f"    return sorted(m for m in sys.modules if m.split('.')[0] in {LATE!r})\n"
+            f"    return sorted(m for m in sys.modules if any(m == x or m.startswith(x + '.') for x in {LATE!r}))\n"
             "import mobility.interfaces.web as web\n"
             "print('IMPORT', late(), 'numba' in sys.modules)\n"
             "from mobility.planning.context import load_context\n"
@@ -133,6 +136,32 @@ def test_the_loader_warms_the_planner_up_before_handing_the_context_out(monkeypa
     holder.start()
     assert holder.wait(30)
     assert seen == ["loading"] and holder.status == "ok"
+
+
+def test_the_warm_up_and_the_first_plan_load_no_scipy_linear_algebra(embedded_context):
+    """:meth:`Planner.warm_up` starts numba without its probe of scipy's BLAS (:mod:`mobility.jit`): neither
+    it nor the plan after it imports ``scipy.linalg``, nor ``scipy.spatial`` (the data read from the cache,
+    which ``embedded_context`` filled)."""
+    code = ("import sys\n"
+            "from mobility.planning.context import load_context\n"
+            "import mobility.interfaces.web as web\n"
+            "ctx = load_context()\n"
+            "ctx.planner.warm_up()\n"
+            "r = web.create_app({}, context=ctx).test_client().get(\n"
+            "    '/api/plan?from=Saint-Omer&to=Fauquembergues&when=2026-12-01T08:30',\n"
+            "    headers={'Accept': 'application/json'})\n"
+            "import numba.np.arraymath\n"
+            "print('PLAN', r.status_code, sorted(m for m in sys.modules if m.startswith(('scipy.linalg', "
+            "'scipy.spatial', 'scipy.sparse'))), numba.np.arraymath._HAVE_BLAS)\n")
+    assert "PLAN 200 [] False" in _python(code).stdout
+
+
+def test_no_kernel_uses_what_the_skipped_blas_probe_decides():
+    """numba's BLAS probe, skipped at the warm-up, only chooses how ``np.correlate`` and ``np.convolve`` are
+    compiled: no module of the package with compiled kernels calls them."""
+    users = [p.name for p in (ROOT / "mobility").rglob("*.py")
+             if "njit" in (text := p.read_text(encoding="utf-8")) and re.search(r"\b(correlate|convolve)\b", text)]
+    assert users == []
 
 
 def test_warm_up_loads_the_kernels(embedded_planner):

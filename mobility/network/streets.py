@@ -39,10 +39,14 @@ from mobility.geo import (
     point_segment_distance_m,
     to_unit_xyz_m,
 )
+from mobility.network.point_grid import PointGrid
 
 #: spacing (metres) of the points sampled along edges for the snapping index; a query
 #: only examines edges with a sample within (best distance + spacing / 2)
 INDEX_SPACING_M = 20.0
+#: cell size (metres) of the grid over those samples (:class:`~mobility.network.point_grid.PointGrid`): a
+#: door near a street is answered from a 2 x 2 to 3 x 3 block of cells
+INDEX_CELL_M = 64.0
 #: default search radius (metres) for snapping
 DEFAULT_SNAP_DIST_M = 500.0
 #: bump when the .npz layout changes; load() refuses other versions
@@ -305,14 +309,14 @@ class StreetNetwork:
     def _init_work(self) -> None:
         """Derived, per-process state: matrices, snapping indexes, search buffers, memoised searches."""
         self._matrices: dict = {}
-        self._trees: dict = {}
+        self._indexes: dict = {}
         self._pools: dict = {}
         self._reaches: OrderedDict = OrderedDict()
         self._reach_lock = threading.Lock()
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for k in ("_matrices", "_trees", "_pools", "_reaches", "_reach_lock"):
+        for k in ("_matrices", "_indexes", "_pools", "_reaches", "_reach_lock"):
             state.pop(k, None)
         return state
 
@@ -437,9 +441,11 @@ class StreetNetwork:
 
     # ------------------------------------------------------------------ snapping
 
-    def _tree(self, step_free_only: bool):
+    def _sample_index(self, step_free_only: bool) -> tuple[PointGrid | None, np.ndarray, float]:
+        """The snapping index of the (step-free) edges, built at first use: ``(grid of the points sampled every
+        :data:`INDEX_SPACING_M` along them or None, the edge of each sample, half the longest piece)``."""
         key = bool(step_free_only)
-        if key not in self._trees:
+        if key not in self._indexes:
             e = np.arange(self.n_edges)
             keep = (self.edge_reverse < 0) | (e < self.edge_reverse)  # one of each twin pair
             if step_free_only:
@@ -452,38 +458,33 @@ class StreetNetwork:
             frac = (piece + 0.5) / np.repeat(n_pieces, n_pieces)
             u, v = self.edge_u[sample_edge], self.edge_v[sample_edge]
             lat, lon = interpolate(self.node_lat[u], self.node_lon[u], self.node_lat[v], self.node_lon[v], frac)
-            from scipy.spatial import (
-                cKDTree,  # imported on first use: `mobility info` does not snap
-            )
-
-            tree = cKDTree(to_unit_xyz_m(lat, lon)) if len(sample_edge) else None
+            index = PointGrid(to_unit_xyz_m(lat, lon), INDEX_CELL_M) if len(sample_edge) else None
             # half the longest piece: every point of an edge is this close to a sample
             half_piece_m = float((self.length_m[edges] / n_pieces).max() / 2) if len(edges) else 0.0
-            self._trees[key] = (tree, sample_edge, half_piece_m)
-        return self._trees[key]
+            self._indexes[key] = (index, sample_edge, half_piece_m)
+        return self._indexes[key]
 
     def _candidate_pairs(self, lats: np.ndarray, lons: np.ndarray, max_dist_m: float, step_free_only: bool,
                          extra_m: float) -> tuple[np.ndarray, np.ndarray] | None:
         """``(point, edge)`` pairs, sorted and unique, of every edge that may be within ``extra_m`` metres of a
-        point's nearest edge (KD-tree over the edge samples: the nearest sample bounds the nearest edge's
+        point's nearest edge (grid index over the edge samples: the nearest sample bounds the nearest edge's
         distance, and every edge that close has a sample within half a piece more); None when none."""
-        tree, sample_edge, half_piece_m = self._tree(step_free_only)
+        index, sample_edge, half_piece_m = self._sample_index(step_free_only)
         valid = np.isfinite(lats) & np.isfinite(lons)
-        if tree is None or not valid.any():
+        if index is None or not valid.any():
             return None
         q = np.nonzero(valid)[0]
         xyz = to_unit_xyz_m(lats[q], lons[q])
         slack_m = half_piece_m + 1.0
-        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
+        d0 = index.nearest_distance(xyz, max_dist_m + slack_m + 1e-3 * max_dist_m)
         near = np.isfinite(d0)
         q, xyz, d0 = q[near], xyz[near], d0[near]
         if len(q) == 0:
             return None
         radius = np.minimum(d0, max_dist_m) * 1.001 + slack_m + extra_m
-        hits = tree.query_ball_point(xyz, r=radius, return_sorted=False)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        cand_q = np.repeat(q, counts)
-        cand_e = sample_edge[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
+        hit_q, hit_sample, _ = index.within(xyz, radius)
+        cand_q = q[hit_q]
+        cand_e = sample_edge[hit_sample]
         # drop repeated (query, edge) pairs before the exact computation
         pairs = np.unique(np.column_stack([cand_q, cand_e]), axis=0)
         return pairs[:, 0], pairs[:, 1]
@@ -493,7 +494,7 @@ class StreetNetwork:
         """Snap many points (degrees) to the closest point of the closest edge.
 
         Points farther than ``max_dist_m`` metres from every (step-free, if
-        ``step_free_only``) edge get ``edge == -1``. Vectorised: a KD-tree over points
+        ``step_free_only``) edge get ``edge == -1``. Vectorised: a grid index of points
         sampled every :data:`INDEX_SPACING_M` along the edges finds the candidate edges,
         then exact point-to-segment distances are computed in a frame centred on each point.
         """
@@ -583,16 +584,16 @@ class StreetNetwork:
 
     def _link(self, lat: float, lon: float, max_dist_m: float, step_free_only: bool,
               tolerance_m: float) -> tuple[Snap, ...]:
-        tree, sample_edge, half_piece_m = self._tree(step_free_only)
-        if tree is None:
+        index, sample_edge, half_piece_m = self._sample_index(step_free_only)
+        if index is None:
             return ()
         xyz = to_unit_xyz_m(np.array([lat]), np.array([lon]))[0]
         slack_m = half_piece_m + 1.0
-        d0, _ = tree.query(xyz, k=1, distance_upper_bound=max_dist_m + slack_m + 1e-3 * max_dist_m)
+        d0 = index.nearest_distance(xyz, max_dist_m + slack_m + 1e-3 * max_dist_m)[0]
         if not np.isfinite(d0):
             return ()
         radius = min(float(d0), max_dist_m) * 1.001 + slack_m + tolerance_m
-        cand = np.unique(sample_edge[np.asarray(tree.query_ball_point(xyz, r=radius), dtype=np.int64)])
+        cand = np.unique(sample_edge[index.within(xyz, radius)[1]])
         u, v = self.edge_u[cand], self.edge_v[cand]
         frac, dist = _kernels().segment_distances(float(lat), float(lon), cand, self.edge_u, self.edge_v, self.node_lat,
                                        self.node_lon, EARTH_RADIUS_M)

@@ -464,8 +464,8 @@ def build_timetable(feeds, service_date: _dt.date, *, footpaths=None, min_transf
                 alight = (drop != 1).astype(np.uint8)
                 board[-1] = 0
                 alight[0] = 0
-                bbook = np.isin(pick, (2, 3)).astype(np.uint8)
-                abook = np.isin(drop, (2, 3)).astype(np.uint8)
+                bbook = ((pick == 2) | (pick == 3)).astype(np.uint8)  # (np.isin: 20 times the time, per trip)
+                abook = ((drop == 2) | (drop == 3)).astype(np.uint8)
                 key = (ridx, tuple(sidx.tolist()), board.tobytes(), alight.tobytes(), bbook.tobytes(), abook.tobytes())
                 meta_base = (ns(fi, tid), tid, t_head[ti], ridx, fi, delta, int(t_wch[ti]))
                 windows = freq_by_trip.get(tid)

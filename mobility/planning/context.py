@@ -23,13 +23,13 @@ from mobility.domain.opening_hours import OpeningHours
 from mobility.errors import DataError
 from mobility.loaders.services import ServiceCatalogue, ServiceSite, load_services
 from mobility.network import store
-from mobility.planning.geocode import Geocoder, _Docs
+from mobility.planning.geocode import Geocoder, _Docs, _NearestPoint
 from mobility.planning.planner import Planner
 
 #: bump when the stored geocoder layout changes
-CONTEXT_CACHE_VERSION = 3
+CONTEXT_CACHE_VERSION = 4
 #: the classes a stored geocoder may hold
-GEOCODER_CLASSES: tuple[type, ...] = (Geocoder, _Docs, ServiceCatalogue, ServiceSite, OpeningHours)
+GEOCODER_CLASSES: tuple[type, ...] = (Geocoder, _Docs, _NearestPoint, ServiceCatalogue, ServiceSite, OpeningHours)
 
 
 @dataclass(eq=False)

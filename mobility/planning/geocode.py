@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from rapidfuzz.distance import OSA
-from scipy.spatial import cKDTree
 
 from mobility.errors import DataError, InputError
 from mobility.i18n import Msg
@@ -144,6 +143,31 @@ class _Docs:
         return len(self.kind) - 1
 
 
+class _NearestPoint:
+    """The nearest of fixed 2-D points (metres), for reverse geocoding and the commune of a point: a scipy
+    ``cKDTree`` built at the first query rather than when the geocoder is loaded, since importing
+    ``scipy.spatial`` costs a quarter of a second and a server's plans between named places never ask. Only the
+    points are stored (:meth:`__getstate__`); the tree is the one ``cKDTree(points)`` always builds."""
+
+    def __init__(self, points: np.ndarray) -> None:
+        self.points = np.asarray(points, dtype=float).reshape(-1, 2)
+        self._tree: Any = None
+
+    def query(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(distance, index)`` of the nearest point of each of ``points`` ``(n, 2)`` (as ``cKDTree.query``)."""
+        if self._tree is None:  # (two threads may both build it: the same tree, one kept)
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.points)
+        return self._tree.query(points)
+
+    def __getstate__(self) -> dict:
+        return {"points": self.points}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["points"])
+
+
 class Geocoder:
     """Search addresses, streets, communes, stops and service sites of the territory. Build with
     :meth:`build`; then :meth:`search`, :meth:`resolve`, :meth:`reverse`."""
@@ -217,8 +241,8 @@ class Geocoder:
         missing = found < 0
         if missing.any():
             fy, fx = _metres(float(np.mean(self._commune_lat)))
-            tree = cKDTree(np.c_[self._commune_lat * fy, self._commune_lon * fx])
-            _, idx = tree.query(np.c_[lats[missing] * fy, lons[missing] * fx])
+            _, idx = _NearestPoint(np.c_[self._commune_lat * fy, self._commune_lon * fx]).query(
+                np.c_[lats[missing] * fy, lons[missing] * fx])
             found[missing] = idx
         return [self._commune_names[i] for i in found]
 
@@ -356,7 +380,7 @@ class Geocoder:
             pts_lat, pts_lon = self._lat, self._lon
         lat0 = float(np.mean(pts_lat)) if len(pts_lat) else 50.7
         self._fy, self._fx = _metres(lat0)
-        self._tree = cKDTree(np.c_[pts_lat * self._fy, pts_lon * self._fx]) if len(pts_lat) else None
+        self._nearest = _NearestPoint(np.c_[pts_lat * self._fy, pts_lon * self._fx]) if len(pts_lat) else None
         all_lat = np.r_[self._lat, self._commune_lat]
         all_lon = np.r_[self._lon, self._commune_lon]
         self._bbox = ((all_lat.min(), all_lon.min(), all_lat.max(), all_lon.max()) if len(all_lat) else None)
@@ -527,9 +551,9 @@ class Geocoder:
 
     def reverse(self, lat: float, lon: float) -> GeocodeResult:
         """The address nearest to (lat, lon) (street documents if there are no addresses), with distance_m."""
-        if self._tree is None:
+        if self._nearest is None:
             raise InputError("err_no_addresses_loaded")
-        dist, i = self._tree.query([lat * self._fy, lon * self._fx])
+        dist, i = (a[0] for a in self._nearest.query(np.array([[lat * self._fy, lon * self._fx]])))
         if len(self._addr):
             res = self._address(int(i), 1.0)
         else:
@@ -568,7 +592,7 @@ class Geocoder:
     def _point(self, lat: float, lon: float) -> GeocodeResult:
         commune = self._commune_of(np.array([lat]), np.array([lon]))[0]
         label = f"{lat:.5f}, {lon:.5f}"
-        if self._tree is not None:
+        if self._nearest is not None:
             near = self.reverse(lat, lon)
             if near.distance_m is not None and near.distance_m <= 150:
                 label += f" (près de {near.label})"

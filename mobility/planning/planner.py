@@ -32,6 +32,7 @@ import numpy as np
 from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.i18n import Msg
+from mobility.jit import skip_blas_probe
 from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
 from mobility.network.flex import DRIVE_SNAP_MAX_M
 from mobility.network.streets import Snap, Snaps
@@ -216,9 +217,11 @@ class Planner:
     # ------------------------------------------------------------------ planning
     def warm_up(self) -> None:
         """Plan one trip between two stops (today, else the first weekday of the service), so that the compiled
-        kernels are loaded (numba's first call: about half a second) and that day's timetable is built before
-        the first request, not during it. Errors are logged and ignored: it is an optimisation only."""
+        kernels are loaded (numba's first call: about half a second; without its probe of scipy's BLAS,
+        :func:`mobility.jit.skip_blas_probe`) and that day's timetable is built before the first request, not
+        during it. Errors are logged and ignored: it is an optimisation only."""
         try:
+            skip_blas_probe()
             rng = self.network.service_range()
             stops = self.network.stops
             if rng is None or len(stops) < 2:
