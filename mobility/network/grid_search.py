@@ -24,6 +24,24 @@ def _box(q, reach, pad, cell, origin, shape):
     return lo, hi
 
 
+@njit(cache=True, inline="always")
+def _column(sorted_keys, shape, lo, hi, ix, iy):
+    """The sorted positions ``[a, b)`` of the points of grid column (ix, iy) between the box's lowest and highest
+    cells along the third axis."""
+    column = (ix * shape[1] + iy) * shape[2]
+    return (np.searchsorted(sorted_keys, column + lo[2], side="left"),
+            np.searchsorted(sorted_keys, column + hi[2], side="right"))
+
+
+@njit(cache=True, inline="always")
+def _distance(points, j, q):
+    """Straight-line distance (m) from point ``j`` to query ``q``."""
+    dx = points[j, 0] - q[0]
+    dy = points[j, 1] - q[1]
+    dz = points[j, 2] - q[2]
+    return math.sqrt(dx * dx + dy * dy + dz * dz)
+
+
 @njit(cache=True, nogil=True)
 def within(sorted_keys, points, origin, shape, cell, pad, queries, radius):
     """``(query, sorted position, distance)`` of every point at most ``radius[k]`` from ``queries[k]``,
@@ -41,14 +59,9 @@ def within(sorted_keys, points, origin, shape, cell, pad, queries, radius):
             continue
         for ix in range(lo[0], hi[0] + 1):
             for iy in range(lo[1], hi[1] + 1):
-                column = (ix * shape[1] + iy) * shape[2]
-                a = np.searchsorted(sorted_keys, column + lo[2], side="left")
-                b = np.searchsorted(sorted_keys, column + hi[2], side="right")
+                a, b = _column(sorted_keys, shape, lo, hi, ix, iy)
                 for j in range(a, b):
-                    dx = points[j, 0] - q[0]
-                    dy = points[j, 1] - q[1]
-                    dz = points[j, 2] - q[2]
-                    d = math.sqrt(dx * dx + dy * dy + dz * dz)
+                    d = _distance(points, j, q)
                     if d <= r:
                         if n == cap:
                             cap *= 2
@@ -77,14 +90,9 @@ def nearest_distance(sorted_keys, points, origin, shape, cell, pad, queries, bou
             if hi[0] >= lo[0] and hi[1] >= lo[1] and hi[2] >= lo[2]:
                 for ix in range(lo[0], hi[0] + 1):
                     for iy in range(lo[1], hi[1] + 1):
-                        column = (ix * shape[1] + iy) * shape[2]
-                        a = np.searchsorted(sorted_keys, column + lo[2], side="left")
-                        b = np.searchsorted(sorted_keys, column + hi[2], side="right")
+                        a, b = _column(sorted_keys, shape, lo, hi, ix, iy)
                         for j in range(a, b):
-                            dx = points[j, 0] - q[0]
-                            dy = points[j, 1] - q[1]
-                            dz = points[j, 2] - q[2]
-                            d = math.sqrt(dx * dx + dy * dy + dz * dz)
+                            d = _distance(points, j, q)
                             if d <= reach and d < best:
                                 best = d
             if best < bound:
