@@ -31,6 +31,7 @@ def api_schema():
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 
+@pytest.mark.slow  # generated requests against every operation (~4 s with its app): CI's second step
 def test_api_conforms_to_its_openapi_document(api_schema):
     """Each operation, MAX_EXAMPLES generated requests, valid and invalid (derandomised: the same every run)."""
     operations = [result.ok() for result in api_schema.get_all_operations()]

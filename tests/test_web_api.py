@@ -418,6 +418,7 @@ def test_leaflet_served_locally(client):
     assert client.get("/static/vendor/leaflet/../__init__.py").status_code == 404
 
 
+@pytest.mark.slow  # isochrones of a day's window (~3 s): CI's second step
 def test_isochrones(client, spec):
     from mobility.interfaces.web.planner_pages import analysis_api
 

@@ -192,7 +192,8 @@ def test_english_switch(server, page):
     "/operateur/",
     f"/operateur/?from=Delettes&to=svc-001&date={DAY}&time=08%3A00",
     f"/operateur/imprimer?from=Delettes&to=svc-001&date={DAY}&time=08%3A00",
-    f"/planificateur/?to=france_services&date={DAY}&time=08%3A00&window=60",
+    # the planner's isochrone map takes several seconds: CI's second step
+    pytest.param(f"/planificateur/?to=france_services&date={DAY}&time=08%3A00&window=60", marks=pytest.mark.slow),
 ])
 def test_axe_no_serious_violation(server, browser, path):
     source = _axe_source()
@@ -561,6 +562,7 @@ def test_trip_map_names_legend_and_boarding_stops(server, page):
     _no_errors(page)
 
 
+@pytest.mark.slow  # an isochrone map computed and drawn (~5 s): CI's second step
 def test_planner_isochrone_map_legend_caption_table_and_downloads(server, page):
     page.goto(f"{server}/planificateur/?to=france_services&date={DAY}&time=08:00&window=60&lang=fr")
     page.wait_for_selector("#map[data-ready='1']", timeout=90000)
@@ -592,7 +594,7 @@ AXE_PAGES = [
     f"/operateur/?from=Delettes&to=france_services&date={DAY}&time=08%3A00&return_after_min=60&booked_at={BOOKED}",
     f"/operateur/imprimer?from=Delettes&to=france_services&date={DAY}&time=08%3A00&return_after_min=60"
     f"&booked_at={BOOKED}",
-    f"/planificateur/?to=france_services&date={DAY}&time=08%3A00&window=60",
+    pytest.param(f"/planificateur/?to=france_services&date={DAY}&time=08%3A00&window=60", marks=pytest.mark.slow),
     "/page-inconnue",  # the error page
     "/observatoire/",  # without its token: the sign-in page (the dashboard: tests/test_observatory_browser.py)
 ]
