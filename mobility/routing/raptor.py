@@ -284,7 +284,9 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
 
     def insert(t, w, s, k, ride):
         """As :func:`_bag_slot` on the bag of stop ``s``, round ``k`` (ride labels when ``ride``, else ready
-        labels): the slot for (t, w), the bag's count updated; -1 when rejected."""
+        labels): the slot for (t, w), the bag's count updated; -1 when rejected. Written out rather than calling
+        ``_bag_slot`` with the label arrays, which made a city search about 8 % slower (the route bag, a small
+        array of the kernel's own, does call it)."""
         n = L_n[s, k] if ride else R_n[s, k]
         for i in range(n):
             bt = L_t[s, k, i] if ride else R_t[s, k, i]
@@ -311,12 +313,6 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
             touch(s)
             return n
         return _bag_evict(L_t, L_w, s, k, t, w, cap) if ride else _bag_evict(R_t, R_w, s, k, t, w, cap)
-
-    def change(f, q, t0, w0):
-        """As :func:`_change`: (stop, ready time, walk, footpath or -1) of change ``f`` at stop ``q``."""
-        if f < fp_ptr[q]:
-            return q, t0 + slack, w0, -1
-        return fp_to[f], t0 + fp_dur[f] + slack, w0 + fp_walk[f], f
 
     r_marked = np.zeros(n_stops, np.uint8)
     r_list = np.empty(n_stops, np.int64)
@@ -479,7 +475,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                 # staying, then the footpaths by duration (fp_order) until all the rest can only be pruned
                 for j in range(fp_ptr[q] - 1, fp_ptr[q + 1]):
                     f = j if j < fp_ptr[q] else fp_order[j]
-                    s, t, w, ff = change(f, q, t0, w0)
+                    s, t, w, ff = _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack)
                     if ff >= 0 and beyond(t, w0 + fp_low_walk[j], tg_n):
                         break
                     if pruned(t, w, s, k, False, tg_n):
@@ -955,7 +951,7 @@ def _destination_front(L_t, L_w, stops, secs, walk, max_walk_m, use_walk):
             for b in range(cap):
                 if L_t[stops[e], k, b] < INF:
                     n += 1
-    tt = np.empty(n, np.int64)
+    t_s = np.empty(n, np.int64)
     kk = np.empty(n, np.int64)
     ww = np.empty(n, np.float64)
     ee = np.empty(n, np.int64)
@@ -968,7 +964,7 @@ def _destination_front(L_t, L_w, stops, secs, walk, max_walk_m, use_walk):
                 if lt < INF:
                     w = L_w[stops[e], k, b] + walk[e]
                     if w <= max_walk_m:
-                        tt[m] = lt + secs[e]
+                        t_s[m] = lt + secs[e]
                         kk[m] = k
                         ww[m] = w
                         ee[m] = e
@@ -977,7 +973,7 @@ def _destination_front(L_t, L_w, stops, secs, walk, max_walk_m, use_walk):
     # stable sorts, least significant key first: by (time, vehicles, walk)
     order = np.argsort(ww[:m], kind="mergesort")
     order = order[np.argsort(kk[:m][order], kind="mergesort")]
-    order = order[np.argsort(tt[:m][order], kind="mergesort")]
+    order = order[np.argsort(t_s[:m][order], kind="mergesort")]
     alive = np.ones(m, np.bool_)
     keep = np.empty(m, np.int64)
     n_keep = 0
@@ -989,7 +985,7 @@ def _destination_front(L_t, L_w, stops, secs, walk, max_walk_m, use_walk):
         n_keep += 1
         for y in range(x + 1, m):
             j = order[y]
-            if alive[y] and tt[j] >= tt[i] and kk[j] >= kk[i] and ((not use_walk) or ww[j] >= ww[i]):
+            if alive[y] and t_s[j] >= t_s[i] and kk[j] >= kk[i] and ((not use_walk) or ww[j] >= ww[i]):
                 alive[y] = False
     keep = keep[:n_keep]
     return kk[keep], ee[keep], bb[keep]
