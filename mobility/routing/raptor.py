@@ -877,7 +877,7 @@ class RaptorResult:
         access in arrive-by) or None for a journey to/from the stop itself."""
         steps, src = self._chain(k, stop, slot)
         s_stops, s_times, s_walk, s_dur = self._src
-        tt, ktt = self.tt, self.kernel_tt
+        ktt = self.kernel_tt
         fwd_steps = []
         if self.direction == "depart_after":
             for st in reversed(steps):
