@@ -99,6 +99,7 @@ def test_dashboard_with_the_token_shows_charts_and_the_commune_map(server, page)
     _no_errors(page)
 
 
+@pytest.mark.slow  # two axe sweeps in a browser (~5 s): CI's second step
 @pytest.mark.parametrize("path", [PLAN, "/observatoire/"])
 def test_survey_and_dashboard_are_axe_clean(server, browser, path):  # noqa: F811
     base, _ = server

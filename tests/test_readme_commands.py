@@ -1,7 +1,7 @@
 """Every ``mobility`` command of the README's bash blocks runs as written, from a scratch folder where
 ``data`` points at the repository's ``data/`` (so relative paths resolve and outputs land outside the
 checkout). ``mobility serve`` gets ``--port 0`` (any free port) and is stopped once it answers; the
-analytics commands (isochrones, accessibility, scenarios: half a minute each) are marked slow. Commands
+analytics commands (isochrones, accessibility, scenarios: half a minute each) and the street export are marked slow. Commands
 on ``data/official`` need the online download of ``scripts/fetch_data.py`` and skip, saying so.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SLOW = {"isochrone", "access", "scenario"}
+SLOW = {"isochrone", "access", "scenario", "streets"}
 
 
 _ASSIGN = re.compile(r"^([A-Z_][A-Z0-9_]*)=(\S+)$")

@@ -195,6 +195,7 @@ def test_english_switch(server, page):
     # the planner's isochrone map takes several seconds: CI's second step
     pytest.param(f"/planificateur/?to=france_services&date={DAY}&time=08%3A00&window=60", marks=pytest.mark.slow),
 ])
+@pytest.mark.slow  # six pages in a browser (~15 s; the stricter desktop sweep below stays): CI's second step
 def test_axe_no_serious_violation(server, browser, path):
     source = _axe_source()
     if source is None:
@@ -620,6 +621,7 @@ def _axe(server, browser, path, viewport, impacts=("moderate", "serious", "criti
 
 
 @pytest.mark.parametrize("path", AXE_PAGES)
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366x900", "390x844"])
+@pytest.mark.parametrize("viewport", [DESKTOP, pytest.param(PHONE, marks=pytest.mark.slow)],  # phone: 2nd step
+                         ids=["1366x900", "390x844"])
 def test_axe_no_moderate_serious_or_critical_violation(server, browser, path, viewport):
     _axe(server, browser, path, viewport)
