@@ -156,6 +156,57 @@ def test_the_warm_up_and_the_first_plan_load_no_scipy_linear_algebra(embedded_co
     assert "PLAN 200 [] False" in _python(code).stdout
 
 
+#: imported by numba's compiler target (``BaseContext.refresh``), not by the kernels loaded from its cache
+TARGET_ONLY = ("numba.typed.typeddict", "numba.np.random", "numba.np.polynomial")
+_PLANS = ("import json, sys\n"
+          "from mobility.planning.context import load_context\n"
+          "import mobility.interfaces.web as web\n"
+          "ctx = load_context()\n"
+          "ctx.planner.warm_up()\n"
+          "client = web.create_app({}, context=ctx).test_client()\n"
+          "answers = [client.get(q, headers={'Accept': 'application/json'}).get_json() for q in (\n"
+          "    '/api/plan?from=Saint-Omer&to=Fauquembergues&datetime=2026-12-01T08:30',\n"
+          "    '/api/plan?from=Arques&to=caf&datetime=2026-12-03T10:00&arrive_by=1')]\n"
+          f"print('TARGET', sorted(m for m in sys.modules if m.startswith({TARGET_ONLY!r})))\n"
+          "print('ANSWERS', json.dumps(answers, sort_keys=True))\n")
+
+
+def test_kernels_load_from_the_cache_without_the_compiler_target_and_answer_the_same(embedded_context):
+    """:func:`mobility.jit.lean_kernel_loads`: the warm-up and first plans of a process whose kernels are in
+    numba's cache (``embedded_context`` filled it) do not initialise numba's compiler target, and their answers
+    are those of a process that does (numba's own loading)."""
+    lean = _python(_PLANS).stdout
+    usual = _python("import mobility.jit as jit\njit._lean = True  # as if patched already: numba's own loads\n"
+                    + _PLANS).stdout
+    assert "TARGET []" in lean and "TARGET []" not in usual
+    answer = lean.split("ANSWERS ", 1)[1]
+    assert '"date": "2026-12-01"' in answer and '"state": "open"' in answer
+    assert answer == usual.split("ANSWERS ", 1)[1]
+
+
+def test_a_kernel_compiled_and_loaded_under_lean_loads_runs(tmp_path):
+    """A kernel missing from numba's cache still compiles (the compiler starts its target itself), and the next
+    process loads it from the cache without the target; both give the right answer."""
+    (tmp_path / "lean_kernel.py").write_text(
+        "import numpy as np\nfrom numba import njit\n\n"
+        "@njit(cache=True)\n"
+        "def kernel(keys, xs):\n"
+        "    out = np.full(len(xs), -1, np.int64)\n"
+        "    for i in range(len(xs)):\n"
+        "        out[i] = np.searchsorted(keys, xs[i]) + int(np.hypot(3.0, 4.0))\n"
+        "    return out\n", encoding="utf-8")
+    code = ("import sys, numpy as np\n"
+            "from mobility.jit import lean_kernel_loads\n"
+            "lean_kernel_loads()\n"
+            "from lean_kernel import kernel\n"
+            "print('OUT', kernel(np.array([1.0, 5.0, 9.0]), np.array([0.0, 6.0, 10.0])).tolist(),\n"
+            "      kernel.stats.cache_hits, 'numba.np.polynomial' in sys.modules)\n")
+    env = {"PYTHONPATH": str(tmp_path), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    assert "OUT [5, 7, 8] Counter() True" in _python(code, **env).stdout  # compiled: the whole target
+    assert "OUT [5, 7, 8] Counter({(Array(float64, 1, 'C', False, aligned=True), Array(float64, 1, 'C', " \
+           "False, aligned=True)): 1}) False" in _python(code, **env).stdout  # loaded: no target
+
+
 def test_no_kernel_uses_what_the_skipped_blas_probe_decides():
     """numba's BLAS probe, skipped at the warm-up, only chooses how ``np.correlate`` and ``np.convolve`` are
     compiled: no module of the package with compiled kernels calls them."""

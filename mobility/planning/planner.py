@@ -32,7 +32,7 @@ import numpy as np
 from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.i18n import Msg
-from mobility.jit import skip_blas_probe
+from mobility.jit import lean_kernel_loads, skip_blas_probe
 from mobility.network.build import STOP_SNAP_MAX_M, Network, load_network
 from mobility.network.flex import DRIVE_SNAP_MAX_M
 from mobility.network.streets import Snap, Snaps
@@ -138,6 +138,7 @@ class Planner:
     """Door-to-door planner over one :class:`~mobility.network.build.Network`."""
 
     def __init__(self, network: Network) -> None:
+        lean_kernel_loads()  # the kernels load from numba's cache without its compiler's start (0.3 s)
         self.network = network
         self.axis = TimeAxis.of(network.timezone)
         self.tz = self.axis.tz
@@ -217,9 +218,8 @@ class Planner:
     # ------------------------------------------------------------------ planning
     def warm_up(self) -> None:
         """Plan one trip between two stops (today, else the first weekday of the service), so that the compiled
-        kernels are loaded (numba's first call: about half a second; without its probe of scipy's BLAS,
-        :func:`mobility.jit.skip_blas_probe`) and that day's timetable is built before the first request, not
-        during it. Errors are logged and ignored: it is an optimisation only."""
+        kernels are loaded (numba's first call: about 0.15 s, :func:`mobility.jit.lean_kernel_loads`) and that
+        day's timetable is built before the first request, not during it. Errors are logged and ignored: it is an optimisation only."""
         try:
             skip_blas_probe()
             rng = self.network.service_range()

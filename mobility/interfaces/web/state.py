@@ -54,7 +54,7 @@ class ContextHolder:
             ctx.planner.warm_up()  # before the API answers: the first request does not load the kernels
             self._ctx = ctx
             self.load_seconds = time.time() - t0
-            log.info("context loaded in %.1f s (and warmed up in %.1f s)", t1 - t0, time.time() - t1)
+            log.info("context loaded in %.2f s (and warmed up in %.2f s)", t1 - t0, time.time() - t1)
             log_problems(getattr(ctx.planner.network, "problems", []))
         except MobilityError as exc:  # bad data: its one-line message says what and where, no traceback
             log.error("data could not be loaded: %s", exc)
