@@ -51,6 +51,11 @@ class PointGrid:
     def _layout(self) -> tuple:
         return self._sorted_keys, self._points, self._origin, self._shape, self.cell_m, _BOX_PAD_M
 
+    def search_arrays(self) -> tuple:
+        """What a compiled caller passes to :func:`mobility.network.grid_search.nearest_distance` and ``within``
+        (the layout, then the nearest search's first reach and growth), and the sorted position -> point map."""
+        return (*self._layout(), _FIRST_REACH_CELLS * self.cell_m, _REACH_GROWTH, self._order)
+
     def within(self, queries: np.ndarray, radius) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (query, point) pair at most ``radius`` apart (a scalar or one radius per query):
         ``(query index, point index, distance)``, grouped by query in increasing order."""

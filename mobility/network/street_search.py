@@ -14,10 +14,13 @@ to several edges has several points) a seeded node was entered from; ``pred_entr
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
 from numba import njit
+
+from mobility.network import grid_search
 
 _INF = np.inf
 
@@ -234,3 +237,73 @@ def segment_distances(lat, lon, cand, edge_u, edge_v, node_lat, node_lon, earth_
         frac[i] = t
         dist[i] = np.hypot(0.0 - cx, 0.0 - cy)
     return frac, dist
+
+
+@njit(cache=True, nogil=True)
+def link_edges(lat, lon, max_dist_m, slack_m, tolerance_m, sorted_keys, points, origin, shape, cell, pad,
+               first_reach, growth, point_order, point_edge, edge_u, edge_v, node_lat, node_lon, edge_way,
+               earth_radius_m):
+    """A point's links (:meth:`mobility.network.streets.StreetNetwork.link`) in one call: the fields of a ``Snap``,
+    ``(edge, u, v)`` rows of an integer array and ``(fraction, distance_m, lat, lon)`` rows of a float one, of
+    the nearest edge, then of the
+    nearest edge of each other way at most ``tolerance_m`` farther (and within ``max_dist_m``), nearest first,
+    ties by edge index; empty when no edge is within ``max_dist_m``. The snapped point is
+    :func:`mobility.geo.interpolate`'s.
+
+    The candidates are the edges of the grid's samples (:class:`mobility.network.point_grid.PointGrid` arrays,
+    ``point_order`` its sorted position -> sample, ``point_edge`` each sample's edge) within the nearest
+    sample's distance plus ``slack_m`` (half the longest sampled piece, and a metre) plus ``tolerance_m``: every
+    edge that close has a sample that close. Their distances are :func:`segment_distances`'."""
+    q = np.empty((1, 3))
+    la = math.radians(lat)
+    lo = math.radians(lon)
+    cos_la = math.cos(la)
+    q[0, 0] = earth_radius_m * (cos_la * math.cos(lo))
+    q[0, 1] = earth_radius_m * (cos_la * math.sin(lo))
+    q[0, 2] = earth_radius_m * math.sin(la)
+    none = np.zeros((0, 3), np.int64), np.zeros((0, 4))
+    d0 = grid_search.nearest_distance(sorted_keys, points, origin, shape, cell, pad, q,
+                                      max_dist_m + slack_m + 1e-3 * max_dist_m, first_reach, growth)[0]
+    if not np.isfinite(d0):
+        return none
+    radius = np.full(1, min(d0, max_dist_m) * 1.001 + slack_m + tolerance_m)
+    pos = grid_search.within(sorted_keys, points, origin, shape, cell, pad, q, radius)[1]
+    if len(pos) == 0:
+        return none
+    cand = np.unique(point_edge[point_order[pos]])
+    frac, dist = segment_distances(lat, lon, cand, edge_u, edge_v, node_lat, node_lon, earth_radius_m)
+    order = np.argsort(dist, kind="mergesort")  # stable: equal distances keep the edges' increasing order
+    best = dist[order[0]]
+    if best > max_dist_m:
+        return none
+    out_e = np.empty(len(cand), np.int64)
+    out_f = np.empty(len(cand))
+    out_d = np.empty(len(cand))
+    ways = np.empty(len(cand), np.int64)
+    n = 0
+    for i in order:
+        if dist[i] > best + tolerance_m or dist[i] > max_dist_m:
+            break
+        way = edge_way[cand[i]]
+        seen = False
+        for k in range(n):
+            if ways[k] == way:
+                seen = True
+                break
+        if seen:
+            continue
+        ways[n] = way
+        out_e[n] = cand[i]
+        out_f[n] = frac[i]
+        out_d[n] = dist[i]
+        n += 1
+    ints = np.empty((n, 3), np.int64)
+    floats = np.empty((n, 4))
+    for k in range(n):
+        e = out_e[k]
+        u, v, f = edge_u[e], edge_v[e], out_f[k]
+        ints[k, 0], ints[k, 1], ints[k, 2] = e, u, v
+        floats[k, 0], floats[k, 1] = f, out_d[k]
+        floats[k, 2] = node_lat[u] + f * (node_lat[v] - node_lat[u])
+        floats[k, 3] = node_lon[u] + f * (node_lon[v] - node_lon[u])
+    return ints, floats

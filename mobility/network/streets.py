@@ -587,33 +587,11 @@ class StreetNetwork:
         index, sample_edge, half_piece_m = self._sample_index(step_free_only)
         if index is None:
             return ()
-        xyz = to_unit_xyz_m(np.array([lat]), np.array([lon]))[0]
-        slack_m = half_piece_m + 1.0
-        d0 = index.nearest_distance(xyz, max_dist_m + slack_m + 1e-3 * max_dist_m)[0]
-        if not np.isfinite(d0):
-            return ()
-        radius = min(float(d0), max_dist_m) * 1.001 + slack_m + tolerance_m
-        cand = np.unique(sample_edge[index.within(xyz, radius)[1]])
-        u, v = self.edge_u[cand], self.edge_v[cand]
-        frac, dist = _kernels().segment_distances(float(lat), float(lon), cand, self.edge_u, self.edge_v, self.node_lat,
-                                       self.node_lon, EARTH_RADIUS_M)
-        order = np.lexsort((cand, dist))
-        best = float(dist[order[0]])
-        if best > max_dist_m:
-            return ()
-        out, ways = [], set()
-        for i in order:
-            if dist[i] > best + tolerance_m or dist[i] > max_dist_m:
-                break
-            e = int(cand[i])
-            way = int(self.edge_osmid[e])
-            if way in ways:
-                continue
-            ways.add(way)
-            la, lo = interpolate(self.node_lat[u[i]], self.node_lon[u[i]], self.node_lat[v[i]], self.node_lon[v[i]],
-                                 frac[i])
-            out.append(Snap(e, int(u[i]), int(v[i]), float(frac[i]), float(dist[i]), float(la), float(lo)))
-        return tuple(out)
+        *grid, order = index.search_arrays()
+        ints, floats = _kernels().link_edges(float(lat), float(lon), float(max_dist_m), half_piece_m + 1.0, float(tolerance_m),
+                                      *grid, order, sample_edge, self.edge_u, self.edge_v, self.node_lat,
+                                      self.node_lon, self.edge_osmid, EARTH_RADIUS_M)
+        return tuple(Snap(*i, *f) for i, f in zip(ints.tolist(), floats.tolist()))
 
     def _canonical(self, snap: Snap) -> Snap:
         """Express a snap on the twin edge as the same point on the lower-numbered edge."""
