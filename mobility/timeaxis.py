@@ -6,6 +6,7 @@ daylight-saving change). One object converts between those seconds and datetimes
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 _UTC = dt.timezone.utc
 
 
+@functools.lru_cache(maxsize=4096)  # a request asks for a few days' origins several times each
 def service_day_origin(day: dt.date, tz: dt.tzinfo | None) -> dt.datetime:
     """Time 0 of the GTFS service ``day`` in ``tz``: noon minus 12 hours of elapsed time (23:00 or 01:00 of
     the evening before on the days of a daylight-saving change, midnight on every other day)."""

@@ -84,6 +84,27 @@ def test_zone_borders_and_overlapping_zones():
     assert svc.zones_at(50.05, 2.21) == []
 
 
+def test_zones_at_tests_a_few_zones_each_and_many_with_a_tree(embedded_planner, monkeypatch):
+    """Up to ``_FEW_ZONES`` zones each is tested (an array call), beyond them an STRtree is queried: the same
+    zones at every point, on the embedded TAD zones and on a ring of 40 overlapping ones."""
+    import numpy as np
+
+    from mobility.network import flex as flex_module
+
+    ring = [Zone(f"z{i}", f"z{i}", 0, f"Z{i}", shapely.Point(2.2 + 0.02 * np.cos(i / 6), 50.7 + 0.02 * np.sin(i / 6))
+                 .buffer(0.015)) for i in range(40)]
+    rng = np.random.default_rng(3)
+    for zones in (embedded_planner.network.flex.zones, ring):
+        x0, y0, x1, y1 = shapely.GeometryCollection([z.geometry for z in zones]).bounds
+        points = np.c_[rng.uniform(y0 - 0.01, y1 + 0.01, 600), rng.uniform(x0 - 0.01, x1 + 0.01, 600)]
+        answers = []
+        for few in (64, 0):
+            monkeypatch.setattr(flex_module, "_FEW_ZONES", few)
+            svc = FlexService(zones=list(zones))
+            answers.append([svc.zones_at(float(a), float(b)) for a, b in points])
+        assert answers[0] == answers[1] and sum(map(bool, answers[0])) > 50
+
+
 def test_embedded_flex_model(embedded_planner):
     flex = embedded_planner.network.flex
     assert len(flex.zones) == 4 and len(flex.hops) == 12 and not flex.warnings

@@ -57,6 +57,8 @@ DRIVE_SNAP_MAX_M = 1500.0
 DRIVE_SNAP_SPEED_MPS = 5.0
 
 _M_PER_DEG = 111_320.0
+#: up to this many zones, :meth:`FlexService.zones_at` tests each zone rather than querying an STRtree
+_FEW_ZONES = 32
 
 
 @dataclass(frozen=True)
@@ -192,11 +194,18 @@ class FlexService:
             geoms = [z.geometry for z in self.zones]
             for g in geoms:
                 shapely.prepare(g)
-            self._tree = shapely.STRtree(geoms)
+            # a few zones (a territory's TAD): the predicate on each (an array call) costs less than the tree's
+            # query; both find the zones within the distance of the point
+            if len(geoms) <= _FEW_ZONES:
+                self._tree = np.empty(len(geoms), dtype=object)
+                self._tree[:] = geoms
+            else:
+                self._tree = shapely.STRtree(geoms)
         pt = shapely.Point(lon, lat)
         # tolerance in degrees: the longitude degree is shorter, so use it (a slightly larger lat margin)
         tol_deg = tolerance_m / (_M_PER_DEG * max(0.2, math.cos(math.radians(lat))))
-        # "dwithin": the zones at most tol_deg from the point (inside ones at distance 0)
+        if isinstance(self._tree, np.ndarray):
+            return np.flatnonzero(shapely.dwithin(self._tree, pt, tol_deg)).tolist()
         return sorted(int(i) for i in self._tree.query(pt, predicate="dwithin", distance=tol_deg))
 
     # ------------------------------------------------------------------ drive times
