@@ -472,3 +472,23 @@ def test_a_door_between_a_street_and_its_sidewalk_reaches_both():
     assert both == pytest.approx(4 + 99 + 50, abs=1.0)
     path = net.reach(links, link_cost=True).path_to(target)
     assert path.source == links[1] and path.length_m == pytest.approx(149, abs=1.0)
+
+
+def test_costs_to_a_few_doors_links_equal_the_packed_arrays(embedded_planner):
+    """``Reach.costs_to`` of a list of snaps (a door's links: computed point by point) gives what the packed
+    :class:`Snaps` give, bit for bit, with and without the links' own length, and with a point not snapped."""
+    walk = embedded_planner.network.walk
+    rng = np.random.default_rng(8)
+    nodes = rng.integers(0, walk.n_nodes, 120)
+    doors = [walk.link(float(walk.node_lat[k] + rng.normal(0, 3e-4)), float(walk.node_lon[k] + rng.normal(0, 3e-4)))
+             for k in nodes]
+    doors = [d for d in doors if d]
+    finite = 0
+    for a, b in zip(doors, doors[1:]):
+        reach = walk.reach(a, 3000.0, link_cost=True)
+        for targets in (list(b), list(a), [*b, None]):
+            for link_cost in (True, False):
+                got = reach.costs_to(targets, link_cost=link_cost)
+                assert np.array_equal(got, reach.costs_to(Snaps.from_list(targets), link_cost=link_cost))
+                finite += int(np.isfinite(got).sum())
+    assert finite > 200 and sum(len(d) > 1 for d in doors) > 5

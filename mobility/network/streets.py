@@ -207,11 +207,14 @@ class Reach:
         """Cost to each target point (:class:`Snaps`, or a list of :class:`Snap`/None): inf where not
         snapped or not reached within the limit. ``link_cost`` adds each target's ``dist_m``."""
         net = self.net
-        t = targets if isinstance(targets, Snaps) else Snaps.from_list(list(targets))
-        e, f, link = t.canonical(net)
+        if isinstance(targets, Snaps):
+            e, f, link = targets.canonical(net)
+            ends = targets.ends(net, self.weight)
+        else:
+            e, f, link, ends = _target_arrays(net, list(targets), self.weight)
         extra = link if link_cost else np.zeros(len(e))
         work = net._pool(self.weight, self.step_free_only).get().dist
-        return _kernels().target_costs(self.nodes, self.cost, e, f, extra, *t.ends(net, self.weight),
+        return _kernels().target_costs(self.nodes, self.cost, e, f, extra, *ends,
                                        net.edge_reverse, net.cost(self.weight), *self._source_arrays(), work)
 
     def path_to(self, target, *, link_cost: bool = False) -> StreetPath | None:
@@ -795,6 +798,28 @@ class StreetNetwork:
         net.indices = net.edge_v
         net._init_work()
         return net
+
+
+def _target_arrays(net: StreetNetwork, snaps: list, weight: str):
+    """:meth:`Snaps.canonical` and :meth:`Snaps.ends` of a few target points (a door's links), without packing
+    them into :class:`Snaps` first (a dozen array calls each): the same values, computed point by point."""
+    if any(s is None for s in snaps):
+        t = Snaps.from_list(snaps)
+        return (*t.canonical(net), t.ends(net, weight))
+    cost = net.cost(weight)
+    e, f, d, u, v, cu, cv = [], [], [], [], [], [], []
+    for s in snaps:
+        c = net._canonical(s)
+        rev = int(net.edge_reverse[c.edge])
+        e.append(c.edge)
+        f.append(c.fraction)
+        d.append(c.dist_m)
+        u.append(int(net.edge_u[c.edge]))
+        v.append(int(net.edge_v[c.edge]) if rev >= 0 else -1)
+        cu.append(c.fraction * float(cost[c.edge]))
+        cv.append((1.0 - c.fraction) * float(cost[rev]) if rev >= 0 else np.inf)
+    return (np.array(e, np.int64), np.array(f, np.float64), np.array(d, np.float64),
+            (np.array(u, np.int64), np.array(v, np.int64), np.array(cu, np.float64), np.array(cv, np.float64)))
 
 
 def _kernels():
