@@ -400,3 +400,38 @@ def test_journey_legs_are_plain_leg_dataclasses():
             assert type(leg) is Leg and leg == again and hash(leg) == hash(again) and repr(leg) == repr(again)
             with pytest.raises(dataclasses.FrozenInstanceError):
                 leg.start_s = 0
+
+
+def test_searches_in_threads_run_without_the_gil_and_find_the_same_labels(embedded_planner):
+    """The kernel releases the GIL (``nogil``): searches in four threads at once, each on label arrays of its
+    own, give the labels of the same searches run one after the other."""
+    import threading
+
+    from mobility.routing import raptor
+
+    assert raptor._raptor_kernel.targetoptions.get("nogil") is True
+    from mobility.planning.planner import PlanOptions
+
+    tt = embedded_planner._timetable(dt.date(2026, 12, 1), PlanOptions().validated())
+    rng = np.random.default_rng(4)
+    queries = [(np.array([s], np.int64), np.array([t], np.int64), np.zeros(1))
+               for s, t in zip(rng.integers(0, tt.n_stops, 40), rng.integers(6 * 3600, 19 * 3600, 40))]
+
+    def labels(q):  # times, and walks where a slot holds a label
+        res = earliest_arrival(tt, q, 4)
+        return res.L_t.copy(), np.where(res.L_t < INF, res.L_w, 0.0)
+
+    expected = [labels(q) for q in queries]
+    got: list = [None] * len(queries)
+
+    def work(first):
+        for i in range(first, len(queries), 4):
+            got[i] = labels(queries[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(got, expected))
+    assert sum(int((e[0] < INF).sum()) for e in expected) > 100

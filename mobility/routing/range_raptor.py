@@ -62,7 +62,7 @@ def _dominated_earlier(t, w, Bt, Bw, Bn, k, s, use_walk):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, pattern_trip_ptr, trip_times_ptr,
                   trip_arr, trip_dep, is_freq, freq_start, freq_end, board_wait, alight_wait,
                   stop_pattern_ptr, stop_patterns, stop_pattern_pos,

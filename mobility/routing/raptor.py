@@ -37,8 +37,10 @@ Arrive-by
     depart-after search, including the headway rule (see timetable docstring).  Results and journeys
     are translated back to forward time.
 
-Compilation: the kernel is ``@njit(cache=True)``; the first call in a fresh environment compiles it
-(several seconds), later processes load it from ``__pycache__``.
+Compilation: the kernel is ``@njit(cache=True, nogil=True)``; the first call in a fresh environment compiles it
+(several seconds), later processes load it from ``__pycache__``. It runs without the GIL, so the threads of one
+server process search on every core: each search takes label arrays of its own (:func:`_take_labels`) and only
+reads the timetable's.
 """
 
 from __future__ import annotations
@@ -199,7 +201,7 @@ def _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack):
     return fp_to[f], t0 + fp_dur[f] + slack, w0 + fp_walk[f], f
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, pattern_trip_ptr, trip_times_ptr,
                    trip_arr, trip_dep, is_freq, freq_start, freq_end, board_wait, alight_wait,
                    stop_pattern_ptr, stop_patterns, stop_pattern_pos,
