@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -484,7 +485,7 @@ def test_costs_to_a_few_doors_links_equal_the_packed_arrays(embedded_planner):
              for k in nodes]
     doors = [d for d in doors if d]
     finite = 0
-    for a, b in zip(doors, doors[1:]):
+    for a, b in itertools.pairwise(doors):
         reach = walk.reach(a, 3000.0, link_cost=True)
         for targets in (list(b), list(a), [*b, None]):
             for link_cost in (True, False):

@@ -243,12 +243,11 @@ def segment_distances(lat, lon, cand, edge_u, edge_v, node_lat, node_lon, earth_
 def link_edges(lat, lon, max_dist_m, slack_m, tolerance_m, sorted_keys, points, origin, shape, cell, pad,
                first_reach, growth, point_order, point_edge, edge_u, edge_v, node_lat, node_lon, edge_way,
                earth_radius_m):
-    """A point's links (:meth:`mobility.network.streets.StreetNetwork.link`) in one call: the fields of a ``Snap``,
-    ``(edge, u, v)`` rows of an integer array and ``(fraction, distance_m, lat, lon)`` rows of a float one, of
-    the nearest edge, then of the
-    nearest edge of each other way at most ``tolerance_m`` farther (and within ``max_dist_m``), nearest first,
-    ties by edge index; empty when no edge is within ``max_dist_m``. The snapped point is
-    :func:`mobility.geo.interpolate`'s.
+    """A point's links (:meth:`mobility.network.streets.StreetNetwork.link`) in one call, as the fields of a
+    ``Snap``: ``(edge, u, v)`` rows of an integer array and ``(fraction, distance_m, lat, lon)`` rows of a float
+    one. First the nearest edge, then the nearest edge of each other way at most ``tolerance_m`` farther (and
+    within ``max_dist_m``), nearest first, ties by edge index; empty when no edge is within ``max_dist_m``. The
+    snapped point is :func:`mobility.geo.interpolate`'s.
 
     The candidates are the edges of the grid's samples (:class:`mobility.network.point_grid.PointGrid` arrays,
     ``point_order`` its sorted position -> sample, ``point_edge`` each sample's edge) within the nearest
@@ -276,34 +275,24 @@ def link_edges(lat, lon, max_dist_m, slack_m, tolerance_m, sorted_keys, points, 
     best = dist[order[0]]
     if best > max_dist_m:
         return none
-    out_e = np.empty(len(cand), np.int64)
-    out_f = np.empty(len(cand))
-    out_d = np.empty(len(cand))
-    ways = np.empty(len(cand), np.int64)
+    ints = np.empty((len(cand), 3), np.int64)
+    floats = np.empty((len(cand), 4))
     n = 0
     for i in order:
         if dist[i] > best + tolerance_m or dist[i] > max_dist_m:
             break
-        way = edge_way[cand[i]]
+        e = cand[i]
         seen = False
         for k in range(n):
-            if ways[k] == way:
+            if edge_way[ints[k, 0]] == edge_way[e]:
                 seen = True
                 break
         if seen:
             continue
-        ways[n] = way
-        out_e[n] = cand[i]
-        out_f[n] = frac[i]
-        out_d[n] = dist[i]
+        u, v, f = edge_u[e], edge_v[e], frac[i]
+        ints[n, 0], ints[n, 1], ints[n, 2] = e, u, v
+        floats[n, 0], floats[n, 1] = f, dist[i]
+        floats[n, 2] = node_lat[u] + f * (node_lat[v] - node_lat[u])
+        floats[n, 3] = node_lon[u] + f * (node_lon[v] - node_lon[u])
         n += 1
-    ints = np.empty((n, 3), np.int64)
-    floats = np.empty((n, 4))
-    for k in range(n):
-        e = out_e[k]
-        u, v, f = edge_u[e], edge_v[e], out_f[k]
-        ints[k, 0], ints[k, 1], ints[k, 2] = e, u, v
-        floats[k, 0], floats[k, 1] = f, out_d[k]
-        floats[k, 2] = node_lat[u] + f * (node_lat[v] - node_lat[u])
-        floats[k, 3] = node_lon[u] + f * (node_lon[v] - node_lon[u])
-    return ints, floats
+    return ints[:n], floats[:n]

@@ -591,9 +591,9 @@ class StreetNetwork:
         if index is None:
             return ()
         *grid, order = index.search_arrays()
-        ints, floats = _kernels().link_edges(float(lat), float(lon), float(max_dist_m), half_piece_m + 1.0, float(tolerance_m),
-                                      *grid, order, sample_edge, self.edge_u, self.edge_v, self.node_lat,
-                                      self.node_lon, self.edge_osmid, EARTH_RADIUS_M)
+        ints, floats = _kernels().link_edges(float(lat), float(lon), float(max_dist_m), half_piece_m + 1.0,
+                                             float(tolerance_m), *grid, order, sample_edge, self.edge_u, self.edge_v,
+                                             self.node_lat, self.node_lon, self.edge_osmid, EARTH_RADIUS_M)
         return tuple(Snap(*i, *f) for i, f in zip(ints.tolist(), floats.tolist()))
 
     def _canonical(self, snap: Snap) -> Snap:

@@ -219,7 +219,8 @@ class Planner:
     def warm_up(self) -> None:
         """Plan one trip between two stops (today, else the first weekday of the service), so that the compiled
         kernels are loaded (numba's first call: about 0.15 s, :func:`mobility.jit.lean_kernel_loads`) and that
-        day's timetable is built before the first request, not during it. Errors are logged and ignored: it is an optimisation only."""
+        day's timetable is built before the first request, not during it. Errors are logged and ignored: it is an
+        optimisation only."""
         try:
             skip_blas_probe()
             rng = self.network.service_range()
