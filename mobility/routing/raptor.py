@@ -287,8 +287,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     def insert(t, w, s, k, ride):
         """As :func:`_bag_slot` on the bag of stop ``s``, round ``k`` (ride labels when ``ride``, else ready
         labels): the slot for (t, w), the bag's count updated; -1 when rejected. Written out rather than calling
-        ``_bag_slot`` with the label arrays, which made a city search about 8 % slower (the route bag, a small
-        array of the kernel's own, does call it)."""
+        ``_bag_slot`` with the label arrays, which made a city search about 8 % slower."""
         n = L_n[s, k] if ride else R_n[s, k]
         for i in range(n):
             bt = L_t[s, k, i] if ride else R_t[s, k, i]
@@ -351,6 +350,24 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     rb_bpos = np.zeros(cap, np.int32)
     rb_par = np.zeros(cap, np.int32)
     rb_beyond = np.zeros(cap, np.uint8)  # already pruned at every later stop (see arr_rises)
+    def ride_slot(t, w, n):
+        """As :func:`_bag_slot` on the route bag ``rb_*``, read here as free variables: passed to a function, the
+        two arrays cost two atomic reference count updates each per boarding, a tenth of a city search."""
+        for i in range(n):
+            if rb_t[0, 0, i] < INF and _dom(rb_t[0, 0, i], rb_w[0, 0, i], t, w, use_walk):
+                return -1, n
+        free = -1
+        for i in range(n):
+            if rb_t[0, 0, i] < INF and _dom(t, w, rb_t[0, 0, i], rb_w[0, 0, i], use_walk):
+                rb_t[0, 0, i] = INF
+            if rb_t[0, 0, i] >= INF and free < 0:
+                free = i
+        if free >= 0:
+            return free, n
+        if n < cap:
+            return n, n + 1
+        return _bag_evict(rb_t, rb_w, 0, 0, t, w, cap), n
+
     rounds_done = 0
 
     for k in range(1, K1):
@@ -452,10 +469,9 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                                 continue
                             tv = lo
                         w = R_w[s, k - 1, r]
-                        slot, nn = _bag_slot(rb_t, rb_w, 0, 0, rb_n, tv, w, use_walk, cap)
+                        slot, rb_n = ride_slot(tv, w, rb_n)
                         if slot < 0:
                             continue
-                        rb_n = nn
                         rb_t[0, 0, slot] = tv
                         rb_w[0, 0, slot] = w
                         rb_bpos[slot] = pos
