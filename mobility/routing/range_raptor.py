@@ -10,8 +10,9 @@ bag of (time, walk_m) labels (``pareto=True``; the walking budget ``max_walk_m``
 transfers + egress exactly like the planner), or a single time label (``pareto=False``, plain RAPTOR with
 per-round arrays).  The round's steps are the planner kernel's own, shared as compiled functions of
 :mod:`mobility.routing.raptor`: the patterns to scan (``_patterns_to_scan``), the boarding rule (``_first_trip``,
-``_first_run``), the alighting time (``_alighting_s``), a change of vehicle (``_change``) and the bag insertion
-(``_bag_slot``); only the pruning and what a round records differ.
+``_first_run``), the alighting time (``_alighting_s``), a change of vehicle (``_change``) and the eviction from a
+full bag (``_bag_evict``); the insertion into a bag follows the same rule; only the pruning and what a round records
+differ.
 
 Output: a :class:`StopProfile` -- for every stop, the list of labels that were *created* during the runs,
 each tagged with the run it was created in.  Every entry is a real journey; together they contain, for
@@ -46,20 +47,10 @@ from numba import njit
 
 from mobility.errors import InputError
 from mobility.network.timetable import Timetable
-from mobility.routing.raptor import (INF, _alighting_s, _bag_slot, _change, _dom, _first_run, _first_trip,
+from mobility.routing.raptor import (INF, _alighting_s, _bag_evict, _change, _dom, _first_run, _first_trip,
                                      _patterns_to_scan)
 
 __all__ = ["StopProfile", "run_times", "profile_from", "profile_to", "merge_profiles"]
-
-
-@njit(cache=True)
-def _dominated_earlier(t, w, Bt, Bw, Bn, k, s, use_walk):
-    for kk in range(k):
-        for i in range(Bn[kk, s]):
-            bt = Bt[kk, s, i]
-            if bt < INF and _dom(bt, Bw[kk, s, i], t, w, use_walk):
-                return True
-    return False
 
 
 @njit(cache=True, nogil=True)
@@ -95,9 +86,74 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
     l_list = np.empty(n_stops, np.int64)
     first_pos = np.full(n_pat, -1, np.int64)
     q_pat = np.empty(n_pat, np.int64)
-    rb_t = np.full((1, 1, cap), INF, np.int64)  # the route bag, 1 x 1 x cap as _bag_slot addresses bags
+    rb_t = np.full((1, 1, cap), INF, np.int64)  # the route bag, 1 x 1 x cap as _bag_evict addresses bags
     rb_w = np.zeros((1, 1, cap), np.float64)
     scans = 0
+
+    # The label steps are closures reading the bags as free variables: passed to a compiled function, each bag
+    # array costs two atomic reference count updates per call, which made a search about a fifth slower.
+    def dominated_earlier(t, w, k, s, ride):
+        """Dominance by a label of an earlier round at stop ``s`` (ride labels when ``ride``, else ready)."""
+        for kk in range(k):
+            for i in range(L_n[kk, s] if ride else R_n[kk, s]):
+                bt = L_t[kk, s, i] if ride else R_t[kk, s, i]
+                if bt < INF and _dom(bt, L_w[kk, s, i] if ride else R_w[kk, s, i], t, w, use_walk):
+                    return True
+        return False
+
+    def put(t, w, k, s, ride):
+        """Insert (t, w) into the bag of stop ``s``, round ``k`` (ride labels when ``ride``, else ready labels) by the
+        planner kernel's rule (see ``_raptor_kernel``'s ``insert``): whether it was kept."""
+        n = L_n[k, s] if ride else R_n[k, s]
+        for i in range(n):
+            bt = L_t[k, s, i] if ride else R_t[k, s, i]
+            if bt < INF and _dom(bt, L_w[k, s, i] if ride else R_w[k, s, i], t, w, use_walk):
+                return False
+        slot = -1
+        for i in range(n):
+            bt = L_t[k, s, i] if ride else R_t[k, s, i]
+            if bt < INF and _dom(t, w, bt, L_w[k, s, i] if ride else R_w[k, s, i], use_walk):
+                bt = INF
+                if ride:
+                    L_t[k, s, i] = INF
+                else:
+                    R_t[k, s, i] = INF
+            if bt >= INF and slot < 0:
+                slot = i
+        if slot < 0 and n < cap:
+            slot = n
+            if ride:
+                L_n[k, s] = n + 1
+            else:
+                R_n[k, s] = n + 1
+        if slot < 0:
+            slot = _bag_evict(L_t, L_w, k, s, t, w, cap) if ride else _bag_evict(R_t, R_w, k, s, t, w, cap)
+        if slot < 0:
+            return False
+        if ride:
+            L_t[k, s, slot] = t
+            L_w[k, s, slot] = w
+        else:
+            R_t[k, s, slot] = t
+            R_w[k, s, slot] = w
+        return True
+
+    def ride_slot(t, w, n):
+        """The same rule on the route bag ``rb_*`` of ``n`` slots: (slot or -1, new count)."""
+        for i in range(n):
+            if rb_t[0, 0, i] < INF and _dom(rb_t[0, 0, i], rb_w[0, 0, i], t, w, use_walk):
+                return -1, n
+        free = -1
+        for i in range(n):
+            if rb_t[0, 0, i] < INF and _dom(t, w, rb_t[0, 0, i], rb_w[0, 0, i], use_walk):
+                rb_t[0, 0, i] = INF
+            if rb_t[0, 0, i] >= INF and free < 0:
+                free = i
+        if free >= 0:
+            return free, n
+        if n < cap:
+            return n, n + 1
+        return _bag_evict(rb_t, rb_w, 0, 0, t, w, cap), n
 
     for ri in range(runs.shape[0]):
         tau = runs[ri]
@@ -109,12 +165,8 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
             w = src_walk[i]
             if w > max_walk or t > bound:
                 continue
-            slot, nn = _bag_slot(R_t, R_w, 0, s, R_n[0, s], t, w, use_walk, cap)
-            if slot < 0:
+            if not put(t, w, 0, s, False):
                 continue
-            R_n[0, s] = nn
-            R_t[0, s, slot] = t
-            R_w[0, s, slot] = w
             if r_marked[s] == 0:
                 r_marked[s] = 1
                 r_list[r_cnt] = s
@@ -148,14 +200,8 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                             w = rb_w[0, 0, b]
                             if t > bound or w > max_walk:
                                 continue
-                            if _dominated_earlier(t, w, L_t, L_w, L_n, k, s, use_walk):
+                            if dominated_earlier(t, w, k, s, True) or not put(t, w, k, s, True):
                                 continue
-                            slot, nn = _bag_slot(L_t, L_w, k, s, L_n[k, s], t, w, use_walk, cap)
-                            if slot < 0:
-                                continue
-                            L_n[k, s] = nn
-                            L_t[k, s, slot] = t
-                            L_w[k, s, slot] = w
                             if n_out == out_cap:
                                 out_cap *= 2
                                 a1 = np.empty(out_cap, np.int32)
@@ -201,10 +247,9 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                                     continue
                                 tv = lo
                             w = R_w[k - 1, s, r]
-                            slot, nn = _bag_slot(rb_t, rb_w, 0, 0, rb_n, tv, w, use_walk, cap)
+                            slot, rb_n = ride_slot(tv, w, rb_n)
                             if slot < 0:
                                 continue
-                            rb_n = nn
                             rb_t[0, 0, slot] = tv
                             rb_w[0, 0, slot] = w
                 first_pos[p] = -1
@@ -223,14 +268,8 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                         s, t, w, _ = _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack)
                         if t > bound or w > max_walk:
                             continue
-                        if _dominated_earlier(t, w, R_t, R_w, R_n, k, s, use_walk):
+                        if dominated_earlier(t, w, k, s, False) or not put(t, w, k, s, False):
                             continue
-                        slot, nn = _bag_slot(R_t, R_w, k, s, R_n[k, s], t, w, use_walk, cap)
-                        if slot < 0:
-                            continue
-                        R_n[k, s] = nn
-                        R_t[k, s, slot] = t
-                        R_w[k, s, slot] = w
                         if r_marked[s] == 0:
                             r_marked[s] = 1
                             r_list[r_cnt] = s

@@ -72,31 +72,6 @@ def _dom(a_t, a_w, b_t, b_w, use_walk):
     return a_t <= b_t and ((not use_walk) or a_w <= b_w)
 
 
-@njit(cache=True, inline="always")
-def _bag_slot(bt, bw, a, b, n, t, w, use_walk, cap):
-    """Insert (t, w) into the bag ``bt[a, b, :]`` of times (INF = empty slot), walks ``bw[a, b, :]`` and
-    high-water mark ``n``.  Returns (slot, new_n); slot -1 when rejected.  Dominated labels are
-    tombstoned; on overflow the label closest in time to its predecessor is evicted (never the first
-    nor the last of the time-sorted staircase).
-
-    The bag is addressed in its 3-d array, never as a slice: a slice is a new array object whose
-    reference count numba updates atomically at each call, which cost more than the search itself."""
-    for i in range(n):
-        if bt[a, b, i] < INF and _dom(bt[a, b, i], bw[a, b, i], t, w, use_walk):
-            return -1, n
-    free = -1
-    for i in range(n):
-        if bt[a, b, i] < INF and _dom(t, w, bt[a, b, i], bw[a, b, i], use_walk):
-            bt[a, b, i] = INF
-        if bt[a, b, i] >= INF and free < 0:
-            free = i
-    if free >= 0:
-        return free, n
-    if n < cap:
-        return n, n + 1
-    return _bag_evict(bt, bw, a, b, t, w, cap), n
-
-
 @njit(cache=True)
 def _bag_evict(bt, bw, a, b, t, w, cap):
     """A full bag ``bt[a, b, :]`` (no label dominated by or dominating (t, w)): the slot freed for (t, w), the
@@ -252,7 +227,8 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
 
     # The steps below run for every label (hundreds of thousands per search on a city feed). They are closures
     # reading the label arrays as free variables: numba inlines them without the atomic reference counting it
-    # does for each array passed to a function, which cost more than the search itself.
+    # does for each array passed to a function (two updates per array and call), which cost more than the
+    # search itself: a bag is never passed to a compiled function on a label's path.
     def beyond(t, w, tg_n):
         """Whether every label of time >= ``t`` and walk >= ``w``, at any stop, is pruned: over the walk limit,
         or dominated at the destination (monotone in both: the footpath loop stops at the first such)."""
@@ -285,9 +261,10 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
             n_touched[0] += 1
 
     def insert(t, w, s, k, ride):
-        """As :func:`_bag_slot` on the bag of stop ``s``, round ``k`` (ride labels when ``ride``, else ready
-        labels): the slot for (t, w), the bag's count updated; -1 when rejected. Written out rather than calling
-        ``_bag_slot`` with the label arrays, which made a city search about 8 % slower."""
+        """Insert (t, w) into the bag of stop ``s``, round ``k`` (ride labels when ``ride``, else ready labels):
+        the slot for (t, w), the bag's count (a high-water mark; INF times are empty slots) updated; -1 when
+        rejected. Dominated labels are tombstoned; on overflow the label closest in time to its predecessor is
+        evicted (:func:`_bag_evict`)."""
         n = L_n[s, k] if ride else R_n[s, k]
         for i in range(n):
             bt = L_t[s, k, i] if ride else R_t[s, k, i]
@@ -344,15 +321,14 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
 
     first_pos = np.full(n_pat, -1, np.int64)
     q_pat = np.empty(n_pat, np.int64)
-    # the bag of the vehicles being ridden along a pattern (1 x 1 x cap, as _bag_slot addresses bags)
+    # the bag of the vehicles being ridden along a pattern (1 x 1 x cap, as _bag_evict addresses bags)
     rb_t = np.full((1, 1, cap), INF, np.int64)
     rb_w = np.zeros((1, 1, cap), np.float64)
     rb_bpos = np.zeros(cap, np.int32)
     rb_par = np.zeros(cap, np.int32)
     rb_beyond = np.zeros(cap, np.uint8)  # already pruned at every later stop (see arr_rises)
     def ride_slot(t, w, n):
-        """As :func:`_bag_slot` on the route bag ``rb_*``, read here as free variables: passed to a function, the
-        two arrays cost two atomic reference count updates each per boarding, a tenth of a city search."""
+        """``insert``'s rule on the route bag ``rb_*`` of ``n`` slots: (slot or -1, new count)."""
         for i in range(n):
             if rb_t[0, 0, i] < INF and _dom(rb_t[0, 0, i], rb_w[0, 0, i], t, w, use_walk):
                 return -1, n
