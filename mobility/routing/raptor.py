@@ -193,12 +193,13 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     for j in range(n_touched[0]):
         s = touched[j]
         mark[s] = 0
-        for k in range(K1):
+        for k in range(K1):  # slots at or past a bag's count were never written
+            for i in range(L_n[s, k]):
+                L_t[s, k, i] = INF
+            for i in range(R_n[s, k]):
+                R_t[s, k, i] = INF
             L_n[s, k] = 0
             R_n[s, k] = 0
-            for i in range(cap):
-                L_t[s, k, i] = INF
-                R_t[s, k, i] = INF
     n_touched[0] = 0
 
     # egress candidates per stop (for destination pruning)
