@@ -328,6 +328,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     rb_bpos = np.zeros(cap, np.int32)
     rb_par = np.zeros(cap, np.int32)
     rb_beyond = np.zeros(cap, np.uint8)  # already pruned at every later stop (see arr_rises)
+
     def ride_slot(t, w, n):
         """``insert``'s rule on the route bag ``rb_*`` of ``n`` slots: (slot or -1, new count)."""
         for i in range(n):
