@@ -94,7 +94,7 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
     # array costs two atomic reference count updates per call, which made a search about 15 % slower.
     def dominated_earlier(t, w, k, s, ride):
         """Dominance by a label of an earlier round at stop ``s`` (ride labels when ``ride``, else ready)."""
-        for kk in range(k):
+        for kk in range(1 if ride else 0, k):  # round 0 has no ride labels
             for i in range(L_n[kk, s] if ride else R_n[kk, s]):
                 bt = L_t[kk, s, i] if ride else R_t[kk, s, i]
                 if bt < INF and _dom(bt, L_w[kk, s, i] if ride else R_w[kk, s, i], t, w, use_walk):
@@ -105,19 +105,19 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
         """Insert (t, w) into the bag of stop ``s``, round ``k`` (ride labels when ``ride``, else ready labels) by the
         planner kernel's rule (see ``_raptor_kernel``'s ``insert``): whether it was kept."""
         n = L_n[k, s] if ride else R_n[k, s]
-        for i in range(n):
-            bt = L_t[k, s, i] if ride else R_t[k, s, i]
-            if bt < INF and _dom(bt, L_w[k, s, i] if ride else R_w[k, s, i], t, w, use_walk):
-                return False
         slot = -1
-        for i in range(n):
+        for i in range(n):  # one pass, as ``insert`` (why there)
             bt = L_t[k, s, i] if ride else R_t[k, s, i]
-            if bt < INF and _dom(t, w, bt, L_w[k, s, i] if ride else R_w[k, s, i], use_walk):
-                bt = INF
-                if ride:
-                    L_t[k, s, i] = INF
-                else:
-                    R_t[k, s, i] = INF
+            if bt < INF:
+                bw = L_w[k, s, i] if ride else R_w[k, s, i]
+                if _dom(bt, bw, t, w, use_walk):
+                    return False
+                if _dom(t, w, bt, bw, use_walk):
+                    bt = INF
+                    if ride:
+                        L_t[k, s, i] = INF
+                    else:
+                        R_t[k, s, i] = INF
             if bt >= INF and slot < 0:
                 slot = i
         if slot < 0 and n < cap:
@@ -140,14 +140,16 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
 
     def ride_slot(t, w, n):
         """The same rule on the route bag ``rb_*`` of ``n`` slots: (slot or -1, new count)."""
-        for i in range(n):
-            if rb_t[0, 0, i] < INF and _dom(rb_t[0, 0, i], rb_w[0, 0, i], t, w, use_walk):
-                return -1, n
         free = -1
         for i in range(n):
-            if rb_t[0, 0, i] < INF and _dom(t, w, rb_t[0, 0, i], rb_w[0, 0, i], use_walk):
-                rb_t[0, 0, i] = INF
-            if rb_t[0, 0, i] >= INF and free < 0:
+            bt = rb_t[0, 0, i]
+            if bt < INF:
+                if _dom(bt, rb_w[0, 0, i], t, w, use_walk):
+                    return -1, n
+                if _dom(t, w, bt, rb_w[0, 0, i], use_walk):
+                    rb_t[0, 0, i] = INF
+                    bt = INF
+            if bt >= INF and free < 0:
                 free = i
         if free >= 0:
             return free, n

@@ -225,34 +225,57 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     tg_t = np.full(_TARGET_CAP, INF, np.int64)
     tg_w = np.zeros(_TARGET_CAP, np.float64)
     tg_n = 0
+    st_t = np.empty(_TARGET_CAP, np.int64)  # the times of the live destination labels, ascending (beyond's staircase)
+    st_mw = np.empty(_TARGET_CAP, np.float64)  # the least walk of the labels st_t[:i + 1]
+    st_n = 0
 
     # The steps below run for every label (hundreds of thousands per search on a city feed). They are closures
     # reading the label arrays as free variables: numba inlines them without the atomic reference counting it
     # does for each array passed to a function (two updates per array and call), which cost more than the
     # search itself: a bag is never passed to a compiled function on a label's path.
-    def beyond(t, w, tg_n):
+    def beyond(t, w, st_n):
         """Whether every label of time >= ``t`` and walk >= ``w``, at any stop, is pruned: over the walk limit,
-        or dominated at the destination (monotone in both: the footpath loop stops at the first such)."""
+        or dominated at the destination (monotone in both: the footpath loop stops at the first such). Read from
+        the destination labels' staircase ``st_*`` (:func:`staircase`): one scan up to the first later label."""
         if w > max_walk or w + eg_min_w > max_walk:
             return True
+        reach_t = t + eg_min_s
+        i = 0
+        while i < st_n and st_t[i] <= reach_t:
+            i += 1
+        return i > 0 and ((not use_walk) or st_mw[i - 1] <= w + eg_min_w)
+
+    def staircase(tg_n):
+        """Rebuild ``st_*`` from the destination labels ``tg_*[:tg_n]`` (a few hundred times per search, against
+        some 150k pruning checks on a city feed): their count."""
+        n = 0
         for i in range(tg_n):
-            if tg_t[i] < INF and tg_t[i] <= t + eg_min_s and ((not use_walk) or tg_w[i] <= w + eg_min_w):
-                return True
-        return False
+            if tg_t[i] < INF:
+                m = n
+                while m > 0 and st_t[m - 1] > tg_t[i]:
+                    st_t[m] = st_t[m - 1]
+                    st_mw[m] = st_mw[m - 1]
+                    m -= 1
+                st_t[m] = tg_t[i]
+                st_mw[m] = tg_w[i]
+                n += 1
+        for i in range(1, n):
+            st_mw[i] = min(st_mw[i], st_mw[i - 1])
+        return n
 
     def dominated_before(t, w, s, k, ride):
         """Dominance by a label of an earlier round at stop ``s``."""
-        for kk in range(k):
+        for kk in range(1 if ride else 0, k):  # round 0 has no ride labels
             for i in range(L_n[s, kk] if ride else R_n[s, kk]):
                 bt = L_t[s, kk, i] if ride else R_t[s, kk, i]
                 if bt < INF and _dom(bt, L_w[s, kk, i] if ride else R_w[s, kk, i], t, w, use_walk):
                     return True
         return False
 
-    def pruned(t, w, s, k, ride, tg_n):
+    def pruned(t, w, s, k, ride, st_n):
         """Walk limit, destination pruning and dominance by a label of an earlier round at stop ``s`` (its
         ride labels when ``ride``, else its ready labels)."""
-        return beyond(t, w, tg_n) or dominated_before(t, w, s, k, ride)
+        return beyond(t, w, st_n) or dominated_before(t, w, s, k, ride)
 
     def touch(s):
         """Remember that stop ``s`` holds labels (emptied by the next search on these arrays)."""
@@ -267,19 +290,21 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
         rejected. Dominated labels are tombstoned; on overflow the label closest in time to its predecessor is
         evicted (:func:`_bag_evict`)."""
         n = L_n[s, k] if ride else R_n[s, k]
-        for i in range(n):
-            bt = L_t[s, k, i] if ride else R_t[s, k, i]
-            if bt < INF and _dom(bt, L_w[s, k, i] if ride else R_w[s, k, i], t, w, use_walk):
-                return -1
         free = -1
+        # one pass: the labels of a bag do not dominate one another, so none that (t, w) dominates comes before
+        # one that dominates (t, w)
         for i in range(n):
             bt = L_t[s, k, i] if ride else R_t[s, k, i]
-            if bt < INF and _dom(t, w, bt, L_w[s, k, i] if ride else R_w[s, k, i], use_walk):
-                bt = INF
-                if ride:
-                    L_t[s, k, i] = INF
-                else:
-                    R_t[s, k, i] = INF
+            if bt < INF:
+                bw = L_w[s, k, i] if ride else R_w[s, k, i]
+                if _dom(bt, bw, t, w, use_walk):
+                    return -1
+                if _dom(t, w, bt, bw, use_walk):
+                    bt = INF
+                    if ride:
+                        L_t[s, k, i] = INF
+                    else:
+                        R_t[s, k, i] = INF
             if bt >= INF and free < 0:
                 free = i
         if free >= 0:
@@ -331,14 +356,16 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
 
     def ride_slot(t, w, n):
         """``insert``'s rule on the route bag ``rb_*`` of ``n`` slots: (slot or -1, new count)."""
-        for i in range(n):
-            if rb_t[0, 0, i] < INF and _dom(rb_t[0, 0, i], rb_w[0, 0, i], t, w, use_walk):
-                return -1, n
         free = -1
         for i in range(n):
-            if rb_t[0, 0, i] < INF and _dom(t, w, rb_t[0, 0, i], rb_w[0, 0, i], use_walk):
-                rb_t[0, 0, i] = INF
-            if rb_t[0, 0, i] >= INF and free < 0:
+            bt = rb_t[0, 0, i]
+            if bt < INF:
+                if _dom(bt, rb_w[0, 0, i], t, w, use_walk):
+                    return -1, n
+                if _dom(t, w, bt, rb_w[0, 0, i], use_walk):
+                    rb_t[0, 0, i] = INF
+                    bt = INF
+            if bt >= INF and free < 0:
                 free = i
         if free >= 0:
             return free, n
@@ -380,7 +407,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                             continue
                         t = _alighting_s(rb_t[0, 0, b], p, pos, n, tb, freq, trip_arr, alight_wait)
                         w = rb_w[0, 0, b]
-                        if beyond(t, w, tg_n):
+                        if beyond(t, w, st_n):
                             # arrivals only rise along the pattern and the destination bag only improves: this
                             # vehicle's alightings at the later stops are pruned too
                             rb_beyond[b] = 1 if rises else 0
@@ -428,6 +455,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                             if free >= 0:
                                 tg_t[free] = dt
                                 tg_w[free] = dw
+                                st_n = staircase(tg_n)
                 # board
                 if can_board[p0 + pos] == 1 and R_n[s, k - 1] > 0:
                     if freq and wheelchair and trip_wch[tp0] != 1:
@@ -472,9 +500,9 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                 for j in range(fp_ptr[q] - 1, fp_ptr[q + 1]):
                     f = j if j < fp_ptr[q] else fp_order[j]
                     s, t, w, ff = _change(f, q, t0, w0, fp_ptr, fp_to, fp_dur, fp_walk, slack)
-                    if ff >= 0 and beyond(t, w0 + fp_low_walk[j], tg_n):
+                    if ff >= 0 and beyond(t, w0 + fp_low_walk[j], st_n):
                         break
-                    if pruned(t, w, s, k, False, tg_n):
+                    if pruned(t, w, s, k, False, st_n):
                         continue
                     slot = insert(t, w, s, k, False)
                     if slot < 0:
