@@ -257,6 +257,10 @@ def _range_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patter
                 first_pos[p] = -1
                 for b in range(rb_n):
                     rb_t[0, 0, b] = INF
+            if k == K1 - 1:  # the ready labels of the last round would board no vehicle
+                for li in range(l_cnt):
+                    l_marked[l_list[li]] = 0
+                break
             # transfers: new ride labels of round k -> ready labels of round k
             for li in range(l_cnt):
                 q = l_list[li]

@@ -10,6 +10,7 @@ Rounds and labels
     * ride labels ``L[k, stop]``: arrival at ``stop`` by alighting the k-th vehicle (time, walk_m);
     * ready labels ``R[k, stop]``: the rider can board the (k+1)-th vehicle at ``stop`` from this time
       (round 0: the access ``sources``; k >= 1: a ride label + an optional footpath + ``min_transfer_s``).
+      The last round (k = ``max_rounds``) has none: no vehicle would be boarded from them.
 
     A bag holds the labels of *exactly* k vehicles that are not dominated -- over (time, walk_m), or over
     time only when ``pareto=False`` -- by a label of the same or an earlier round at that stop, so the
@@ -486,6 +487,8 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
             first_pos[p] = -1
             for b in range(rb_n):
                 rb_t[0, 0, b] = INF
+        if k == K1 - 1:  # the ready labels of the last round would board no vehicle
+            break
         # transfers: ride labels of round k -> ready labels of round k
         for li in range(l_cnt):
             q = l_list[li]
@@ -782,7 +785,8 @@ class RaptorResult:
     ``journeys_to(stop)`` (Pareto labels at one stop) and ``journeys_to(candidates)`` = ``pareto_journeys``.
 
     Label arrays ``L_*[k, stop, slot]`` / ``R_*[k, stop, slot]``: a slot holds a label where ``L_t`` / ``R_t`` is
-    below ``INF``; the other arrays are left unwritten (arbitrary values) everywhere else.
+    below ``INF``; the other arrays are left unwritten (arbitrary values) everywhere else. ``R_*[max_rounds]`` is
+    empty (see the module docstring).
     """
 
     def __init__(self, tt, direction, max_rounds, slack, pareto, max_walk_m, stops, times, walk, dur, raw):
