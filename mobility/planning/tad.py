@@ -177,17 +177,22 @@ class TadQuery:
         return [(h, self.egress_ends[h], self.alight[h]) for h in self.alight]
 
     def pruning_candidates(self, cands):
-        """``cands`` plus pruning-only entries keeping the kernel's destination bounds valid for TAD."""
+        """``cands`` plus pruning-only entries keeping the kernel's destination bounds valid for TAD: at every stop
+        whose labels :meth:`attach_from_labels` reads, the least TAD time with a walk over the limit (never a
+        destination label, but a candidate stop, where the kernel keeps the last round's labels); and the least
+        TAD walk with a time no label reaches. ``cands`` alone when no TAD leg joins a label stop and the door
+        (:meth:`attach_from_labels` then finds nothing)."""
         pairs = self._label_pairs()
         lb_s, lb_w = self._lower_bound({}, pairs)
         if not math.isfinite(lb_s):
             return cands
+        index = self.tt.stop_index
+        label_stops = sorted({index[key] for _, stops, _ in pairs for key in stops})
         stop = np.int64(cands[0][0]) if len(cands[0]) else np.int64(0)
-        extra_s = [int(math.floor(lb_s)), _HUGE_S]
-        extra_w = [self.opts.max_walk_m + 1.0, lb_w]  # first: never a destination label; second: walk bound
-        return (np.concatenate([cands[0], [stop, stop]]).astype(np.int64),
-                np.concatenate([cands[1], extra_s]).astype(np.int64),
-                np.concatenate([cands[2], extra_w]).astype(np.float64))
+        n = len(label_stops)
+        return (np.concatenate([cands[0], label_stops, [stop]]).astype(np.int64),
+                np.concatenate([cands[1], [int(math.floor(lb_s))] * n, [_HUGE_S]]).astype(np.int64),
+                np.concatenate([cands[2], [self.opts.max_walk_m + 1.0] * n, [lb_w]]).astype(np.float64))
 
     def attach_from_labels(self, res) -> list[Itinerary]:
         """TAD egress (depart-at) / access (arrive-by) on the exact labels of the plain search."""

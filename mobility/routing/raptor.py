@@ -31,7 +31,10 @@ Target pruning
     With ``egress`` (earliest_arrival) / ``access`` (latest_departure) given, labels that cannot lead to
     a destination journey better than one already found are pruned (destination bag of up to 256
     labels).  The destination results stay exact, but per-stop times (``times_s``) then only cover
-    stops that could still improve the destination.  Pass the same candidates to ``pareto_journeys``.
+    stops that could still improve the destination, and the last round keeps ride labels only at the
+    candidates' stops (it scans each pattern up to its last such stop): the others could only lead to
+    a further ride.  Pass the same candidates to ``pareto_journeys``; to read the labels of another
+    stop, add it as a candidate with a walk over ``max_walk_m`` (never a destination label).
 
 Arrive-by
     ``latest_departure`` runs the same kernel on ``tt.reversed()`` (time negated): exact mirror of the
@@ -380,6 +383,8 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
         if r_cnt == 0:
             break
         rounds_done = k
+        # with egress candidates, the last round's ride labels are only kept where they reach the destination
+        at_egress_only = k == K1 - 1 and n_eg > 0
         # collect patterns through stops with new ready labels
         q_cnt = _patterns_to_scan(r_list, r_cnt, r_marked, stop_pattern_ptr, stop_patterns, stop_pattern_pos,
                                   can_board, pattern_stop_ptr, first_pos, q_pat)
@@ -396,13 +401,21 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
             freq = is_freq[p] == 1
             rises = arr_rises[p] == 1
             rb_n = 0
-            for pos in range(first_pos[p], n):
+            end = n
+            if at_egress_only:  # up to the pattern's last egress stop
+                end = first_pos[p]
+                for pos in range(n - 1, first_pos[p], -1):
+                    s = pattern_stops[p0 + pos]
+                    if eg_ptr[s + 1] > eg_ptr[s] and can_alight[p0 + pos] == 1:
+                        end = pos + 1
+                        break
+            for pos in range(first_pos[p], end):
                 s = pattern_stops[p0 + pos]
                 stop_ok = (not wheelchair) or stop_wch[s] == 1
                 if not stop_ok:
                     continue
                 # alight
-                if rb_n > 0 and can_alight[p0 + pos] == 1:
+                if rb_n > 0 and can_alight[p0 + pos] == 1 and ((not at_egress_only) or eg_ptr[s + 1] > eg_ptr[s]):
                     for b in range(rb_n):
                         if rb_t[0, 0, b] >= INF or rb_beyond[b] == 1:
                             continue
