@@ -193,7 +193,7 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
     K1 = max_rounds + 1
     # ride labels L_*, ready labels R_* ([stop, k, slot], see _Labels); the stops of the previous search that
     # used these arrays are emptied first, so a search only touches what it reaches
-    (L_n, L_t, L_w, L_pat, L_trip, L_run, L_bpos, L_apos, L_par, R_n, R_t, R_w, R_from, R_fp, R_par, mark) = labels
+    (L_n, L_t, L_w, L_how, R_n, R_t, R_w, R_how, mark) = labels
     for j in range(n_touched[0]):
         s = touched[j]
         mark[s] = 0
@@ -341,9 +341,9 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
             continue
         R_t[s, 0, slot] = t
         R_w[s, 0, slot] = w
-        R_from[s, 0, slot] = i
-        R_fp[s, 0, slot] = -1
-        R_par[s, 0, slot] = -1
+        R_how[s, 0, slot, 0] = i
+        R_how[s, 0, slot, 1] = -1
+        R_how[s, 0, slot, 2] = -1
         if r_marked[s] == 0:
             r_marked[s] = 1
             r_list[r_cnt] = s
@@ -433,12 +433,12 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                             continue
                         L_t[s, k, slot] = t
                         L_w[s, k, slot] = w
-                        L_pat[s, k, slot] = p
-                        L_trip[s, k, slot] = tp0 + (0 if freq else rb_t[0, 0, b])
-                        L_run[s, k, slot] = rb_t[0, 0, b] if freq else -1
-                        L_bpos[s, k, slot] = rb_bpos[b]
-                        L_apos[s, k, slot] = pos
-                        L_par[s, k, slot] = rb_par[b]
+                        L_how[s, k, slot, 0] = p
+                        L_how[s, k, slot, 1] = tp0 + (0 if freq else rb_t[0, 0, b])
+                        L_how[s, k, slot, 2] = rb_t[0, 0, b] if freq else -1
+                        L_how[s, k, slot, 3] = rb_bpos[b]
+                        L_how[s, k, slot, 4] = pos
+                        L_how[s, k, slot, 5] = rb_par[b]
                         if l_marked[s] == 0:
                             l_marked[s] = 1
                             l_list[l_cnt] = s
@@ -525,9 +525,9 @@ def _raptor_kernel(pattern_stop_ptr, pattern_stops, can_board, can_alight, patte
                         continue
                     R_t[s, k, slot] = t
                     R_w[s, k, slot] = w
-                    R_from[s, k, slot] = q
-                    R_fp[s, k, slot] = ff
-                    R_par[s, k, slot] = b
+                    R_how[s, k, slot, 0] = q
+                    R_how[s, k, slot, 1] = ff
+                    R_how[s, k, slot, 2] = b
                     if r_marked[s] == 0:
                         r_marked[s] = 1
                         r_list[r_cnt] = s
@@ -645,21 +645,20 @@ class _Labels:
 
     Allocating and filling them for every search cost a third of a city search (page faults on some
     20 MB), so they are recycled (:func:`_take_labels`): the next search empties only the stops listed in
-    ``touched``. Order: L_n, L_t, L_w, L_pat, L_trip, L_run, L_bpos, L_apos, L_par, R_n, R_t, R_w, R_from,
-    R_fp, R_par, then the per-stop mark of ``touched``.
+    ``touched``. Order: L_n, L_t, L_w, L_how, R_n, R_t, R_w, R_how, then the per-stop mark of ``touched``;
+    ``L_how[stop, k, slot]`` holds how a ride label was reached (pattern, trip, run start, boarding and alighting
+    positions, parent ready label) and ``R_how`` that of a ready label (from stop, footpath, parent ride label),
+    side by side: storing a label writes one cache line, not one per field.
     """
 
     def __init__(self, n_stops: int, n_rounds: int, cap: int) -> None:
         shape = (n_stops, n_rounds, cap)
 
-        def i32():
-            return np.empty(shape, np.int32)
-
         def n_t_w():  # counts, times (INF: no label), walks
             return np.zeros((n_stops, n_rounds), np.int32), np.full(shape, INF, np.int64), np.empty(shape, np.float64)
 
-        rides = (*n_t_w(), i32(), i32(), np.empty(shape, np.int64), i32(), i32(), i32())  # pat trip run bpos apos par
-        ready = (*n_t_w(), i32(), i32(), i32())  # from fp par
+        rides = (*n_t_w(), np.empty(shape + (6,), np.int32))  # pat trip run bpos apos par
+        ready = (*n_t_w(), np.empty(shape + (3,), np.int32))  # from fp par
         self.key = shape
         self.arrays = rides + ready + (np.zeros(n_stops, np.uint8),)
         del rides, ready  # the arrays' reference counts below are then those of arrays nothing else refers to
@@ -668,8 +667,15 @@ class _Labels:
         self.refs = _refcounts(self)
 
     def views(self) -> tuple:
-        """The 15 label arrays as ``[k, stop, slot]`` (``[k, stop]`` for the counts) views."""
-        return tuple(a.T if a.ndim == 2 else a.transpose(1, 0, 2) for a in self.arrays[:-1])
+        """The 15 label arrays of :class:`RaptorResult` (``_LABEL_NAMES``) as ``[k, stop, slot]`` views (``[k, stop]``
+        for the counts), the fields of ``L_how`` and ``R_how`` one by one."""
+        l_n, l_t, l_w, l_how, r_n, r_t, r_w, r_how = self.arrays[:8]
+
+        def by_round(a):
+            return a.T if a.ndim == 2 else a.transpose(1, 0, 2)
+
+        return (by_round(l_n), by_round(l_t), by_round(l_w), *(by_round(l_how[..., j]) for j in range(6)),
+                by_round(r_n), by_round(r_t), by_round(r_w), *(by_round(r_how[..., j]) for j in range(3)))
 
 
 def _refcounts(labels: _Labels) -> list[int]:
