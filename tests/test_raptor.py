@@ -384,6 +384,33 @@ def test_destination_pruning_keeps_the_same_journeys_on_the_embedded_network(emb
         assert pruned == plain
 
 
+def test_journey_summaries_say_what_the_built_journeys_say(embedded_planner):
+    """``pareto_journeys(select=...)`` is given each journey's summary before any leg is built: its departure,
+    arrival, rides and walk are the journey's own (both directions, access/egress durations included), in the
+    same order; only the journeys selected are built, in the order selected."""
+    from mobility.planning.planner import PlanOptions
+
+    tt = embedded_planner._timetable(dt.date(2026, 12, 1), PlanOptions().validated())
+    rng = np.random.default_rng(11)
+    seen = 0
+    for i in range(80):
+        ends = (rng.integers(0, tt.n_stops, 4), rng.integers(6 * H, 18 * H, 4), rng.uniform(0, 500, 4),
+                rng.integers(0, 400, 4))
+        cands = (rng.integers(0, tt.n_stops, 4), rng.integers(0, 600, 4), rng.uniform(0, 500, 4))
+        if i % 2:
+            res = latest_departure(tt, ends, 4, max_walk_m=2000.0, access=cands)
+        else:
+            res = earliest_arrival(tt, ends, 4, max_walk_m=2000.0, egress=cands)
+        built = pareto_journeys(res, cands)
+        given = []
+        picked = pareto_journeys(res, cands, select=lambda sm: given.extend(sm) or sm[::-2])
+        assert [(s.index, s.departure_s, s.arrival_s, s.n_rides, s.n_transfers, s.walk_m) for s in given] == [
+            (s.index, j.departure_s, j.arrival_s, j.n_rides, j.n_transfers, j.walk_m) for s, j in zip(given, built)]
+        assert picked == built[::-2]
+        seen += len(built)
+    assert seen > 50  # the draws do reach journeys
+
+
 def test_journey_legs_are_plain_leg_dataclasses():
     """Journeys build their legs without the dataclass constructor (speed): they are the same Leg objects."""
     import dataclasses

@@ -271,12 +271,16 @@ class Planner:
         journeys: list[Journey] = []
         rounds = opts.max_transfers + 1
         kw = dict(min_transfer_s=opts.min_transfer_s, wheelchair=opts.wheelchair, max_walk_m=opts.max_walk_m)
+
+        def prefilter(summaries):  # only the journeys _pareto_filter could keep get their legs built
+            return _prefilter_journeys(summaries, arrive_by)
+
         if arrive_by:
             if len(egress[0]) and (len(access[0]) or (tad and tad.has_label_side)):
                 targets = (egress[0], t_query - egress[1], egress[2], egress[1])
                 prune = tad.pruning_candidates(access) if tad else access
                 res = latest_departure(tt, targets, rounds, access=prune, **kw)
-                journeys = pareto_journeys(res, access) if len(access[0]) else []
+                journeys = pareto_journeys(res, access, select=prefilter) if len(access[0]) else []
                 if tad:
                     itineraries += tad.attach_from_labels(res)
         else:
@@ -284,10 +288,9 @@ class Planner:
                 sources = (access[0], t_query + access[1], access[2], access[1])
                 prune = tad.pruning_candidates(egress) if tad else egress
                 res = earliest_arrival(tt, sources, rounds, egress=prune, **kw)
-                journeys = pareto_journeys(res, egress) if len(egress[0]) else []
+                journeys = pareto_journeys(res, egress, select=prefilter) if len(egress[0]) else []
                 if tad:
                     itineraries += tad.attach_from_labels(res)
-        journeys = _prefilter_journeys(journeys, arrive_by)  # before paying for the legs
         # the walks' geometry is drawn for the options returned only (the filters below do not look at it)
         itineraries += [legs.itinerary(j, tt, draw=False) for j in journeys]
         if tad:
@@ -672,8 +675,9 @@ def _undominated(items: list, key) -> list:
     return kept
 
 
-def _prefilter_journeys(journeys: list[Journey], arrive_by: bool) -> list[Journey]:
-    """The journeys :func:`_pareto_filter` would keep among themselves (same rule, on the raw labels)."""
+def _prefilter_journeys(journeys: list, arrive_by: bool) -> list:
+    """The journeys (or their :class:`~mobility.routing.raptor.JourneySummary`) :func:`_pareto_filter` would keep
+    among themselves (same rule, on the raw labels)."""
     return _undominated(journeys, lambda j: (-j.departure_s if arrive_by else j.arrival_s, j.n_transfers, j.walk_m))
 
 

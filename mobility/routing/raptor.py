@@ -62,7 +62,7 @@ from numba import njit
 from mobility.errors import InputError
 from mobility.network.timetable import Timetable
 
-__all__ = ["INF", "Leg", "Journey", "RaptorResult", "earliest_arrival", "latest_departure", "pareto_journeys"]
+__all__ = ["INF", "Leg", "Journey", "JourneySummary", "RaptorResult", "earliest_arrival", "latest_departure", "pareto_journeys"]
 
 #: "unreached" time value (forward); arrive-by results use ``-INF``
 INF = np.int64(1) << np.int64(62)
@@ -982,6 +982,34 @@ class RaptorResult:
         walk_total += sum(leg.walk_m for leg in (head, tail) if leg is not None)
         return Journey(tuple(all_legs), all_legs[0].start_s, all_legs[-1].end_s, len(rides), walk_total)
 
+    def _summary(self, index: int, k: int, stop: int, slot: int, end: tuple | None) -> JourneySummary:
+        """:meth:`_journey`'s departure, arrival, rides and walk with the same arithmetic, its last ride the only
+        leg built."""
+        steps, src = self._chain(k, stop, slot)
+        s_stops, s_times, s_walk, s_dur = self._src
+        ktt = self.kernel_tt
+        forward = self.direction == "depart_after"
+        walk_total = 0.0
+        for st in (reversed(steps) if forward else steps):
+            if st[0] == "transfer":
+                walk_total += float(ktt.footpath_walk[st[3]])
+        if forward:
+            last = self._ride_leg(*steps[0][1:])  # the chain starts from the last ride
+            a_dur = int(s_dur[src]) if s_dur is not None else 0
+            departure = int(s_times[src]) - a_dur
+            arrival = last.end_s + (int(end[1]) if end is not None else 0)
+            end_walks = (float(s_walk[src]),) + ((float(end[2]),) if end is not None else ())
+        else:
+            _, p, trip, run, bpos, apos = steps[-1]
+            n = int(ktt.pattern_stop_ptr[p + 1] - ktt.pattern_stop_ptr[p])
+            last = self._ride_leg(p, int(ktt.trip_orig[trip]), -run, n - 1 - apos, n - 1 - bpos)
+            ready = -int(self.L_t[k, stop, slot])
+            departure = ready - int(end[1]) if end is not None else ready
+            arrival = last.end_s + (int(s_dur[src]) if s_dur is not None else 0)
+            end_walks = (float(end[2]) if end is not None else 0.0, float(s_walk[src]))
+        walk_total += sum(end_walks)
+        return JourneySummary(index, departure, arrival, k, walk_total)
+
 
 @njit(cache=True, nogil=True)
 def _destination_front(L_t, L_w, stops, secs, walk, max_walk_m, use_walk):
@@ -1038,21 +1066,48 @@ def _destination_front(L_t, L_w, stops, secs, walk, max_walk_m, use_walk):
     return kk[keep], ee[keep], bb[keep]
 
 
-def pareto_journeys(result: RaptorResult, candidates, *, _with_end_leg: bool = True) -> list[Journey]:
+@dataclass(frozen=True)
+class JourneySummary:
+    """What :class:`Journey` says of itself before its legs are built (same values, see ``pareto_journeys``'
+    ``select``); ``index`` is its place among the Pareto journeys."""
+
+    index: int
+    departure_s: int
+    arrival_s: int
+    n_rides: int
+    walk_m: float
+
+    @property
+    def n_transfers(self) -> int:
+        return self.n_rides - 1
+
+
+def pareto_journeys(result: RaptorResult, candidates, *, select=None, _with_end_leg: bool = True) -> list[Journey]:
     """Pareto-optimal journeys at the destination over (time, vehicles, walk_m).
 
     Depart-after: ``candidates`` = egress ``(stop_index, egress_s, walk_m)``; minimises arrival.
     Arrive-by: ``candidates`` = access ``(stop_index, access_s, walk_m)``; maximises the departure from
     the door.  Walk is a criterion only for ``pareto=True`` results (else a tie-break).  Sorted by
-    vehicles (fewest first).  ``max_walk_m`` of the search applies to the total."""
+    vehicles (fewest first).  ``max_walk_m`` of the search applies to the total.
+
+    ``select``: a function given the journeys' :class:`JourneySummary` list (in that order) that returns the
+    summaries of the journeys wanted, in the order wanted; only those are built (a journey's legs cost more than
+    its summary, and a planner keeps about half of the Pareto set)."""
     stops, secs, walk, _ = _as_candidates(result.tt, candidates, "candidates")
     labels = result._labels.arrays
     kept_k, kept_e, kept_b = _destination_front(labels[1], labels[2], stops, secs, walk, float(result.max_walk_m),
                                                 bool(result.pareto))
-    kept = zip(kept_k.tolist(), kept_e.tolist(), kept_b.tolist())
+    kept = list(zip(kept_k.tolist(), kept_e.tolist(), kept_b.tolist()))
+    ends = [(stops[e], secs[e], walk[e], None) if _with_end_leg else None for _, e, _ in kept]
+    forward = result.direction == "depart_after"
+    if select is None:
+        out = [result._journey(k, int(stops[e]), b, end) for (k, e, b), end in zip(kept, ends)]
+        out.sort(key=lambda j: (j.n_rides, j.arrival_s if forward else -j.departure_s))
+        return out
+    summaries = [result._summary(i, k, int(stops[e]), b, end) for i, ((k, e, b), end) in enumerate(zip(kept, ends))]
+    summaries.sort(key=lambda j: (j.n_rides, j.arrival_s if forward else -j.departure_s))
     out = []
-    for k, e, b in kept:
-        end = (stops[e], secs[e], walk[e], None) if _with_end_leg else None
-        out.append(result._journey(k, int(stops[e]), b, end))
-    out.sort(key=lambda j: (j.n_rides, j.arrival_s if result.direction == "depart_after" else -j.departure_s))
+    for sm in select(summaries):
+        k, e, b = kept[sm.index]
+        out.append(result._journey(k, int(stops[e]), b, ends[sm.index]))
     return out
