@@ -384,10 +384,10 @@ def test_destination_pruning_keeps_the_same_journeys_on_the_embedded_network(emb
         assert pruned == plain
 
 
-def test_journey_summaries_say_what_the_built_journeys_say(embedded_planner):
-    """``pareto_journeys(select=...)`` is given each journey's summary before any leg is built: its departure,
-    arrival, rides and walk are the journey's own (both directions, access/egress durations included), in the
-    same order; only the journeys selected are built, in the order selected."""
+def test_journeys_without_legs_say_what_the_built_journeys_say(embedded_planner):
+    """``pareto_journeys(select=...)`` is given the journeys before their legs are built: their departure,
+    arrival, rides and walk are the built journeys' own (both directions, access/egress durations included), in
+    the same order; only the journeys selected are built, in the order selected."""
     from mobility.planning.planner import PlanOptions
 
     tt = embedded_planner._timetable(dt.date(2026, 12, 1), PlanOptions().validated())
@@ -404,8 +404,8 @@ def test_journey_summaries_say_what_the_built_journeys_say(embedded_planner):
         built = pareto_journeys(res, cands)
         given = []
         picked = pareto_journeys(res, cands, select=lambda sm: given.extend(sm) or sm[::-2])
-        assert [(s.index, s.departure_s, s.arrival_s, s.n_rides, s.n_transfers, s.walk_m) for s in given] == [
-            (s.index, j.departure_s, j.arrival_s, j.n_rides, j.n_transfers, j.walk_m) for s, j in zip(given, built)]
+        assert [(s.legs, s.departure_s, s.arrival_s, s.n_rides, s.walk_m) for s in given] == [
+            ((), j.departure_s, j.arrival_s, j.n_rides, j.walk_m) for j in built]
         assert picked == built[::-2]
         seen += len(built)
     assert seen > 50  # the draws do reach journeys

@@ -272,8 +272,8 @@ class Planner:
         rounds = opts.max_transfers + 1
         kw = dict(min_transfer_s=opts.min_transfer_s, wheelchair=opts.wheelchair, max_walk_m=opts.max_walk_m)
 
-        def prefilter(summaries):  # only the journeys _pareto_filter could keep get their legs built
-            return _prefilter_journeys(summaries, arrive_by)
+        def prefilter(bare):  # only the journeys _pareto_filter could keep get their legs built
+            return _prefilter_journeys(bare, arrive_by)
 
         if arrive_by:
             if len(egress[0]) and (len(access[0]) or (tad and tad.has_label_side)):
@@ -676,8 +676,8 @@ def _undominated(items: list, key) -> list:
 
 
 def _prefilter_journeys(journeys: list, arrive_by: bool) -> list:
-    """The journeys (or their :class:`~mobility.routing.raptor.JourneySummary`) :func:`_pareto_filter` would keep
-    among themselves (same rule, on the raw labels)."""
+    """The journeys (with or without their legs, see ``pareto_journeys``' ``select``) :func:`_pareto_filter` would
+    keep among themselves (same rule, on the raw labels)."""
     return _undominated(journeys, lambda j: (-j.departure_s if arrive_by else j.arrival_s, j.n_transfers, j.walk_m))
 
 

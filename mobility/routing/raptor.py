@@ -62,7 +62,7 @@ from numba import njit
 from mobility.errors import InputError
 from mobility.network.timetable import Timetable
 
-__all__ = ["INF", "Leg", "Journey", "JourneySummary", "RaptorResult", "earliest_arrival", "latest_departure", "pareto_journeys"]
+__all__ = ["INF", "Leg", "Journey", "RaptorResult", "earliest_arrival", "latest_departure", "pareto_journeys"]
 
 #: "unreached" time value (forward); arrive-by results use ``-INF``
 INF = np.int64(1) << np.int64(62)
@@ -982,9 +982,9 @@ class RaptorResult:
         walk_total += sum(leg.walk_m for leg in (head, tail) if leg is not None)
         return Journey(tuple(all_legs), all_legs[0].start_s, all_legs[-1].end_s, len(rides), walk_total)
 
-    def _summary(self, index: int, k: int, stop: int, slot: int, end: tuple | None) -> JourneySummary:
-        """:meth:`_journey`'s departure, arrival, rides and walk with the same arithmetic, its last ride the only
-        leg built."""
+    def _summary(self, k: int, stop: int, slot: int, end: tuple | None) -> Journey:
+        """:meth:`_journey` without its legs (``legs == ()``): the same departure, arrival, rides and walk, by the
+        same arithmetic, its last ride the only leg built."""
         steps, src = self._chain(k, stop, slot)
         s_stops, s_times, s_walk, s_dur = self._src
         ktt = self.kernel_tt
@@ -1008,7 +1008,7 @@ class RaptorResult:
             arrival = last.end_s + (int(s_dur[src]) if s_dur is not None else 0)
             end_walks = (float(end[2]) if end is not None else 0.0, float(s_walk[src]))
         walk_total += sum(end_walks)
-        return JourneySummary(index, departure, arrival, k, walk_total)
+        return Journey((), departure, arrival, k, walk_total)
 
 
 @njit(cache=True, nogil=True)
@@ -1066,22 +1066,6 @@ def _destination_front(L_t, L_w, stops, secs, walk, max_walk_m, use_walk):
     return kk[keep], ee[keep], bb[keep]
 
 
-@dataclass(frozen=True)
-class JourneySummary:
-    """What :class:`Journey` says of itself before its legs are built (same values, see ``pareto_journeys``'
-    ``select``); ``index`` is its place among the Pareto journeys."""
-
-    index: int
-    departure_s: int
-    arrival_s: int
-    n_rides: int
-    walk_m: float
-
-    @property
-    def n_transfers(self) -> int:
-        return self.n_rides - 1
-
-
 def pareto_journeys(result: RaptorResult, candidates, *, select=None, _with_end_leg: bool = True) -> list[Journey]:
     """Pareto-optimal journeys at the destination over (time, vehicles, walk_m).
 
@@ -1090,9 +1074,9 @@ def pareto_journeys(result: RaptorResult, candidates, *, select=None, _with_end_
     the door.  Walk is a criterion only for ``pareto=True`` results (else a tie-break).  Sorted by
     vehicles (fewest first).  ``max_walk_m`` of the search applies to the total.
 
-    ``select``: a function given the journeys' :class:`JourneySummary` list (in that order) that returns the
-    summaries of the journeys wanted, in the order wanted; only those are built (a journey's legs cost more than
-    its summary, and a planner keeps about half of the Pareto set)."""
+    ``select``: a function given the journeys without their legs (``Journey`` objects with ``legs == ()``, the
+    same times, rides and walk, in that order) that returns those wanted, in the order wanted; only those get
+    their legs (legs cost more than the rest, and a planner keeps about half of the Pareto set)."""
     stops, secs, walk, _ = _as_candidates(result.tt, candidates, "candidates")
     labels = result._labels.arrays
     kept_k, kept_e, kept_b = _destination_front(labels[1], labels[2], stops, secs, walk, float(result.max_walk_m),
@@ -1104,10 +1088,12 @@ def pareto_journeys(result: RaptorResult, candidates, *, select=None, _with_end_
         out = [result._journey(k, int(stops[e]), b, end) for (k, e, b), end in zip(kept, ends)]
         out.sort(key=lambda j: (j.n_rides, j.arrival_s if forward else -j.departure_s))
         return out
-    summaries = [result._summary(i, k, int(stops[e]), b, end) for i, ((k, e, b), end) in enumerate(zip(kept, ends))]
-    summaries.sort(key=lambda j: (j.n_rides, j.arrival_s if forward else -j.departure_s))
+    bare = [result._summary(k, int(stops[e]), b, end) for (k, e, b), end in zip(kept, ends)]
+    where = {id(j): i for i, j in enumerate(bare)}
+    bare.sort(key=lambda j: (j.n_rides, j.arrival_s if forward else -j.departure_s))
     out = []
-    for sm in select(summaries):
-        k, e, b = kept[sm.index]
-        out.append(result._journey(k, int(stops[e]), b, ends[sm.index]))
+    for j in select(bare):
+        i = where[id(j)]
+        k, e, b = kept[i]
+        out.append(result._journey(k, int(stops[e]), b, ends[i]))
     return out
