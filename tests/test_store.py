@@ -246,6 +246,33 @@ def test_serve_with_two_workers_answers_health_and_stops():
         assert proc.wait(20) == 0
 
 
+_SUPERVISOR = """
+import sys, time
+from mobility.interfaces import prefork
+prefork.STOP_GRACE_S = 30.0  # a worker that misses its SIGTERM would hold the stop that long
+sys.exit(prefork.run(lambda: time.sleep(120), 3))
+"""
+
+
+def test_a_stop_while_workers_start_stops_every_worker():
+    """SIGTERM at any moment of the start (during a fork too) stops the supervisor and all its workers, status 0:
+    the signal waits until the child is recorded, and in the child until the worker's own handler is in place."""
+    psutil = pytest.importorskip("psutil")
+    rng = np.random.default_rng(3)
+    for delay_s in rng.uniform(0.0, 0.01, 25):
+        proc = subprocess.Popen([sys.executable, "-c", _SUPERVISOR], cwd=ROOT, env=_env())
+        sup = psutil.Process(proc.pid)
+        deadline = time.time() + 30
+        while not sup.children() and time.time() < deadline:  # the interpreter has started and forks
+            time.sleep(0.001)
+        time.sleep(float(delay_s))
+        kids = sup.children()
+        proc.terminate()
+        assert proc.wait(10) == 0
+        for kid in kids:
+            assert not kid.is_running() or kid.status() == psutil.STATUS_ZOMBIE
+
+
 def test_orphan_temporary_entries_are_cleaned_at_start(cache):
     """A writer killed while writing (or while replacing an entry) leaves a folder: removed at the next start."""
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,

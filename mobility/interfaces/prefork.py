@@ -87,8 +87,11 @@ def _die_with_parent(parent: int) -> None:
         raise SystemExit(0)
 
 
-def _worker(serve_forever: Callable[[], None], parent: int) -> None:
-    """The child's whole life: serve until SIGTERM / SIGINT, then exit without running the parent's atexit."""
+def _worker(serve_forever: Callable[[], None], parent: int, mask: set) -> None:
+    """The child's whole life: serve until SIGTERM / SIGINT, then exit without running the parent's atexit.
+
+    It starts with those signals blocked (see ``run``'s ``spawn``): one sent since the fork is taken here, by
+    the worker's own handler, once it is installed (before, the parent's handler would have run in the child)."""
     def stop(signum, frame):
         raise KeyboardInterrupt
 
@@ -96,6 +99,7 @@ def _worker(serve_forever: Callable[[], None], parent: int) -> None:
     signal.signal(signal.SIGINT, stop)
     code = 0
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _die_with_parent(parent)
         serve_forever()
     except (KeyboardInterrupt, SystemExit):
@@ -114,10 +118,16 @@ def run(serve_forever: Callable[[], None], workers: int) -> int:
     parent = os.getpid()
 
     def spawn() -> None:
-        pid = os.fork()
-        if pid == 0:
-            _worker(serve_forever, parent)
-        children[pid] = time.monotonic()
+        # SIGTERM / SIGINT wait until the child is recorded (else a stop during the fork would leave it out of
+        # _stop_all) and, in the child, until its own handlers are in place
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+        try:
+            pid = os.fork()
+            if pid == 0:
+                _worker(serve_forever, parent, mask)
+            children[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def stop(signum, frame):
         raise _Stop
