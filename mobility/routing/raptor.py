@@ -1084,16 +1084,11 @@ def pareto_journeys(result: RaptorResult, candidates, *, select=None, _with_end_
     kept = list(zip(kept_k.tolist(), kept_e.tolist(), kept_b.tolist()))
     ends = [(stops[e], secs[e], walk[e], None) if _with_end_leg else None for _, e, _ in kept]
     forward = result.direction == "depart_after"
+    make = result._journey if select is None else result._summary
+    found = [make(k, int(stops[e]), b, end) for (k, e, b), end in zip(kept, ends)]
+    where = {id(j): i for i, j in enumerate(found)}  # (before the sort) each one's entry in kept
+    found.sort(key=lambda j: (j.n_rides, j.arrival_s if forward else -j.departure_s))
     if select is None:
-        out = [result._journey(k, int(stops[e]), b, end) for (k, e, b), end in zip(kept, ends)]
-        out.sort(key=lambda j: (j.n_rides, j.arrival_s if forward else -j.departure_s))
-        return out
-    bare = [result._summary(k, int(stops[e]), b, end) for (k, e, b), end in zip(kept, ends)]
-    where = {id(j): i for i, j in enumerate(bare)}
-    bare.sort(key=lambda j: (j.n_rides, j.arrival_s if forward else -j.departure_s))
-    out = []
-    for j in select(bare):
-        i = where[id(j)]
-        k, e, b = kept[i]
-        out.append(result._journey(k, int(stops[e]), b, ends[i]))
-    return out
+        return found
+    picked = [where[id(j)] for j in select(found)]
+    return [result._journey(kept[i][0], int(stops[kept[i][1]]), kept[i][2], ends[i]) for i in picked]
