@@ -16,6 +16,7 @@ import pytest
 
 from mobility.interfaces.cli import main
 from mobility.interfaces.text import format_trip
+from mobility.planning import services
 from mobility.planning.services import desk_time, plan_trip
 
 THEROUANNE = "12 rue de l'Église, Thérouanne"
@@ -182,6 +183,36 @@ def test_sites_of_unknown_status_are_not_chosen_unless_named(ctx):
     named = plan_trip(ctx, THEROUANNE, "svc-002", dt.datetime.combine(WEDNESDAY, dt.time(9)), booked_at=BOOKED)
     assert named.site.id == "svc-002"
     assert any("téléphonez avant de vous déplacer" in n for n in named.notes)
+
+
+def test_the_uncertain_status_of_a_site_is_said_in_the_users_language(ctx):
+    # svc-002's status in the data: "historic (inaugurated May 2011); current status unknown" (the source's words)
+    when = dt.datetime.combine(WEDNESDAY, dt.time(9))
+    fr = plan_trip(ctx, THEROUANNE, "svc-002", when, booked_at=BOOKED)
+    note = next(n for n in fr.notes if "téléphonez" in n)
+    assert "n'est pas confirmée (dernière mention en 2011, rien de connu depuis)" in note
+    assert "historic" not in note and "unknown" not in note
+    en = plan_trip(ctx, THEROUANNE, "svc-002", when, booked_at=BOOKED, lang="en")
+    assert any("is not confirmed (last mentioned in 2011, nothing known since); phone before you travel" in n
+               for n in en.notes)
+    assert en.to_json()["service"]["status"] == "historic (inaugurated May 2011); current status unknown"
+    assert en.to_json()["service"]["status_confirmed"] is False
+
+
+@pytest.mark.parametrize("status, fr, en", [
+    ("historic (seat transferred here by arrêté of 2012-02-24; EPCI merged into CAPSO 2017-01-01); current use "
+     "unknown", "dernière mention en 2017, rien de connu depuis", "last mentioned in 2017, nothing known since"),
+    ("historique", "site connu par une source ancienne, rien de connu depuis",
+     "known from an old source, nothing known since"),
+    ("project: works since summer 2020; opening not confirmed in sources", "projet mentionné en 2020, ouverture "
+     "non confirmée", "a project mentioned in 2020, its opening not confirmed"),
+    ("ouverture non confirmée", "projet dont l'ouverture n'est pas confirmée", "a project whose opening is not "
+     "confirmed"),
+    ("unknown since 2019", "situation actuelle inconnue", "current status unknown"),
+])
+def test_status_phrases(status, fr, en):
+    assert services._status_phrase("fr", status) == fr
+    assert services._status_phrase("en", status) == en
 
 
 def test_what_was_understood_includes_the_corrected_typo(ctx, capsys):

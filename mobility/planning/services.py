@@ -79,6 +79,28 @@ def _say(lang: str, key: str, **fmt: Any) -> str:
     return message(key, lang, **fmt)
 
 
+#: what a site's recorded ``status`` says, in the user's words: "adv_status_<kind>" (+ "_year" with a year)
+_STATUS_KEYS = [N_("adv_status_historic"), N_("adv_status_historic_year"), N_("adv_status_unconfirmed"),
+                N_("adv_status_unconfirmed_year"), N_("adv_status_unknown")]
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _status_phrase(lang: str, status: str) -> str:
+    """Why a site's activity is uncertain, from its recorded ``status`` (free text of the source, in English or
+    French), said in ``lang``: a site only known from an old source ("historic"), a project not confirmed open,
+    or unknown; with the latest year the text mentions. The text itself stays in the answer's ``service.status``."""
+    text = status.strip().lower()
+    years = _YEAR.findall(text)
+    year = max(years) if years else None
+    if "historic" in text or "historique" in text:
+        kind = "historic"
+    elif "not confirmed" in text or "non confirm" in text:
+        kind = "unconfirmed"
+    else:
+        kind, year = "unknown", None
+    return _say(lang, f"adv_status_{kind}_year", year=year) if year else _say(lang, f"adv_status_{kind}")
+
+
 def _fmt(t: dt.datetime) -> str:
     return t.strftime("%H:%M")
 
@@ -408,7 +430,8 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
     if trip.day_changed is None and (first.arrival if arrive_by else first.departure).date() != when.date():
         trip.day_changed = {"reason": "no_service", "message": _day_message(trip, "no_service", first)}
     if trip.site is not None and trip.site.status_uncertain:
-        trip.notes.append(_say(lang, "adv_uncertain_only", site=trip.site.name, status=trip.site.status))
+        trip.notes.append(_say(lang, "adv_uncertain_only", site=trip.site.name,
+                                status=_status_phrase(lang, trip.site.status)))
     if return_after_min is not None:
         trip.return_block = _return_trip(ctx, trip, o.place, return_after_min, plan_extra)
     return trip
