@@ -113,6 +113,22 @@ def test_documented_plan_parameters_are_the_real_ones(spec, client):
         conforms(spec, resp, "/api/plan")
 
 
+def test_an_unknown_plan_parameter_is_refused_naming_it(client, spec):
+    # a misspelt time must not be answered as "now": 400, naming the parameter and the nearest real one
+    resp = client.get("/api/plan", query_string={**TRIP, "arive_by": "true"}, headers={"Accept-Language": "en"})
+    err = error_of(resp, 400, "bad_request")
+    assert err["message"] == "Unknown parameter 'arive_by': did you mean 'arrive_by'?"
+    conforms(spec, resp, "/api/plan")
+    resp = client.get("/api/plan", query_string={**TRIP, "when": "2026-12-02T09:00"})
+    err = error_of(resp, 400, "bad_request")
+    assert err["message"].startswith("Paramètre inconnu « when » ; paramètres admis : from, to, date, time")
+    resp = client.post("/api/plan", json={**TRIP, "lang": "en", "wheelchairs": True})
+    assert error_of(resp, 400, "bad_request")["message"] == ("Unknown parameter 'wheelchairs': did you mean "
+                                                            "'wheelchair'?")
+    conforms(spec, resp, "/api/plan", "post")
+    assert client.get("/api/plan", query_string=TRIP).status_code == 200
+
+
 # ------------------------------------------------------------------------------------------ answers
 
 def test_health(client, spec):

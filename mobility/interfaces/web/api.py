@@ -16,7 +16,8 @@ from mobility.interfaces.web.i18n import translator
 from mobility.interfaces.web.state import holder_of
 from mobility.interfaces.web.layers import LAYERS, layer_bytes
 from mobility.interfaces.web.openapi import MAX_HEALTH_PROBLEMS
-from mobility.interfaces.web.params import MAX_TEXT, json_object, number, plan_request, text
+from mobility.interfaces.web.params import (MAX_TEXT, PLAN_PARAMS, json_object, number, plan_request,
+                                            reject_unknown, text)
 from mobility.interfaces.web.planning import answer_cache, plan_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -50,6 +51,7 @@ def plan():
 
     req = None
     try:
+        reject_unknown(values, PLAN_PARAMS)
         req = plan_request(values, lang_default=getattr(g, "lang", "fr"))
         answer = plan_json(_ctx(), req, answer_cache())
     except MobilityError as exc:  # journaled like a served request (every request, cached or not)

@@ -207,7 +207,7 @@ def openapi_document() -> dict[str, Any]:
                                                   "line": {"type": "integer", "nullable": True},
                                                   "field": {"type": "string", "nullable": True},
                                                   "message": {"type": "string"}}}}}}}}
-    plan_body = {"type": "object", "required": ["from", "to"], "additionalProperties": True,
+    plan_body = {"type": "object", "required": ["from", "to"], "additionalProperties": False,
                  "properties": {p["name"]: p["schema"] for p in PLAN_QUERY}}
     lang = _param("lang", {"type": "string", "enum": ["fr", "en"]},
                   "language of the labels and of the error messages (default: the Accept-Language header's, else fr)")

@@ -8,10 +8,11 @@ naming the parameter.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import inspect
 import json
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from mobility.errors import InputError
@@ -50,6 +51,18 @@ def _required(name: str, empty: bool = False) -> InputError:
     if name in ("from", "to"):
         return InputError("err_origin_empty" if name == "from" else "err_destination_empty")
     return InputError("err_param_empty" if empty else "err_param_required", name=name)
+
+
+def reject_unknown(values: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    """InputError naming the first parameter of ``values`` not in ``known`` (with the nearest known name, when
+    one is close): a misspelt ``when=`` or ``arive_by=`` must not be answered as if it had not been sent."""
+    for name in values.keys():
+        if name not in known:
+            shown = str(name)[:40]
+            close = difflib.get_close_matches(str(name), known, n=1)
+            if close:
+                raise InputError("err_param_unknown_close", name=shown, close=close[0])
+            raise InputError("err_param_unknown", name=shown, known=", ".join(known))
 
 
 def boolean(values: Mapping[str, Any], name: str, default: bool) -> bool:
@@ -180,7 +193,6 @@ class PlanRequest:
     return_after_min: int | None = None
     booked_at: dt.datetime | None = None
     lang: str = "fr"
-    ignored: tuple[str, ...] = field(default=(), compare=False)
 
     def options(self) -> PlanOptions:
         kwargs: dict[str, Any] = dict(walk_speed_mps=float(self.walk_speed_mps), max_walk_m=float(self.max_walk_m),
