@@ -302,3 +302,24 @@ def test_service_at_arrival_agrees_with_the_opening_hours_on_random_requests(ctx
                                                                        want["wait_min"]), (site.id, when, it.arrival)
             checked += 1
     assert checked >= 20
+
+
+def test_options_that_left_before_the_request_are_named(ctx):
+    # "I must be at the CAF by 10:30" asked at 09:40 the same day: the latest options that arrive in time may
+    # have left already; they stay (the answer is the same) but the resident is told
+    due = dt.datetime.combine(WEDNESDAY, dt.time(10, 30))
+    early = plan_trip(ctx, THEROUANNE, "caf", due, arrive_by=True, booked_at=BOOKED)
+    assert not any("trop tard" in n for n in early.notes)
+    asked = dt.datetime.combine(WEDNESDAY, dt.time(9, 40))
+    late = plan_trip(ctx, THEROUANNE, "caf", due, arrive_by=True, booked_at=asked)
+    gone = [it.departure.strftime("%H:%M") for it in late.itineraries
+            if it.departure.replace(tzinfo=None) < asked - dt.timedelta(minutes=1)]
+    assert gone, "the case needs an option that left before 09:40"
+    assert f"attention : à l'heure de la demande (09:40), il est trop tard pour le(s) départ(s) de {', '.join(gone)}" \
+        in late.notes
+    en = plan_trip(ctx, THEROUANNE, "caf", due, arrive_by=True, booked_at=asked, lang="en")
+    assert f"warning: at the time of the request (09:40), it is too late for the departure(s) at {', '.join(gone)}" \
+        in en.notes
+    # leaving "now": an option leaving in the minute of the request is not gone
+    now = plan_trip(ctx, THEROUANNE, "caf", asked, booked_at=asked)
+    assert now.itineraries and not any("trop tard" in n for n in now.notes)

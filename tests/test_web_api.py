@@ -156,9 +156,10 @@ def test_plan_matches_python_api(client, web_context):
 
     from mobility.planning.services import plan_trip
 
+    # the same request moment for both (the web's "now" is rounded up to the minute, and the answer says it)
     trip = plan_trip(web_context, TRIP["from"], "svc-001", dt.datetime(2026, 12, 1, 10, 30), arrive_by=True,
-                     return_after_min=60)
-    resp = client.get("/api/plan", query_string={**TRIP, "return_after_min": "60"})
+                     return_after_min=60, booked_at=dt.datetime(2026, 12, 1, 10, 0))
+    resp = client.get("/api/plan", query_string={**TRIP, "return_after_min": "60", "booked_at": "2026-12-01T10:00"})
     assert resp.get_json() == trip.to_json()
     assert resp.get_json()["return"]["status"] in ("ok", "none_same_day")
 

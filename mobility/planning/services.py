@@ -432,9 +432,24 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
     if trip.site is not None and trip.site.status_uncertain:
         trip.notes.append(_say(lang, "adv_uncertain_only", site=trip.site.name,
                                 status=_status_phrase(lang, trip.site.status)))
+    _say_departed(ctx, trip, plan_extra.get("booked_at"))
     if return_after_min is not None:
         trip.return_block = _return_trip(ctx, trip, o.place, return_after_min, plan_extra)
     return trip
+
+
+def _say_departed(ctx, trip: TripPlan, asked_at: dt.datetime | None) -> None:
+    """A note naming the options that leave before the request was made (``asked_at``, the ``booked_at`` of
+    the request, else now): an arrive-by request for later today can be met only by a bus that has gone, and
+    such an option stays in the answer (it is the latest that arrives in time) but is never left unsaid. The
+    minute of the request counts as now (the web rounds "now" up to the next minute)."""
+    tz = ctx.planner.tz
+    ref = ctx.planner.localize(asked_at) if asked_at is not None else dt.datetime.now(tz)
+    gone = [it.departure for it in trip.itineraries if it.departure < ref - dt.timedelta(minutes=1)]
+    if gone:
+        at = _fmt(ref) if ref.date() == trip.when.date() else f"{day_text(ref.date(), trip.lang)} {_fmt(ref)}"
+        trip.notes.append(_say(trip.lang, "adv_departed", at=at,
+                               times=", ".join(_fmt(t.astimezone(tz)) for t in gone)))
 
 
 def _rank_sites(ctx, trip: TripPlan, sites: list[ServiceSite], when: dt.datetime, opts: PlanOptions,
