@@ -320,6 +320,14 @@ def test_options_that_left_before_the_request_are_named(ctx):
     en = plan_trip(ctx, THEROUANNE, "caf", due, arrive_by=True, booked_at=asked, lang="en")
     assert f"warning: at the time of the request (09:40), it is too late for the departure(s) at {', '.join(gone)}" \
         in en.notes
+    # each gone option is marked too: in the JSON, the readable answer and the web page
+    assert [bool(i.get("departed")) for i in late.to_json()["itineraries"]] == [
+        it.departure.replace(tzinfo=None) < asked - dt.timedelta(minutes=1) for it in late.itineraries]
+    assert not any("departed" in i for i in early.to_json()["itineraries"])
+    text = format_trip(late)
+    assert text.count("— déjà parti à l'heure de la demande") == len(gone)
+    assert "Option 1 — mercredi 2 décembre 2026 — déjà parti à l'heure de la demande" in text
+    assert "already gone at the time of the request" in format_trip(en, "en")
     # leaving "now": an option leaving in the minute of the request is not gone
     now = plan_trip(ctx, THEROUANNE, "caf", asked, booked_at=asked)
     assert now.itineraries and not any("trop tard" in n for n in now.notes)

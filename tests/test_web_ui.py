@@ -133,3 +133,14 @@ def test_planner_downloads(client):
     iso = client.get("/api/isochrones", query_string=query).get_json()
     assert {t["site_id"] for t in iso["properties"]["targets"]} >= {"svc-004", "svc-006"}
     assert iso["properties"]["population_total"] == pytest.approx(128316, abs=1)
+
+
+def test_an_option_gone_at_the_time_of_the_request_carries_a_badge(client):
+    # arrive by 10:30 asked at 09:40 the same day: the 07:24 bus has gone (tests/test_advice.py has the answer)
+    query = {"from": "12 rue de l'Église, Thérouanne", "to": "caf", "date": "2026-12-02", "time": "10:30",
+             "arrive_by": "1", "booked_at": "2026-12-02T09:40"}
+    page = client.get("/itineraire", query_string=query).get_data(as_text=True)
+    assert page.count('class="badge badge-tag badge-departed">Déjà parti à l&#39;heure de la demande</span>') == 1
+    assert "il est trop tard pour le(s) départ(s) de 07:24" in page  # the note
+    early = client.get("/itineraire", query_string={**query, "booked_at": "2026-12-01T09:00"}).get_data(as_text=True)
+    assert "badge-departed" not in early and "trop tard" not in early

@@ -18,7 +18,7 @@ _KEYS = [N_("cli_asked"), N_("cli_depart"), N_("cli_arrive"), N_("cli_understood
          N_("cli_to"), N_("cli_corrected"), N_("cli_service"), N_("cli_phone"), N_("cli_note"), N_("cli_why"),
          N_("cli_alternatives"), N_("cli_option"), N_("cli_none"), N_("cli_return"), N_("cli_first"),
          N_("cli_least_wait"), N_("cli_last"), N_("cli_wait"), N_("cli_on_foot"), N_("cli_tag_after_opening"),
-         N_("cli_tag_next_day")]
+         N_("cli_tag_next_day"), N_("cli_departed")]
 
 
 def _words(lang: str) -> dict[str, str]:
@@ -63,6 +63,8 @@ def format_trip(trip, lang: str = "fr") -> str:
         lines.append(w["none"])
     for i, (it, js) in enumerate(zip(trip.itineraries, out["itineraries"]), 1):
         tag = f" — {w['tag_' + it.tag]}" if it.tag and f"tag_{it.tag}" in w else ""
+        if js.get("departed"):
+            tag += f" — {w['departed']}"
         lines.append(f"{w['option']} {i} — {day_text(it.departure.date(), lang)}{tag}{sep}{format_itinerary(it, lang)}")
         if "service_at_arrival" in js:
             lines.append("  => " + js["service_at_arrival"]["message"])

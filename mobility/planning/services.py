@@ -153,10 +153,17 @@ class TripPlan:
     alternatives: list[dict] = field(default_factory=list)
     #: the destination as requested (a category, before a site was chosen); ``destination`` when None
     requested: Endpoint | None = None
+    #: when the request was made (its ``booked_at``, else now): an option leaving before it is gone
+    asked_at: dt.datetime | None = None
 
     @property
     def itineraries(self) -> list[Itinerary]:
         return self.plan.itineraries if self.plan else []
+
+    def departed(self, it: Itinerary) -> bool:
+        """Whether ``it`` leaves before the request was made (the minute of the request counts as now: the web
+        rounds "now" up to the next minute)."""
+        return self.asked_at is not None and it.departure < self.asked_at - dt.timedelta(minutes=1)
 
     @property
     def date(self) -> dt.date | None:
@@ -166,6 +173,8 @@ class TripPlan:
     def itinerary_json(self, it: Itinerary) -> dict:
         """An outbound itinerary with its waits and, for a service, the opening state at its arrival."""
         out = summarised(it)
+        if self.departed(it):
+            out["departed"] = True
         if self.site is not None:
             out["service_at_arrival"] = service_state(self.site, it.arrival, self.stay_min, self.lang)
         return out
@@ -439,13 +448,13 @@ def plan_trip(ctx, origin: Any, destination: Any, when: dt.datetime, *, arrive_b
 
 
 def _say_departed(ctx, trip: TripPlan, asked_at: dt.datetime | None) -> None:
-    """A note naming the options that leave before the request was made (``asked_at``, the ``booked_at`` of
-    the request, else now): an arrive-by request for later today can be met only by a bus that has gone, and
-    such an option stays in the answer (it is the latest that arrives in time) but is never left unsaid. The
-    minute of the request counts as now (the web rounds "now" up to the next minute)."""
+    """Records when the request was made (``asked_at``, its ``booked_at``, else now) and names in a note the
+    options that leave before it (each is also marked ``departed``): an arrive-by request for later today can
+    be met only by a bus that has gone; such an option stays in the answer (it is the latest that arrives in
+    time) but is never left unsaid."""
     tz = ctx.planner.tz
-    ref = ctx.planner.localize(asked_at) if asked_at is not None else dt.datetime.now(tz)
-    gone = [it.departure for it in trip.itineraries if it.departure < ref - dt.timedelta(minutes=1)]
+    ref = trip.asked_at = ctx.planner.localize(asked_at) if asked_at is not None else dt.datetime.now(tz)
+    gone = [it.departure for it in trip.itineraries if trip.departed(it)]
     if gone:
         at = _fmt(ref) if ref.date() == trip.when.date() else f"{day_text(ref.date(), trip.lang)} {_fmt(ref)}"
         trip.notes.append(_say(trip.lang, "adv_departed", at=at,

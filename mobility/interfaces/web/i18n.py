@@ -72,7 +72,8 @@ def booking_text(booking: dict, lang: str) -> str:
 MODES = ("bus", "coach", "rail", "tram", "tad")
 _MODE_KEYS = [N_("mode_bus"), N_("mode_coach"), N_("mode_rail"), N_("mode_tram"), N_("mode_tad")]
 #: the comparison labels of :func:`label_itineraries` and the tags of an itinerary, chosen at run time
-_LABEL_KEYS = [N_("fastest"), N_("fewest_changes"), N_("least_walking"), N_("tag_after_opening"), N_("tag_next_day")]
+_LABEL_KEYS = [N_("fastest"), N_("fewest_changes"), N_("least_walking"), N_("tag_after_opening"), N_("tag_next_day"),
+               N_("tag_departed")]
 
 
 def leg_lines(leg: dict, lang: str) -> list[str]:

@@ -97,6 +97,9 @@ def openapi_document() -> dict[str, Any]:
                                 "date": {"type": "string", "format": "date", "description": "travel date (departure)"},
                                 "tag": {"type": "string", "enum": ["after_opening", "next_day"],
                                         "description": "why this option is offered beside the best ones"},
+                                "departed": {"type": "boolean", "enum": [True],
+                                             "description": "present when the option leaves before the request "
+                                                            "was made (booked_at, else now): too late to take"},
                                 "long_waits": {"type": "array", "description": "waits of 30 min or more at one place",
                                                "items": {"type": "object", "required": ["at", "minutes"],
                                                          "properties": {"at": {"type": "string"},
