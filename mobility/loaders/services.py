@@ -35,9 +35,19 @@ WHEELCHAIR_VALUES = {"": "", "yes": "yes", "no": "no", "limited": "limited", "de
 #: ``status`` values meaning the site no longer receives the public
 CLOSED_STATUSES = frozenset({"closed", "permanently_closed", "ferme", "fermé", "fermee", "fermée", "inactive",
                              "disused"})
-#: words of a ``status`` meaning nobody knows whether the site receives the public today (a site open in
-#: 2011 and not heard of since, a project not confirmed open): such a site is not chosen for a category
-UNCERTAIN_STATUS_WORDS = ("historic", "unknown", "not confirmed", "inconnu", "non confirmé", "historique")
+#: words of a ``status`` meaning nobody knows whether the site receives the public today, by kind (a site open
+#: in 2011 and not heard of since, a project not confirmed open, unknown): such a site is not chosen for a
+#: category; the first kind whose words a status holds is its kind
+UNCERTAIN_STATUS_KINDS = (("historic", ("historic", "historique")), ("unconfirmed", ("not confirmed", "non confirmé")),
+                          ("unknown", ("unknown", "inconnu")))
+UNCERTAIN_STATUS_WORDS = tuple(word for _, words in UNCERTAIN_STATUS_KINDS for word in words)
+
+
+def uncertain_status_kind(status: str) -> str | None:
+    """The kind of uncertainty ``status`` states (``UNCERTAIN_STATUS_KINDS``: "historic", "unconfirmed",
+    "unknown"), or None when it states none."""
+    text = status.strip().lower()
+    return next((kind for kind, words in UNCERTAIN_STATUS_KINDS if any(word in text for word in words)), None)
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,7 @@ class ServiceSite:
     @property
     def status_uncertain(self) -> bool:
         """True when ``status`` says the site may no longer (or not yet) receive the public."""
-        status = self.status.strip().lower()
-        return any(word in status for word in UNCERTAIN_STATUS_WORDS)
+        return uncertain_status_kind(self.status) is not None
 
     def offers(self, category: str) -> bool:
         return category in self.categories

@@ -46,7 +46,7 @@ from mobility.deadline import check as check_deadline
 from mobility.errors import InputError, NoRouteError, NotFoundError
 from mobility.i18n import N_, Msg, PerLang, message
 from mobility.geo import haversine_m
-from mobility.loaders.services import ServiceSite
+from mobility.loaders.services import ServiceSite, uncertain_status_kind
 from mobility.domain.categories import category_label, match_category
 from mobility.domain.dates import day_text, weekday_name
 from mobility.planning.itinerary import LONG_WAIT_S, Itinerary, Place, duration_text
@@ -87,17 +87,12 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 def _status_phrase(lang: str, status: str) -> str:
     """Why a site's activity is uncertain, from its recorded ``status`` (free text of the source, in English or
-    French), said in ``lang``: a site only known from an old source ("historic"), a project not confirmed open,
-    or unknown; with the latest year the text mentions. The text itself stays in the answer's ``service.status``."""
-    text = status.strip().lower()
-    years = _YEAR.findall(text)
+    French), said in ``lang``: its kind (:func:`~mobility.loaders.services.uncertain_status_kind`: a site only
+    known from an old source, a project not confirmed open, or unknown) with, but for unknown, the latest year the
+    text mentions. The text itself stays in the answer's ``service.status``."""
+    kind = uncertain_status_kind(status) or "unknown"
+    years = _YEAR.findall(status) if kind != "unknown" else []
     year = max(years) if years else None
-    if "historic" in text or "historique" in text:
-        kind = "historic"
-    elif "not confirmed" in text or "non confirm" in text:
-        kind = "unconfirmed"
-    else:
-        kind, year = "unknown", None
     return _say(lang, f"adv_status_{kind}_year", year=year) if year else _say(lang, f"adv_status_{kind}")
 
 
